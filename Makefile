@@ -1,0 +1,101 @@
+# vicreg-tools: VICReg on CIFAR-10 as a pipeline of small Unix tools.
+# See README.md; doc/design.md explains how the pieces fit.
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN      = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS += -D_DEFAULT_SOURCE -Ilib
+OMPFLAGS ?= -fopenmp
+
+# BLIS has no .pc file on Debian 12; zlib and libpng do.
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+BLIS_CFLAGS ?= $(shell pkg-config --cflags blis 2>/dev/null || echo -I/usr/include/$(MULTIARCH))
+BLIS_LIBS   ?= $(shell pkg-config --libs blis 2>/dev/null || echo -lblis)
+PNG_CFLAGS  ?= $(shell pkg-config --cflags libpng 2>/dev/null)
+PNG_LIBS    ?= $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng16)
+ZLIB_CFLAGS ?= $(shell pkg-config --cflags zlib 2>/dev/null)
+ZLIB_LIBS   ?= $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(OMPFLAGS) $(CPPFLAGS) $(BLIS_CFLAGS) $(PNG_CFLAGS) $(ZLIB_CFLAGS)
+LDLIBS    += $(BLIS_LIBS) $(PNG_LIBS) $(ZLIB_LIBS) -lm
+
+B        ?= build
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+TOOLS    := $(sort $(basename $(notdir $(wildcard tools/*.c))))
+BINS     := $(TOOLS:%=bin/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+MAN1     := $(sort $(wildcard man/man1/*.1))
+MAN5     := $(sort $(wildcard man/man5/*.5))
+
+.PHONY: all units test test-asan bench install uninstall clean deps data lint
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libvt.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+bin/%: tools/%.c $(B)/libvt.a $(wildcard lib/*.h) | bin
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libvt.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) $(LDLIBS)
+
+units: $(UNITS)
+
+$(B)/lib $(B)/tests bin:
+	mkdir -p $@
+
+-include local.mk
+include pipelines/data.mk
+-include $(sort $(wildcard pipelines/study*.mk))
+
+# The whole suite: C unit tests and bats, one summary line at the end.
+test: all units data
+	@tests/run
+
+# The same suite on a build with AddressSanitizer and UBSan.
+test-asan:
+	$(MAKE) B=build-asan BINDIR_TEST=build-asan/bin \
+	    OPT='-O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	    LDFLAGS='-fsanitize=address,undefined' all units
+	@echo "see tests/run for how the asan binaries are used"
+
+bench: all
+	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done; true
+
+lint: $(MAN1) $(MAN5)
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	    $(MAN5:man/man5/%=$(DESTDIR)$(MANDIR)/man5/%)
+
+# Debian packages for building, testing and the reference scripts.
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    build-essential pkg-config libblis-dev libpng-dev zlib1g-dev \
+	    bats mandoc curl ca-certificates
+
+clean:
+	rm -rf bin $(B) build-asan

@@ -1,0 +1,116 @@
+/* blas.c - BLIS kernel choice, threads, row-major GEMM wrappers. */
+#include "blas.h"
+
+#include <blis.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static size_t nthreads = 1;
+
+/*
+ * BLIS 0.9.0 reads BLIS_ARCH_TYPE as the number of an arch_t value.
+ * It knows AMD's Zen families itself; Intel CPUs it does not recognise
+ * by model get the generic kernels, so name the set by feature.
+ */
+static const char *
+choose_arch(void)
+{
+	static char num[16];
+	int id = -1;
+
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl"))
+		id = BLIS_ARCH_SKX;
+	else if (__builtin_cpu_is("amd"))
+		id = -1;        /* BLIS's own zen detection is right */
+	else if (__builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("fma"))
+		id = BLIS_ARCH_HASWELL;
+	if (id < 0)
+		return NULL;
+	snprintf(num, sizeof num, "%d", id);
+	return num;
+}
+
+void
+blas_init(size_t threads, int verbose)
+{
+	const char *user = getenv("BLIS_ARCH_TYPE");
+	const char *how = "BLIS's own detection";
+
+	if (user != NULL && *user != '\0') {
+		how = "BLIS_ARCH_TYPE from the environment";
+	} else {
+		const char *id = choose_arch();
+		if (id != NULL) {
+			setenv("BLIS_ARCH_TYPE", id, 1);
+			how = "chosen by CPU features";
+		}
+	}
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (size_t)n : 1;
+	}
+	nthreads = threads;
+	bli_thread_set_num_threads((dim_t)threads);
+	omp_set_num_threads((int)threads);
+	if (verbose)
+		fprintf(stderr, "blas: BLIS %s kernels (%s), %zu thread%s\n",
+		    bli_arch_string(bli_arch_query_id()), how, threads,
+		    threads == 1 ? "" : "s");
+}
+
+size_t blas_threads(void) { return nthreads; }
+
+/*
+ * Row-major C = A B is column-major C^T = B^T A^T; BLIS takes explicit
+ * row and column strides, so a row-major matrix is rs = ld, cs = 1.
+ */
+void
+sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
+    const float *A, size_t lda, const float *B, size_t ldb, float beta,
+    float *C, size_t ldc)
+{
+	if (M == 0 || N == 0)
+		return;
+	bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
+	    (dim_t)K, &alpha, (float *)A, (inc_t)lda, 1, (float *)B,
+	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1);
+}
+
+void
+dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
+    const double *A, size_t lda, const double *B, size_t ldb, double beta,
+    double *C, size_t ldc)
+{
+	if (M == 0 || N == 0)
+		return;
+	bli_dgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
+	    (dim_t)K, &alpha, (double *)A, (inc_t)lda, 1, (double *)B,
+	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1);
+}
+
+void
+sgemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
+    const float *A, size_t lda, const float *B, size_t ldb, float beta,
+    float *C, size_t ldc)
+{
+	for (size_t i = 0; i < M; i++)
+		for (size_t j = 0; j < N; j++) {
+			double s = 0;
+			for (size_t k = 0; k < K; k++)
+				s += (double)(ta ? A[k * lda + i] :
+				    A[i * lda + k]) *
+				    (tb ? B[j * ldb + k] : B[k * ldb + j]);
+			float c = beta == 0 ? 0 : beta * C[i * ldc + j];
+			C[i * ldc + j] = c + alpha * (float)s;
+		}
+}
