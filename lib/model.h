@@ -1,0 +1,113 @@
+/*
+ * model.h - the study's encoder (a CIFAR ResNet-18) and projector, with
+ * one VICReg training step (forward + backward) and eval-mode encoding.
+ *
+ * Encoder (torchvision ResNet-18, BasicBlock [2,2,2,2], widths
+ * w,2w,4w,8w) with the study's changes:
+ *   conv1 3x3 stride s (1) padding p (0) with bias -> BN2d -> ReLU,
+ *   no max-pool, layer1..layer4, global average pool,
+ *   fc Linear(8w, H) -> BN1d(H) -> ReLU -> Linear(H, D)  => rep [N,D].
+ * Projector: Linear(D,P0) -> BN1d -> ReLU -> Linear(P0,P1) -> BN1d ->
+ *   ReLU -> ... -> Linear(P[k-2],P[k-1])   (no BN/ReLU after the last).
+ * The study: w 64, H 512, D 128, P = {512,512,512}: 11,498,240 encoder
+ * and 593,408 projector parameters.
+ *
+ * Parameters live in one flat float block, in the order of PyTorch's
+ * named_parameters() for the modules written in
+ * tests/reference/gen_nn.py, which is:
+ *   conv1.weight [w,3,3,3], conv1.bias [w], bn1.weight, bn1.bias,
+ *   for layer l = 1..4, block b = 0..1:
+ *     conv1.weight [C,Cin,3,3], bn1.weight, bn1.bias,
+ *     conv2.weight [C,C,3,3],  bn2.weight, bn2.bias,
+ *     (first block of layers 2..4) downsample conv [C,Cin,1,1],
+ *     downsample bn weight, bias,
+ *   fc.weight [H,8w], fc.bias [H], head bn.weight [H], bn.bias [H],
+ *   head linear.weight [D,H], linear.bias [D],
+ *   projector: for each layer i: linear.weight [P_i,P_{i-1}],
+ *     linear.bias [P_i], then (except after the last) bn.weight, bn.bias.
+ * Gradients have the same layout.  Buffers (BN running statistics) are
+ * one flat block: for each BN in the same order, running_mean [C] then
+ * running_var [C] (num_batches_tracked is not kept: with momentum 0.1
+ * it is never used).
+ *
+ * Training: model_vicreg_step() writes gradients into model_grads();
+ * the caller then runs adam_update() from nn.h over model_params(),
+ * model_grads() and its own moment arrays of model_param_count() floats.
+ *
+ * Memory: model_create() allocates the saved activations of 2 x
+ * max_batch images (both views are kept for the backward pass);
+ * model_activation_floats() tells how many floats per image (about
+ * 1.1 M, 4.4 MB, at w 64: 2.3 GB for batch 256 per view), plus fixed
+ * scratch for im2col.
+ */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <stddef.h>
+
+#include "nn.h"
+#include "rng.h"
+
+#define MODEL_MAX_PROJ 4
+
+struct model_config {
+	size_t width;        /* w: channels of layer1 (64) */
+	size_t rep_dim;      /* D: representation dimension (128) */
+	size_t head_dim;     /* H: fc output / head BN width (512) */
+	size_t stem_stride;  /* conv1 stride (1; 2 is a CPU-speed option) */
+	size_t stem_pad;     /* conv1 zero padding (0) */
+	size_t proj[MODEL_MAX_PROJ];   /* projector layer widths */
+	size_t nproj;        /* number of projector Linear layers (3) */
+};
+
+/* The study's configuration. */
+void model_config_default(struct model_config *c);
+/* 0 if the configuration is usable, -1 otherwise (msg says why). */
+int model_config_check(const struct model_config *c, char *msg, size_t len);
+
+struct model;
+
+/* NULL on out of memory or a bad configuration. */
+struct model *model_create(const struct model_config *c, size_t max_batch);
+void model_free(struct model *m);
+const struct model_config *model_get_config(const struct model *m);
+size_t model_max_batch(const struct model *m);
+
+size_t model_param_count(const struct model *m);          /* enc + proj */
+size_t model_encoder_param_count(const struct model *m);  /* first ones */
+size_t model_buffer_count(const struct model *m);
+size_t model_activation_floats(const struct model *m);    /* per image */
+float *model_params(struct model *m);    /* [model_param_count] */
+float *model_grads(struct model *m);     /* [model_param_count] */
+float *model_buffers(struct model *m);   /* [model_buffer_count] */
+
+/* PyTorch default initialisation (see nn.h), drawn in parameter order. */
+void model_init(struct model *m, struct rng *r);
+
+/*
+ * Eval-mode encoder (BN with running statistics):
+ * x [N,3,32,32] normalised images -> rep [N,D]; N <= max_batch.
+ */
+void model_encode(struct model *m, const float *x, size_t N, float *rep);
+
+/*
+ * One training step's forward and backward: each view goes through
+ * encoder and projector separately (BN batch statistics per view, as
+ * the study), then the VICReg loss.  Gradients are written (not
+ * accumulated) into model_grads(); BN running statistics are updated
+ * (view 1 then view 2, as two PyTorch forward calls would).
+ * x1, x2 [N,3,32,32]; 2 <= N <= max_batch.  Returns the loss and
+ * parts[3] = inv, var, cov.
+ */
+float model_vicreg_step(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3]);
+
+/*
+ * Test loss as the study computed it: model.eval() then the loss, i.e.
+ * BN uses running statistics (nothing is updated, no gradients).
+ * 2 <= N <= max_batch.
+ */
+float model_vicreg_eval(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3]);
+
+#endif

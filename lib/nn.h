@@ -1,0 +1,172 @@
+/*
+ * nn.h - neural-network layers as forward/backward pairs (llm.c style).
+ *
+ * Argument order: outputs first, then saved activations, inputs,
+ * parameters, dimensions last.  The caller owns every buffer; kernels
+ * never allocate (scratch is passed in) and keep no hidden state.
+ *
+ * Gradient convention: every backward ACCUMULATES (+=) into all of its
+ * gradient outputs (dinp, dweight, dbias), as llm.c does; the caller
+ * zeroes them first when it wants a plain result.  A NULL gradient
+ * output is skipped.  Activations are NCHW float32.
+ */
+#ifndef NN_H
+#define NN_H
+
+#include <stddef.h>
+
+#include "rng.h"
+
+/* ---- conv2d: square kernel, any stride and zero padding ---- */
+
+struct conv2d_shape {
+	size_t C, H, W;       /* input channels and size */
+	size_t OC;            /* output channels */
+	size_t KS;            /* kernel size (KS x KS) */
+	size_t stride, pad;
+	size_t OH, OW;        /* filled by conv2d_shape_set */
+};
+
+/* Fills OH, OW; returns -1 if the kernel does not fit. */
+int conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
+    size_t OC, size_t KS, size_t stride, size_t pad);
+/* Floats of scratch conv2d_forward/backward need for a batch of N. */
+size_t conv2d_scratch_floats(const struct conv2d_shape *s, size_t N);
+
+/*
+ * out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,KS,KS] + bias [OC]
+ * (bias may be NULL).  im2col over chunks of images + one sgemm each.
+ * scratch [conv2d_scratch_floats].
+ */
+void conv2d_forward(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s);
+/*
+ * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] +=, dbias [OC] += (each may be
+ * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.
+ */
+void conv2d_backward(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *inp,
+    const float *weight, size_t N, const struct conv2d_shape *s);
+/* Plain loops, no scratch: the reference twins for tests. */
+void conv2d_forward_ref(float *out, const float *inp, const float *weight,
+    const float *bias, size_t N, const struct conv2d_shape *s);
+void conv2d_backward_ref(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, size_t N,
+    const struct conv2d_shape *s);
+
+/* ---- batch norm over N and HW per channel (HW = 1 for BatchNorm1d) ---- */
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+/*
+ * Training mode: normalise with the batch mean and biased variance,
+ * saving mean [C] and rstd [C] = 1/sqrt(var + eps); update
+ * running_mean/var [C] (may be NULL) with momentum as PyTorch:
+ * r = (1 - momentum) r + momentum * stat, the variance unbiased
+ * (N*HW / (N*HW - 1)).  out may equal inp.  inp, out [N,C,HW].
+ */
+void batchnorm_forward(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float momentum, float eps);
+/* Eval mode: running statistics.  out may equal inp. */
+void batchnorm_forward_eval(float *out, const float *inp,
+    const float *running_mean, const float *running_var,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float eps);
+/*
+ * Training-mode backward.  When relu_out is not NULL the layer is
+ * BN followed by ReLU, relu_out [N,C,HW] its output, and dout is the
+ * gradient after the ReLU (the mask relu_out > 0 is applied here).
+ * dinp [N,C,HW] +=, dweight [C] +=, dbias [C] +=.  dinp must not alias
+ * dout.
+ */
+void batchnorm_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW);
+
+/* ---- element-wise, pooling, linear ---- */
+
+void relu_forward(float *out, const float *inp, size_t n);  /* may alias */
+/* dinp += dout * (out > 0) */
+void relu_backward(float *dinp, const float *dout, const float *out,
+    size_t n);
+void add_forward(float *out, const float *a, const float *b, size_t n);
+/* da += dout, db += dout */
+void add_backward(float *da, float *db, const float *dout, size_t n);
+
+/* out [N,C] = mean over HW of inp [N,C,HW] */
+void gap_forward(float *out, const float *inp, size_t N, size_t C,
+    size_t HW);
+/* dinp [N,C,HW] += dout [N,C] / HW */
+void gap_backward(float *dinp, const float *dout, size_t N, size_t C,
+    size_t HW);
+
+/* out [N,OUT] = inp [N,IN] weight^T + bias; weight [OUT,IN] (PyTorch),
+ * bias [OUT] or NULL. */
+void linear_forward(float *out, const float *inp, const float *weight,
+    const float *bias, size_t N, size_t IN, size_t OUT);
+/* dinp [N,IN] +=, dweight [OUT,IN] +=, dbias [OUT] += (each may be NULL) */
+void linear_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, size_t N,
+    size_t IN, size_t OUT);
+
+/* ---- VICReg loss ---- */
+
+struct vicreg_params {
+	float lambda, mu, nu;   /* inv, var, cov weights (25, 25, 1) */
+	float gamma, eps;       /* std target (1) and eps (1e-4) */
+};
+void vicreg_params_default(struct vicreg_params *p);
+
+/* Floats of scratch for the loss on [N,D]: 2 N D + D D + 2 D. */
+size_t vicreg_scratch_floats(size_t N, size_t D);
+/*
+ * z1, z2 [N,D], N >= 2.  inv = mean (z1 - z2)^2 over N*D; var = sum
+ * over both branches of mean_j max(0, gamma - sqrt(var_j + eps)) with
+ * the unbiased variance; cov = sum over both branches of the squared
+ * off-diagonal entries of the unbiased covariance, / D.  Returns
+ * lambda inv + mu var + nu cov and parts[3] = inv, var, cov.
+ */
+float vicreg_forward(float parts[3], float *scratch, const float *z1,
+    const float *z2, size_t N, size_t D, const struct vicreg_params *p);
+/* dz1, dz2 [N,D] += the gradient of the loss (scale 1). */
+void vicreg_backward(float *dz1, float *dz2, float *scratch,
+    const float *z1, const float *z2, size_t N, size_t D,
+    const struct vicreg_params *p);
+
+/* ---- Adam (torch.optim.Adam semantics, weight decay as L2) ---- */
+
+struct adam_params {
+	float lr, beta1, beta2, eps, weight_decay;
+};
+/* The study's: lr 3e-4, betas (0.9, 0.999), eps 1e-8, wd 1e-6. */
+void adam_params_default(struct adam_params *a);
+/*
+ * One step t (1, 2, ...) over n floats: g' = g + wd p;
+ * m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+ * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+ * m, v start at zero.
+ */
+void adam_update(float *param, float *m, float *v, const float *grad,
+    size_t n, const struct adam_params *a, size_t t);
+
+/* ---- initialisation (PyTorch defaults), drawn in index order ---- */
+
+/* U(-bound, bound) */
+void init_uniform(float *x, size_t n, float bound, struct rng *r);
+/* N(0, std^2) */
+void init_normal(float *x, size_t n, float std, struct rng *r);
+/*
+ * nn.Conv2d / nn.Linear default: weight kaiming_uniform_(a = sqrt(5)),
+ * i.e. bound = gain sqrt(3 / fan_in) with gain = sqrt(2 / (1 + 5)),
+ * = 1 / sqrt(fan_in); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ * (torch/nn/modules/conv.py, linear.py: reset_parameters.)
+ */
+void init_default_layer(float *weight, size_t nweight, float *bias,
+    size_t nbias, size_t fan_in, struct rng *r);
+
+#endif
