@@ -1,0 +1,20 @@
+# PRESET=default: the full data on a 2-core machine, the whole
+# `make report` within about 3 hours.  Departures from the study's
+# recipe (seed.mk) are listed in doc/recipe.md with their reasons.
+N_TRAIN    = 50000
+N_TEST     = 10000
+N_MNIST    = 10000
+WIDTH      = 16
+REP_DIM    = 128
+HEAD_DIM   = 512
+PROJ       = 512,512,512
+EPOCHS     = 10
+NB_EPOCHS  = 1
+BATCH      = 256
+OPTIM      = --optimizer adam --lr 1e-3 --schedule cosine --warmup-steps 196
+AUG_OPTS   = --no-blur
+TRAIN_OPTS =
+PROBE_OPTS =
+TSNE_OPTS  =
+LAP_N      = 10000
+KMEANS_OPTS =
