@@ -122,7 +122,7 @@ struct vicreg_params {
 };
 void vicreg_params_default(struct vicreg_params *p);
 
-/* Floats of scratch for the loss on [N,D]: 2 N D + D D + 2 D. */
+/* Floats of scratch for the loss on [N,D]: N D + D D + D. */
 size_t vicreg_scratch_floats(size_t N, size_t D);
 /*
  * z1, z2 [N,D], N >= 2.  inv = mean (z1 - z2)^2 over N*D; var = sum
