@@ -1,6 +1,8 @@
 /* sched.c - learning-rate schedules (see sched.h for the formulas). */
 #include "sched.h"
 
+#include "nn.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -30,4 +32,21 @@ sched_parse(const char *name, enum sched_kind *kind)
 	else
 		return -1;
 	return 0;
+}
+
+void
+optim_step(enum optim_kind kind, float *param, float *m, float *v,
+    const float *grad, size_t n, const struct adam_params *a, size_t t)
+{
+	if (kind == OPTIM_ADAM) {
+		adam_update(param, m, v, grad, n, a, t);
+		return;
+	}
+	struct adam_params plain = *a;
+	float keep = 1.0f - a->lr * a->weight_decay;
+	plain.weight_decay = 0.0f;
+	#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		param[i] *= keep;
+	adam_update(param, m, v, grad, n, &plain, t);
 }
