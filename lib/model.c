@@ -1,32 +1,612 @@
-/* model.c - stub: the real implementation is being written. */
+/*
+ * model.c - the study's ResNet-18 encoder and projector (see model.h).
+ *
+ * Every layer is a record of offsets: into the flat parameter block
+ * (weights), the buffer block (BN running statistics), the per-view
+ * activation arena (saved tensors, each [max_batch, per-image]) and the
+ * per-view BN statistics (batch mean, rstd).  Forward and backward walk
+ * these records; the kernels are those of nn.h.
+ *
+ * Saved per image and view, for a block with input `in`:
+ *   a1 = conv1(in), h1 = relu(bn1(a1)), a2 = conv2(h1),
+ *   [d1 = dsconv(in)], out = relu(bn2(a2) + (d1 ? dsbn(d1) : in)).
+ * bn outputs that are not saved are recomputed by batchnorm_backward
+ * from the conv output and the saved statistics.
+ */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 
-void model_config_default(struct model_config *c)
+#define NONE ((size_t)-1)
+
+struct convl {
+	struct conv2d_shape s;
+	size_t w, b;          /* parameter offsets (b NONE: no bias) */
+};
+
+struct bnl {
+	size_t C, HW;
+	size_t w, b;          /* parameter offsets */
+	size_t rm, rv;        /* buffer offsets */
+	size_t st;            /* stats offset: mean [C] then rstd [C] */
+};
+
+struct linl {
+	size_t IN, OUT, w, b;
+};
+
+struct block {
+	struct convl c1, c2, ds;
+	struct bnl b1, b2, bds;
+	int has_ds;
+	size_t a1, h1, a2, d1, out;   /* activation offsets */
+	size_t in;                     /* activation offset of the input */
+};
+
+struct model {
+	struct model_config cfg;
+	size_t maxb;
+	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch;
+
+	struct convl stem;
+	struct bnl stem_bn;
+	size_t c0, h0;
+	struct block blk[8];
+	size_t final_C, final_HW, gap;   /* gap output offset */
+	struct linl fc, head;
+	struct bnl head_bn;
+	size_t f, hb, rep;
+	struct linl proj[MODEL_MAX_PROJ];
+	struct bnl proj_bn[MODEL_MAX_PROJ];
+	size_t p[MODEL_MAX_PROJ], q[MODEL_MAX_PROJ];
+
+	float *params, *grads, *bufs;
+	float *act[2];        /* per view [nact * maxb] */
+	float *stats[2];      /* per view [nstat] */
+	float *g[4];          /* gradient buffers [maxmap * maxb] */
+	float *dz[2];         /* [maxb, Plast] */
+	float *scratch;       /* [nscratch] */
+};
+
+void
+model_config_default(struct model_config *c)
 {
+	memset(c, 0, sizeof *c);
 	c->width = 64;
 	c->rep_dim = 128;
 	c->head_dim = 512;
 	c->stem_stride = 1;
 	c->stem_pad = 0;
 	c->proj[0] = c->proj[1] = c->proj[2] = 512;
-	c->proj[3] = 0;
 	c->nproj = 3;
 }
-int model_config_check(const struct model_config *c, char *msg, size_t len) { (void)c; (void)msg; (void)len; return 0; }
-struct model *model_create(const struct model_config *c, size_t max_batch) { (void)c; (void)max_batch; return NULL; }
-void model_free(struct model *m) { (void)m; }
-const struct model_config *model_get_config(const struct model *m) { (void)m; return NULL; }
-size_t model_max_batch(const struct model *m) { (void)m; return 0; }
-size_t model_param_count(const struct model *m) { (void)m; return 0; }
-size_t model_encoder_param_count(const struct model *m) { (void)m; return 0; }
-size_t model_buffer_count(const struct model *m) { (void)m; return 0; }
-size_t model_activation_floats(const struct model *m) { (void)m; return 0; }
-float *model_params(struct model *m) { (void)m; return NULL; }
-float *model_grads(struct model *m) { (void)m; return NULL; }
-float *model_buffers(struct model *m) { (void)m; return NULL; }
-void model_init(struct model *m, struct rng *r) { (void)m; (void)r; }
-void model_encode(struct model *m, const float *x, size_t N, float *rep) { (void)m; (void)x; (void)N; (void)rep; }
-float model_vicreg_step(struct model *m, const float *x1, const float *x2, size_t N, const struct vicreg_params *p, float parts[3]) { (void)m; (void)x1; (void)x2; (void)N; (void)p; (void)parts; return 0; }
-float model_vicreg_eval(struct model *m, const float *x1, const float *x2, size_t N, const struct vicreg_params *p, float parts[3]) { (void)m; (void)x1; (void)x2; (void)N; (void)p; (void)parts; return 0; }
+
+int
+model_config_check(const struct model_config *c, char *msg, size_t len)
+{
+	const char *why = NULL;
+	if (c->width == 0 || c->width > 4096)
+		why = "width must be 1..4096";
+	else if (c->rep_dim == 0 || c->head_dim == 0)
+		why = "rep_dim and head_dim must be positive";
+	else if (c->stem_stride == 0 || c->stem_stride > 4)
+		why = "stem stride must be 1..4";
+	else if (c->stem_pad > 3)
+		why = "stem padding must be 0..3";
+	else if (c->nproj == 0 || c->nproj > MODEL_MAX_PROJ)
+		why = "projector must have 1..4 layers";
+	for (size_t i = 0; why == NULL && i < c->nproj; i++)
+		if (c->proj[i] == 0)
+			why = "projector widths must be positive";
+	if (why == NULL) {
+		struct conv2d_shape s;
+		if (conv2d_shape_set(&s, 3, 32, 32, c->width, 3,
+		    c->stem_stride, c->stem_pad) != 0)
+			why = "stem does not fit a 32x32 image";
+	}
+	if (why && msg && len)
+		snprintf(msg, len, "%s", why);
+	return why ? -1 : 0;
+}
+
+static size_t
+take(size_t *counter, size_t n)
+{
+	size_t o = *counter;
+	*counter += n;
+	return o;
+}
+
+static void
+conv_make(struct model *m, struct convl *l, size_t C, size_t H, size_t W,
+    size_t OC, size_t KS, size_t stride, size_t pad, int bias)
+{
+	conv2d_shape_set(&l->s, C, H, W, OC, KS, stride, pad);
+	l->w = take(&m->nparam, OC * C * KS * KS);
+	l->b = bias ? take(&m->nparam, OC) : NONE;
+	size_t sc = conv2d_scratch_floats(&l->s, m->maxb);
+	if (sc > m->nscratch)
+		m->nscratch = sc;
+}
+
+static void
+bn_make(struct model *m, struct bnl *l, size_t C, size_t HW)
+{
+	l->C = C;
+	l->HW = HW;
+	l->w = take(&m->nparam, C);
+	l->b = take(&m->nparam, C);
+	l->rm = take(&m->nbuf, C);
+	l->rv = take(&m->nbuf, C);
+	l->st = take(&m->nstat, 2 * C);
+}
+
+static void
+lin_make(struct model *m, struct linl *l, size_t IN, size_t OUT)
+{
+	l->IN = IN;
+	l->OUT = OUT;
+	l->w = take(&m->nparam, OUT * IN);
+	l->b = take(&m->nparam, OUT);
+}
+
+/* an activation of n floats per image */
+static size_t
+act_make(struct model *m, size_t n)
+{
+	if (n > m->maxmap)
+		m->maxmap = n;
+	return take(&m->nact, n);
+}
+
+static void
+model_layout(struct model *m)
+{
+	const struct model_config *c = &m->cfg;
+	size_t w = c->width;
+
+	conv_make(m, &m->stem, 3, 32, 32, w, 3, c->stem_stride, c->stem_pad,
+	    1);
+	size_t H = m->stem.s.OH, W = m->stem.s.OW;
+	bn_make(m, &m->stem_bn, w, H * W);
+	m->c0 = act_make(m, w * H * W);
+	m->h0 = act_make(m, w * H * W);
+
+	size_t cin = w, in = m->h0;
+	for (size_t l = 0; l < 4; l++) {
+		size_t C = w << l;
+		for (size_t b = 0; b < 2; b++) {
+			struct block *k = &m->blk[2 * l + b];
+			size_t stride = (l > 0 && b == 0) ? 2 : 1;
+			k->in = in;
+			conv_make(m, &k->c1, cin, H, W, C, 3, stride, 1, 0);
+			size_t OH = k->c1.s.OH, OW = k->c1.s.OW;
+			bn_make(m, &k->b1, C, OH * OW);
+			conv_make(m, &k->c2, C, OH, OW, C, 3, 1, 1, 0);
+			bn_make(m, &k->b2, C, OH * OW);
+			k->has_ds = stride != 1 || cin != C;
+			if (k->has_ds) {
+				conv_make(m, &k->ds, cin, H, W, C, 1, stride,
+				    0, 0);
+				bn_make(m, &k->bds, C, OH * OW);
+			}
+			k->a1 = act_make(m, C * OH * OW);
+			k->h1 = act_make(m, C * OH * OW);
+			k->a2 = act_make(m, C * OH * OW);
+			k->d1 = k->has_ds ? act_make(m, C * OH * OW) : NONE;
+			k->out = act_make(m, C * OH * OW);
+			in = k->out;
+			cin = C;
+			H = OH;
+			W = OW;
+		}
+	}
+	m->final_C = cin;
+	m->final_HW = H * W;
+	m->gap = act_make(m, cin);
+	lin_make(m, &m->fc, cin, c->head_dim);
+	bn_make(m, &m->head_bn, c->head_dim, 1);
+	lin_make(m, &m->head, c->head_dim, c->rep_dim);
+	m->f = act_make(m, c->head_dim);
+	m->hb = act_make(m, c->head_dim);
+	m->rep = act_make(m, c->rep_dim);
+	m->nenc = m->nparam;
+
+	size_t pin = c->rep_dim;
+	for (size_t i = 0; i < c->nproj; i++) {
+		lin_make(m, &m->proj[i], pin, c->proj[i]);
+		m->p[i] = act_make(m, c->proj[i]);
+		if (i + 1 < c->nproj) {
+			bn_make(m, &m->proj_bn[i], c->proj[i], 1);
+			m->q[i] = act_make(m, c->proj[i]);
+		}
+		pin = c->proj[i];
+	}
+	size_t sc = vicreg_scratch_floats(m->maxb, pin);
+	if (sc > m->nscratch)
+		m->nscratch = sc;
+}
+
+static float *
+falloc(size_t n)
+{
+	return calloc(n > 0 ? n : 1, sizeof(float));
+}
+
+struct model *
+model_create(const struct model_config *c, size_t max_batch)
+{
+	if (model_config_check(c, NULL, 0) != 0 || max_batch < 1)
+		return NULL;
+	struct model *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return NULL;
+	m->cfg = *c;
+	m->maxb = max_batch;
+	model_layout(m);
+	size_t B = max_batch, D = c->proj[c->nproj - 1];
+	int ok = 1;
+#define ALLOC(p, n) do { \
+		(p) = falloc(n); \
+		ok = ok && (p) != NULL; \
+	} while (0)
+	ALLOC(m->params, m->nparam);
+	ALLOC(m->grads, m->nparam);
+	ALLOC(m->bufs, m->nbuf);
+	ALLOC(m->scratch, m->nscratch);
+	for (int v = 0; v < 2; v++) {
+		ALLOC(m->act[v], m->nact * B);
+		ALLOC(m->stats[v], m->nstat);
+		ALLOC(m->dz[v], B * D);
+	}
+	for (int i = 0; i < 4; i++)
+		ALLOC(m->g[i], m->maxmap * B);
+#undef ALLOC
+	if (!ok) {
+		model_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+model_free(struct model *m)
+{
+	if (m == NULL)
+		return;
+	free(m->params);
+	free(m->grads);
+	free(m->bufs);
+	free(m->scratch);
+	for (int v = 0; v < 2; v++) {
+		free(m->act[v]);
+		free(m->stats[v]);
+		free(m->dz[v]);
+	}
+	for (int i = 0; i < 4; i++)
+		free(m->g[i]);
+	free(m);
+}
+
+const struct model_config *
+model_get_config(const struct model *m)
+{
+	return &m->cfg;
+}
+
+size_t model_max_batch(const struct model *m) { return m->maxb; }
+size_t model_param_count(const struct model *m) { return m->nparam; }
+size_t model_encoder_param_count(const struct model *m) { return m->nenc; }
+size_t model_buffer_count(const struct model *m) { return m->nbuf; }
+float *model_params(struct model *m) { return m->params; }
+float *model_grads(struct model *m) { return m->grads; }
+float *model_buffers(struct model *m) { return m->bufs; }
+
+size_t
+model_activation_floats(const struct model *m)
+{
+	/* both views' saved tensors + the four gradient buffers */
+	return 2 * m->nact + 4 * m->maxmap;
+}
+
+/* ------------------------------------------------------------- init */
+
+static void
+init_bn(struct model *m, const struct bnl *l)
+{
+	for (size_t i = 0; i < l->C; i++) {
+		m->params[l->w + i] = 1.0f;
+		m->params[l->b + i] = 0.0f;
+		m->bufs[l->rm + i] = 0.0f;
+		m->bufs[l->rv + i] = 1.0f;
+	}
+}
+
+/*
+ * torchvision's ResNet initialises its convolutions with
+ * kaiming_normal_(mode="fan_out", nonlinearity="relu"): N(0, 2/fan_out),
+ * fan_out = OC*KS*KS (torchvision/models/resnet.py, ResNet.__init__);
+ * the study's replaced stem conv and fc keep the nn.Conv2d/nn.Linear
+ * defaults (nn.h: init_default_layer).
+ */
+static void
+init_resnet_conv(struct model *m, const struct convl *l, struct rng *r)
+{
+	size_t fan_out = l->s.OC * l->s.KS * l->s.KS;
+	init_normal(m->params + l->w, l->s.OC * l->s.C * l->s.KS * l->s.KS,
+	    (float)sqrt(2.0 / (double)fan_out), r);
+}
+
+static void
+init_lin(struct model *m, const struct linl *l, struct rng *r)
+{
+	init_default_layer(m->params + l->w, l->OUT * l->IN,
+	    m->params + l->b, l->OUT, l->IN, r);
+}
+
+void
+model_init(struct model *m, struct rng *r)
+{
+	const struct convl *s = &m->stem;
+	init_default_layer(m->params + s->w, s->s.OC * s->s.C * 9,
+	    m->params + s->b, s->s.OC, s->s.C * s->s.KS * s->s.KS, r);
+	init_bn(m, &m->stem_bn);
+	for (size_t i = 0; i < 8; i++) {
+		struct block *k = &m->blk[i];
+		init_resnet_conv(m, &k->c1, r);
+		init_bn(m, &k->b1);
+		init_resnet_conv(m, &k->c2, r);
+		init_bn(m, &k->b2);
+		if (k->has_ds) {
+			init_resnet_conv(m, &k->ds, r);
+			init_bn(m, &k->bds);
+		}
+	}
+	init_lin(m, &m->fc, r);
+	init_bn(m, &m->head_bn);
+	init_lin(m, &m->head, r);
+	for (size_t i = 0; i < m->cfg.nproj; i++) {
+		init_lin(m, &m->proj[i], r);
+		if (i + 1 < m->cfg.nproj)
+			init_bn(m, &m->proj_bn[i]);
+	}
+}
+
+/* ---------------------------------------------------------- forward */
+
+enum { EVAL, TRAIN };
+
+static void
+bn_fwd(struct model *m, int view, int mode, const struct bnl *l, float *out,
+    const float *inp, size_t N)
+{
+	float *P = m->params, *Bf = m->bufs;
+	if (mode == EVAL) {
+		batchnorm_forward_eval(out, inp, Bf + l->rm, Bf + l->rv,
+		    P + l->w, P + l->b, N, l->C, l->HW, BN_EPS);
+	} else {
+		float *st = m->stats[view] + l->st;
+		int upd = mode == TRAIN;
+		batchnorm_forward(out, st, st + l->C, upd ? Bf + l->rm : NULL,
+		    upd ? Bf + l->rv : NULL, inp, P + l->w, P + l->b, N,
+		    l->C, l->HW, BN_MOMENTUM, BN_EPS);
+	}
+}
+
+static void
+conv_fwd(struct model *m, const struct convl *l, float *out,
+    const float *inp, size_t N)
+{
+	conv2d_forward(out, m->scratch, inp, m->params + l->w,
+	    l->b == NONE ? NULL : m->params + l->b, N, &l->s);
+}
+
+static void
+lin_fwd(struct model *m, const struct linl *l, float *out,
+    const float *inp, size_t N)
+{
+	linear_forward(out, inp, m->params + l->w, m->params + l->b, N, l->IN,
+	    l->OUT);
+}
+
+/* pointer to activation tensor `off` of view v */
+#define ACT(v, off) (m->act[v] + (off) * m->maxb)
+
+/* Encoder forward of view v up to rep. */
+static void
+encoder_forward(struct model *m, int v, int mode, const float *x, size_t N)
+{
+	float *c0 = ACT(v, m->c0), *h0 = ACT(v, m->h0);
+	size_t n0 = N * m->stem.s.OC * m->stem.s.OH * m->stem.s.OW;
+	conv_fwd(m, &m->stem, c0, x, N);
+	bn_fwd(m, v, mode, &m->stem_bn, h0, c0, N);
+	relu_forward(h0, h0, n0);
+	for (size_t i = 0; i < 8; i++) {
+		struct block *k = &m->blk[i];
+		const float *in = ACT(v, k->in);
+		float *a1 = ACT(v, k->a1), *h1 = ACT(v, k->h1);
+		float *a2 = ACT(v, k->a2), *out = ACT(v, k->out);
+		size_t n = N * k->b1.C * k->b1.HW;
+		conv_fwd(m, &k->c1, a1, in, N);
+		bn_fwd(m, v, mode, &k->b1, h1, a1, N);
+		relu_forward(h1, h1, n);
+		conv_fwd(m, &k->c2, a2, h1, N);
+		bn_fwd(m, v, mode, &k->b2, out, a2, N);
+		if (k->has_ds) {
+			float *d1 = ACT(v, k->d1), *t = m->g[0];
+			conv_fwd(m, &k->ds, d1, in, N);
+			bn_fwd(m, v, mode, &k->bds, t, d1, N);
+			add_forward(out, out, t, n);
+		} else {
+			add_forward(out, out, in, n);
+		}
+		relu_forward(out, out, n);
+	}
+	float *g = ACT(v, m->gap), *f = ACT(v, m->f), *hb = ACT(v, m->hb);
+	gap_forward(g, ACT(v, m->blk[7].out), N, m->final_C, m->final_HW);
+	lin_fwd(m, &m->fc, f, g, N);
+	bn_fwd(m, v, mode, &m->head_bn, hb, f, N);
+	relu_forward(hb, hb, N * m->cfg.head_dim);
+	lin_fwd(m, &m->head, ACT(v, m->rep), hb, N);
+}
+
+/* Projector forward of view v; returns z [N, Plast]. */
+static const float *
+projector_forward(struct model *m, int v, int mode, size_t N)
+{
+	const float *in = ACT(v, m->rep);
+	size_t k = m->cfg.nproj;
+	for (size_t i = 0; i < k; i++) {
+		float *p = ACT(v, m->p[i]);
+		lin_fwd(m, &m->proj[i], p, in, N);
+		if (i + 1 < k) {
+			float *q = ACT(v, m->q[i]);
+			bn_fwd(m, v, mode, &m->proj_bn[i], q, p, N);
+			relu_forward(q, q, N * m->cfg.proj[i]);
+			in = q;
+		} else {
+			in = p;
+		}
+	}
+	return in;
+}
+
+void
+model_encode(struct model *m, const float *x, size_t N, float *rep)
+{
+	encoder_forward(m, 0, EVAL, x, N);
+	memcpy(rep, ACT(0, m->rep), N * m->cfg.rep_dim * sizeof *rep);
+}
+
+/* --------------------------------------------------------- backward */
+
+static void
+bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
+    const float *dout, const float *relu_out, const float *inp, size_t N)
+{
+	const float *st = m->stats[v] + l->st;
+	batchnorm_backward(dinp, m->grads + l->w, m->grads + l->b, dout,
+	    relu_out, inp, st, st + l->C, m->params + l->w, N, l->C, l->HW);
+}
+
+static void
+conv_bwd(struct model *m, const struct convl *l, float *dinp,
+    const float *dout, const float *inp, size_t N)
+{
+	conv2d_backward(dinp, m->grads + l->w,
+	    l->b == NONE ? NULL : m->grads + l->b, m->scratch, dout, inp,
+	    m->params + l->w, N, &l->s);
+}
+
+static void
+lin_bwd(struct model *m, const struct linl *l, float *dinp,
+    const float *dout, const float *inp, size_t N)
+{
+	linear_backward(dinp, m->grads + l->w, m->grads + l->b, dout, inp,
+	    m->params + l->w, N, l->IN, l->OUT);
+}
+
+static void
+zero(float *p, size_t n)
+{
+	memset(p, 0, n * sizeof *p);
+}
+
+/* Backward of view v (input x) from dz [N, Plast]; grads accumulate. */
+static void
+model_backward(struct model *m, int v, const float *x, const float *dz,
+    size_t N)
+{
+	float *G = m->g[0], *Gn = m->g[1], *T1 = m->g[2], *T2 = m->g[3], *t;
+	size_t k = m->cfg.nproj;
+
+	memcpy(G, dz, N * m->cfg.proj[k - 1] * sizeof *G);
+	for (size_t i = k; i-- > 0;) {
+		const struct linl *l = &m->proj[i];
+		const float *in = i ? ACT(v, m->q[i - 1]) : ACT(v, m->rep);
+		zero(Gn, N * l->IN);
+		lin_bwd(m, l, Gn, G, in, N);
+		if (i) {
+			zero(G, N * l->IN);
+			bn_bwd(m, v, &m->proj_bn[i - 1], G, Gn, in,
+			    ACT(v, m->p[i - 1]), N);
+		} else {
+			t = G, G = Gn, Gn = t;
+		}
+	}
+	/* G = d rep */
+	zero(Gn, N * m->cfg.head_dim);
+	lin_bwd(m, &m->head, Gn, G, ACT(v, m->hb), N);
+	zero(G, N * m->cfg.head_dim);
+	bn_bwd(m, v, &m->head_bn, G, Gn, ACT(v, m->hb), ACT(v, m->f), N);
+	zero(Gn, N * m->final_C);
+	lin_bwd(m, &m->fc, Gn, G, ACT(v, m->gap), N);
+	zero(G, N * m->final_C * m->final_HW);
+	gap_backward(G, Gn, N, m->final_C, m->final_HW);
+
+	for (size_t i = 8; i-- > 0;) {
+		struct block *k2 = &m->blk[i];
+		const float *in = ACT(v, k2->in);
+		const float *out = ACT(v, k2->out);
+		size_t n = N * k2->b1.C * k2->b1.HW;
+		size_t nin = N * k2->c1.s.C * k2->c1.s.H * k2->c1.s.W;
+		zero(T1, n);
+		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
+		zero(T2, n);
+		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N);
+		zero(T1, n);
+		bn_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->h1), ACT(v, k2->a1),
+		    N);
+		zero(Gn, nin);
+		conv_bwd(m, &k2->c1, Gn, T1, in, N);
+		if (k2->has_ds) {
+			zero(T2, n);
+			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
+			conv_bwd(m, &k2->ds, Gn, T2, in, N);
+		} else {
+			relu_backward(Gn, G, out, n);
+		}
+		t = G, G = Gn, Gn = t;
+	}
+	/* G = d h0 */
+	size_t n0 = N * m->stem.s.OC * m->stem.s.OH * m->stem.s.OW;
+	zero(T1, n0);
+	bn_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->h0), ACT(v, m->c0), N);
+	conv_bwd(m, &m->stem, NULL, T1, x, N);
+}
+
+float
+model_vicreg_step(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3])
+{
+	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
+	const float *z[2];
+	encoder_forward(m, 0, TRAIN, x1, N);
+	z[0] = projector_forward(m, 0, TRAIN, N);
+	encoder_forward(m, 1, TRAIN, x2, N);
+	z[1] = projector_forward(m, 1, TRAIN, N);
+	float loss = vicreg_forward(parts, m->scratch, z[0], z[1], N, D, p);
+	zero(m->dz[0], N * D);
+	zero(m->dz[1], N * D);
+	vicreg_backward(m->dz[0], m->dz[1], m->scratch, z[0], z[1], N, D, p);
+	zero(m->grads, m->nparam);
+	model_backward(m, 1, x2, m->dz[1], N);
+	model_backward(m, 0, x1, m->dz[0], N);
+	return loss;
+}
+
+float
+model_vicreg_eval(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3])
+{
+	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
+	const float *z[2];
+	encoder_forward(m, 0, EVAL, x1, N);
+	z[0] = projector_forward(m, 0, EVAL, N);
+	encoder_forward(m, 1, EVAL, x2, N);
+	z[1] = projector_forward(m, 1, EVAL, N);
+	return vicreg_forward(parts, m->scratch, z[0], z[1], N, D, p);
+}
