@@ -603,11 +603,11 @@ vicreg_backward(float *dz1, float *dz2, float *scratch, const float *z1,
 void
 adam_params_default(struct adam_params *a)
 {
-	a->lr = 3e-4f;
-	a->beta1 = 0.9f;
-	a->beta2 = 0.999f;
-	a->eps = 1e-8f;
-	a->weight_decay = 1e-6f;
+	a->lr = 3e-4;
+	a->beta1 = 0.9;
+	a->beta2 = 0.999;
+	a->eps = 1e-8;
+	a->weight_decay = 1e-6;
 }
 
 /* torch/optim/adam.py, _single_tensor_adam (torch 1.13). */
@@ -615,17 +615,20 @@ void
 adam_update(float *param, float *m, float *v, const float *grad, size_t n,
     const struct adam_params *a, size_t t)
 {
-	double bc1 = 1.0 - pow((double)a->beta1, (double)t);
-	double bc2 = 1.0 - pow((double)a->beta2, (double)t);
-	float step = (float)((double)a->lr / bc1);
+	/* scalars are Python floats there, cast to float per use */
+	double bc1 = 1.0 - pow(a->beta1, (double)t);
+	double bc2 = 1.0 - pow(a->beta2, (double)t);
+	float step = (float)(a->lr / bc1);
 	float bc2s = (float)sqrt(bc2);
-	float b1 = a->beta1, b2 = a->beta2, wd = a->weight_decay;
+	float b1 = (float)a->beta1, c1 = (float)(1.0 - a->beta1);
+	float b2 = (float)a->beta2, c2 = (float)(1.0 - a->beta2);
+	float wd = (float)a->weight_decay, eps = (float)a->eps;
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++) {
 		float g = grad[i] + wd * param[i];
-		m[i] = m[i] * b1 + (1.0f - b1) * g;
-		v[i] = v[i] * b2 + (1.0f - b2) * g * g;
-		float den = sqrtf(v[i]) / bc2s + a->eps;
+		m[i] = m[i] * b1 + c1 * g;
+		v[i] = v[i] * b2 + c2 * (g * g);
+		float den = sqrtf(v[i]) / bc2s + eps;
 		param[i] -= step * (m[i] / den);
 	}
 }

@@ -141,7 +141,7 @@ void vicreg_backward(float *dz1, float *dz2, float *scratch,
 /* ---- Adam (torch.optim.Adam semantics, weight decay as L2) ---- */
 
 struct adam_params {
-	float lr, beta1, beta2, eps, weight_decay;
+	double lr, beta1, beta2, eps, weight_decay;   /* as Python floats */
 };
 /* The study's: lr 3e-4, betas (0.9, 0.999), eps 1e-8, wd 1e-6. */
 void adam_params_default(struct adam_params *a);

@@ -1,0 +1,320 @@
+/*
+ * test_nn_torch.c - lib/nn.c layers against PyTorch: the fixtures in
+ * tests/fixtures/nn/ written by tests/reference/gen_nn.py (references
+ * computed in float64).  Each tensor must satisfy
+ * |got - ref| <= 1e-5 max|ref| + 1e-4 |ref|; the worst error relative
+ * to max|ref| is printed for every tensor.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "blas.h"
+#include "check.h"
+#include "nn.h"
+#include "npy.h"
+
+#define DIR "tests/fixtures/nn/"
+
+struct fix {
+	FILE *fp;
+	struct npy_reader r;
+	const char *name;
+};
+
+static void
+fix_open(struct fix *f, const char *name)
+{
+	f->name = name;
+	f->fp = fopen(name, "rb");
+	if (f->fp == NULL) {
+		perror(name);
+		exit(1);
+	}
+	npy_reader_init(&f->r, f->fp, name);
+}
+
+/* next array as float32 (converted), element count in *n */
+static float *
+fix_f32(struct fix *f, size_t *n)
+{
+	void *raw;
+	if (npy_next(&f->r) != 1 || npy_read_all(&f->r, &raw) != 0) {
+		fprintf(stderr, "%s: %s\n", f->name, f->r.err);
+		exit(1);
+	}
+	size_t cnt = npy_count(&f->r.h);
+	float *out = malloc((cnt ? cnt : 1) * sizeof *out);
+	if (out == NULL)
+		exit(1);
+	npy_convert(NPY_F32, out, f->r.h.dtype, raw, cnt);
+	free(raw);
+	if (n)
+		*n = cnt;
+	return out;
+}
+
+static int64_t *
+fix_i64(struct fix *f, size_t *n)
+{
+	void *raw;
+	if (npy_next(&f->r) != 1 || npy_read_all(&f->r, &raw) != 0) {
+		fprintf(stderr, "%s: %s\n", f->name, f->r.err);
+		exit(1);
+	}
+	size_t cnt = npy_count(&f->r.h);
+	int64_t *out = malloc((cnt ? cnt : 1) * sizeof *out);
+	if (out == NULL)
+		exit(1);
+	npy_convert(NPY_I64, out, f->r.h.dtype, raw, cnt);
+	free(raw);
+	if (n)
+		*n = cnt;
+	return out;
+}
+
+static void
+fix_close(struct fix *f)
+{
+	CHECK(npy_next(&f->r) == 0);
+	fclose(f->fp);
+}
+
+static float *
+zeros(size_t n)
+{
+	float *p = calloc(n ? n : 1, sizeof *p);
+	if (p == NULL)
+		exit(1);
+	return p;
+}
+
+static void
+cmp(const char *what, const float *got, const float *ref, size_t n)
+{
+	double scale = 0, worst = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(ref[i]) > scale)
+			scale = fabs(ref[i]);
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)got[i] - ref[i]) > worst)
+			worst = fabs((double)got[i] - ref[i]);
+	printf("%-28s worst |diff|/max|ref| = %.3g\n", what,
+	    scale > 0 ? worst / scale : worst);
+	check_close_f32(what, got, ref, n, 1e-5 * scale, 1e-4);
+}
+
+static void
+test_conv(const char *file)
+{
+	struct fix f;
+	char what[128];
+	fix_open(&f, file);
+	int64_t *d = fix_i64(&f, NULL);
+	size_t N = d[0], nout, nw, nx;
+	int bias = (int)d[8];
+	struct conv2d_shape s;
+	CHECK(conv2d_shape_set(&s, d[1], d[2], d[3], d[4], d[5], d[6],
+	    d[7]) == 0);
+	float *x = fix_f32(&f, &nx), *w = fix_f32(&f, &nw);
+	float *b = bias ? fix_f32(&f, NULL) : NULL;
+	float *y = fix_f32(&f, &nout), *dy = fix_f32(&f, NULL);
+	float *dx = fix_f32(&f, NULL), *dw = fix_f32(&f, NULL);
+	float *db = bias ? fix_f32(&f, NULL) : NULL;
+	fix_close(&f);
+	CHECK(nout == N * s.OC * s.OH * s.OW);
+
+	float *scratch = zeros(conv2d_scratch_floats(&s, N));
+	float *gy = zeros(nout), *gx = zeros(nx), *gw = zeros(nw);
+	float *gb = zeros(s.OC);
+	conv2d_forward(gy, scratch, x, w, b, N, &s);
+	snprintf(what, sizeof what, "%s out", file + strlen(DIR));
+	cmp(what, gy, y, nout);
+	conv2d_backward(gx, gw, bias ? gb : NULL, scratch, dy, x, w, N, &s);
+	snprintf(what, sizeof what, "%s dinp", file + strlen(DIR));
+	cmp(what, gx, dx, nx);
+	snprintf(what, sizeof what, "%s dweight", file + strlen(DIR));
+	cmp(what, gw, dw, nw);
+	if (bias) {
+		snprintf(what, sizeof what, "%s dbias", file + strlen(DIR));
+		cmp(what, gb, db, s.OC);
+	}
+	/* the reference twin too */
+	memset(gy, 0, nout * sizeof *gy);
+	memset(gx, 0, nx * sizeof *gx);
+	memset(gw, 0, nw * sizeof *gw);
+	memset(gb, 0, s.OC * sizeof *gb);
+	conv2d_forward_ref(gy, x, w, b, N, &s);
+	conv2d_backward_ref(gx, gw, bias ? gb : NULL, dy, x, w, N, &s);
+	snprintf(what, sizeof what, "%s ref out", file + strlen(DIR));
+	cmp(what, gy, y, nout);
+	snprintf(what, sizeof what, "%s ref dinp", file + strlen(DIR));
+	cmp(what, gx, dx, nx);
+	snprintf(what, sizeof what, "%s ref dweight", file + strlen(DIR));
+	cmp(what, gw, dw, nw);
+	/* accumulation: a second backward adds the same again */
+	float *gw2 = zeros(nw), *gw1 = zeros(nw);
+	conv2d_backward(NULL, gw1, NULL, scratch, dy, x, w, N, &s);
+	memcpy(gw2, gw1, nw * sizeof *gw2);
+	conv2d_backward(NULL, gw2, NULL, scratch, dy, x, w, N, &s);
+	for (size_t i = 0; i < nw; i++)
+		gw1[i] *= 2;
+	snprintf(what, sizeof what, "%s accumulate", file + strlen(DIR));
+	cmp(what, gw2, gw1, nw);
+	free(gw1), free(gw2);
+	free(d), free(x), free(w), free(b), free(y), free(dy), free(dx);
+	free(dw), free(db), free(scratch), free(gy), free(gx), free(gw);
+	free(gb);
+}
+
+static void
+test_bn(const char *file)
+{
+	struct fix f;
+	char what[128];
+	const char *base = file + strlen(DIR);
+	fix_open(&f, file);
+	int64_t *d = fix_i64(&f, NULL);
+	size_t N = d[0], C = d[1], HW = d[2], n = N * C * HW;
+	float *x = fix_f32(&f, NULL), *w = fix_f32(&f, NULL);
+	float *b = fix_f32(&f, NULL), *rm = fix_f32(&f, NULL);
+	float *rv = fix_f32(&f, NULL), *y = fix_f32(&f, NULL);
+	float *dy = fix_f32(&f, NULL), *dx = fix_f32(&f, NULL);
+	float *dw = fix_f32(&f, NULL), *db = fix_f32(&f, NULL);
+	float *rm1 = fix_f32(&f, NULL), *rv1 = fix_f32(&f, NULL);
+	float *ye = fix_f32(&f, NULL);
+	fix_close(&f);
+
+	float *gy = zeros(n), *mean = zeros(C), *rstd = zeros(C);
+	float *gx = zeros(n), *gw = zeros(C), *gb = zeros(C);
+	batchnorm_forward(gy, mean, rstd, rm, rv, x, w, b, N, C, HW,
+	    BN_MOMENTUM, BN_EPS);
+	snprintf(what, sizeof what, "%s out", base);
+	cmp(what, gy, y, n);
+	snprintf(what, sizeof what, "%s running_mean", base);
+	cmp(what, rm, rm1, C);
+	snprintf(what, sizeof what, "%s running_var", base);
+	cmp(what, rv, rv1, C);
+	batchnorm_backward(gx, gw, gb, dy, NULL, x, mean, rstd, w, N, C, HW);
+	snprintf(what, sizeof what, "%s dinp", base);
+	cmp(what, gx, dx, n);
+	snprintf(what, sizeof what, "%s dweight", base);
+	cmp(what, gw, dw, C);
+	snprintf(what, sizeof what, "%s dbias", base);
+	cmp(what, gb, db, C);
+	batchnorm_forward_eval(gy, x, rm, rv, w, b, N, C, HW, BN_EPS);
+	snprintf(what, sizeof what, "%s eval out", base);
+	cmp(what, gy, ye, n);
+	free(d), free(x), free(w), free(b), free(rm), free(rv), free(y);
+	free(dy), free(dx), free(dw), free(db), free(rm1), free(rv1);
+	free(ye), free(gy), free(mean), free(rstd), free(gx), free(gw);
+	free(gb);
+}
+
+static void
+test_linear(void)
+{
+	struct fix f;
+	fix_open(&f, DIR "linear.npy");
+	int64_t *d = fix_i64(&f, NULL);
+	size_t N = d[0], IN = d[1], OUT = d[2];
+	float *x = fix_f32(&f, NULL), *w = fix_f32(&f, NULL);
+	float *b = fix_f32(&f, NULL), *y = fix_f32(&f, NULL);
+	float *dy = fix_f32(&f, NULL), *dx = fix_f32(&f, NULL);
+	float *dw = fix_f32(&f, NULL), *db = fix_f32(&f, NULL);
+	fix_close(&f);
+	float *gy = zeros(N * OUT), *gx = zeros(N * IN);
+	float *gw = zeros(OUT * IN), *gb = zeros(OUT);
+	linear_forward(gy, x, w, b, N, IN, OUT);
+	cmp("linear out", gy, y, N * OUT);
+	linear_backward(gx, gw, gb, dy, x, w, N, IN, OUT);
+	cmp("linear dinp", gx, dx, N * IN);
+	cmp("linear dweight", gw, dw, OUT * IN);
+	cmp("linear dbias", gb, db, OUT);
+	free(d), free(x), free(w), free(b), free(y), free(dy), free(dx);
+	free(dw), free(db), free(gy), free(gx), free(gw), free(gb);
+}
+
+static void
+test_gap(void)
+{
+	struct fix f;
+	fix_open(&f, DIR "gap.npy");
+	int64_t *d = fix_i64(&f, NULL);
+	size_t N = d[0], C = d[1], HW = d[2];
+	float *x = fix_f32(&f, NULL), *y = fix_f32(&f, NULL);
+	float *dy = fix_f32(&f, NULL), *dx = fix_f32(&f, NULL);
+	fix_close(&f);
+	float *gy = zeros(N * C), *gx = zeros(N * C * HW);
+	gap_forward(gy, x, N, C, HW);
+	cmp("gap out", gy, y, N * C);
+	gap_backward(gx, dy, N, C, HW);
+	cmp("gap dinp", gx, dx, N * C * HW);
+	free(d), free(x), free(y), free(dy), free(dx), free(gy), free(gx);
+}
+
+static void
+test_vicreg(void)
+{
+	struct fix f;
+	struct vicreg_params p;
+	float parts[4];
+	fix_open(&f, DIR "vicreg.npy");
+	int64_t *d = fix_i64(&f, NULL);
+	size_t N = d[0], D = d[1];
+	float *z1 = fix_f32(&f, NULL), *z2 = fix_f32(&f, NULL);
+	float *ref = fix_f32(&f, NULL), *dz1 = fix_f32(&f, NULL);
+	float *dz2 = fix_f32(&f, NULL);
+	fix_close(&f);
+	vicreg_params_default(&p);
+	float *s = zeros(vicreg_scratch_floats(N, D));
+	float *g1 = zeros(N * D), *g2 = zeros(N * D);
+	parts[0] = vicreg_forward(parts + 1, s, z1, z2, N, D, &p);
+	cmp("vicreg loss,inv,var,cov", parts, ref, 4);
+	vicreg_backward(g1, g2, s, z1, z2, N, D, &p);
+	cmp("vicreg dz1", g1, dz1, N * D);
+	cmp("vicreg dz2", g2, dz2, N * D);
+	free(d), free(z1), free(z2), free(ref), free(dz1), free(dz2);
+	free(s), free(g1), free(g2);
+}
+
+static void
+test_adam(void)
+{
+	struct fix f;
+	struct adam_params a;
+	fix_open(&f, DIR "adam.npy");
+	int64_t *d = fix_i64(&f, NULL);
+	size_t n = d[0], steps = d[1];
+	float *hp = fix_f32(&f, NULL), *p = fix_f32(&f, NULL);
+	float *g = fix_f32(&f, NULL), *p1 = fix_f32(&f, NULL);
+	float *m1 = fix_f32(&f, NULL), *v1 = fix_f32(&f, NULL);
+	fix_close(&f);
+	adam_params_default(&a);
+	a.lr = hp[0];
+	a.weight_decay = hp[1];
+	float *m = zeros(n), *v = zeros(n);
+	for (size_t t = 1; t <= steps; t++)
+		adam_update(p, m, v, g + (t - 1) * n, n, &a, t);
+	cmp("adam param", p, p1, n);
+	cmp("adam exp_avg", m, m1, n);
+	cmp("adam exp_avg_sq", v, v1, n);
+	free(d), free(hp), free(p), free(g), free(p1), free(m1), free(v1);
+	free(m), free(v);
+}
+
+int
+main(void)
+{
+	blas_init(2, 0);
+	test_conv(DIR "conv_s2p1_bias.npy");
+	test_conv(DIR "conv_1x1_s2.npy");
+	test_conv(DIR "conv_chunked.npy");
+	test_conv(DIR "conv_stem.npy");
+	test_bn(DIR "bn2d.npy");
+	test_bn(DIR "bn1d.npy");
+	test_linear();
+	test_gap();
+	test_vicreg();
+	test_adam();
+	return check_done();
+}
