@@ -285,7 +285,8 @@ main(int argc, char **argv)
 	int labels = 1, classes = 0, c;
 
 	tool_init("cifar-decode");
-	while ((c = getopt_long(argc, argv, "s:n:l:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:n:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (strcmp(optarg, "train") == 0) {
@@ -320,8 +321,13 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			tool_version();
 			return EXIT_OK;
+		case ':':
+			die_usage("option '%s' needs an argument",
+			    argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			if (optopt)
+				die_usage("unknown option '-%c'", optopt);
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	argc -= optind;

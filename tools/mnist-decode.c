@@ -45,7 +45,8 @@ main(int argc, char **argv)
 	int c;
 
 	tool_init("mnist-decode");
-	while ((c = getopt_long(argc, argv, "n:s:l:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:s:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			limit = opt_size("--limit", optarg, 0, SIZE_MAX);
@@ -65,8 +66,13 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			tool_version();
 			return EXIT_OK;
+		case ':':
+			die_usage("option '%s' needs an argument",
+			    argv[optind - 1]);
 		default:
-			die_usage("unknown option");
+			if (optopt)
+				die_usage("unknown option '-%c'", optopt);
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	argc -= optind;

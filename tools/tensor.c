@@ -1,0 +1,854 @@
+/*
+ * tensor - look into and re-plumb tensor streams.
+ *
+ *   tensor info [FILE...]                  dtype and shape of each array
+ *   tensor take [-a K] ROWS [FILE]         rows of every array (or of K)
+ *   tensor pick K [FILE]                   array K alone
+ *   tensor cat [FILE...]                   streams one after another
+ *   tensor rows-cat FILE...                arrays joined along axis 0
+ *   tensor print [-a K] [-n R] [FILE]      arrays as text
+ *   tensor to-csv [-a K] [--header] [FILE] arrays side by side as CSV
+ *   tensor from-text [-t T] [-r SHAPE] [FILE]  numbers -> an array
+ *   tensor const -t T -s SHAPE VALUE       an array of one value
+ *
+ * Arrays pass a bounded number of rows at a time, except where noted in
+ * tensor(1) (take with indices out of order, to-csv).
+ */
+#include <errno.h>
+#include <float.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+#define CHUNK_BYTES ((size_t)1 << 20)
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: tensor info [FILE...]\n"
+	    "       tensor take [-a K] ROWS [FILE]\n"
+	    "       tensor pick K [FILE]\n"
+	    "       tensor cat [FILE...]\n"
+	    "       tensor rows-cat FILE...     (also: tensor stack)\n"
+	    "       tensor print [-a K] [-n R] [-p P] [FILE]\n"
+	    "       tensor to-csv [-a K] [--header] [FILE]\n"
+	    "       tensor from-text [-t TYPE] [-r SHAPE] [FILE]\n"
+	    "       tensor const -t TYPE -s SHAPE VALUE\n"
+	    "Inspect and re-plumb tensor streams (concatenated .npy arrays).\n"
+	    "FILE defaults to stdin; '-' is stdin.  ROWS: comma-separated\n"
+	    "indices and ranges, Python style: 5, -1, 0:10, 10:, :3, 1,4,9.\n"
+	    "  -a, --array K       only array K (others pass through / are skipped)\n"
+	    "  -n, --limit R       print: at most R rows of each array\n"
+	    "  -p, --precision P   print: significant digits of floats (6)\n"
+	    "      --header        to-csv: a first line of column names\n"
+	    "  -t, --dtype T       uint8, int32, int64, float32 or float64\n"
+	    "  -r, --row-shape S   from-text: shape of each row, e.g. 3,32,32\n"
+	    "  -s, --shape S       const: the array's shape, e.g. 10000\n"
+	    "  -h, --help          this help\n"
+	    "      --version       print the version\n"
+	    "See tensor(1).\n");
+}
+
+enum { OPT_VERSION = 256, OPT_HEADER };
+
+static const struct option longopts[] = {
+	{ "array", required_argument, NULL, 'a' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "precision", required_argument, NULL, 'p' },
+	{ "header", no_argument, NULL, OPT_HEADER },
+	{ "dtype", required_argument, NULL, 't' },
+	{ "row-shape", required_argument, NULL, 'r' },
+	{ "shape", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options of every command; each command says which it accepts. */
+struct opts {
+	long long array;          /* -1: all */
+	size_t limit;
+	int precision;
+	int header;
+	int have_dtype;
+	enum npy_dtype dtype;
+	const char *row_shape;
+	const char *shape;
+};
+
+/* getopt's own messages are off: one line, naming the option. */
+static void
+bad_option(const char *cmd, int c, const char *arg)
+{
+	if (c == ':')
+		die_usage("%s: option '%s' needs an argument", cmd, arg);
+	if (optopt)
+		die_usage("%s: unknown option '-%c'", cmd, optopt);
+	die_usage("%s: unknown option '%s'", cmd, arg);
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o, const char *allowed)
+{
+	int c;
+	memset(o, 0, sizeof *o);
+	o->array = -1;
+	o->limit = SIZE_MAX;
+	o->precision = 6;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":a:n:p:t:r:s:h", longopts,
+	    NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(EXIT_OK);
+		}
+		if (c == OPT_VERSION) {
+			tool_version();
+			exit(EXIT_OK);
+		}
+		if (c == '?' || c == ':')
+			bad_option(argv[0], c, argv[optind - 1]);
+		if (!strchr(allowed, c == OPT_HEADER ? 'H' : c))
+			die_usage("%s: option %s does not apply", argv[0],
+			    argv[optind - 1]);
+		switch (c) {
+		case 'a':
+			o->array = opt_ll("--array", optarg, 0, INT_MAX);
+			break;
+		case 'n':
+			o->limit = opt_size("--limit", optarg, 0, SIZE_MAX);
+			break;
+		case 'p':
+			o->precision = (int)opt_ll("--precision", optarg, 1, 17);
+			break;
+		case OPT_HEADER:
+			o->header = 1;
+			break;
+		case 't':
+			if (npy_dtype_parse(optarg, &o->dtype) < 0)
+				die_usage("--dtype: '%s' is not uint8, int32, "
+				    "int64, float32 or float64", optarg);
+			o->have_dtype = 1;
+			break;
+		case 'r':
+			o->row_shape = optarg;
+			break;
+		case 's':
+			o->shape = optarg;
+			break;
+		}
+	}
+	return optind;
+}
+
+static FILE *
+open_in(const char *path, const char **name)
+{
+	*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	return xfopen(path, "rb");
+}
+
+/* At most one FILE operand. */
+static const char *
+one_file(int argc, char **argv, int i, const char *cmd)
+{
+	if (argc - i > 1)
+		die_usage("%s: at most one FILE", cmd);
+	return i < argc ? argv[i] : "-";
+}
+
+/* "3,32,32" into shape; returns the number of dimensions. */
+static int
+parse_shape(const char *opt, const char *s, size_t *shape, int max)
+{
+	int n = 0;
+	char buf[256];
+	if (strlen(s) >= sizeof buf)
+		die_usage("%s: '%s' is too long", opt, s);
+	strcpy(buf, s);
+	uint64_t bytes = 1;
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		long long v;
+		if (n == max || parse_ll(tok, 0, (long long)NPY_MAX_BYTES,
+		    &v) < 0)
+			die_usage("%s: '%s' is not a shape (up to %d "
+			    "comma-separated sizes)", opt, s, max);
+		shape[n++] = (size_t)v;
+		if (v && bytes > NPY_MAX_BYTES / (uint64_t)v)
+			die_usage("%s: '%s' is too large", opt, s);
+		bytes *= (uint64_t)v;
+	}
+	if (n == 0)
+		die_usage("%s: empty shape", opt);
+	return n;
+}
+
+/* Copy n rows of the current array to stdout, a chunk at a time. */
+static void
+copy_rows(struct npy_reader *r, size_t n)
+{
+	size_t rb = npy_row_bytes(&r->h);
+	size_t chunk = rb ? CHUNK_BYTES / rb : n;
+	if (chunk == 0)
+		chunk = 1;
+	if (chunk > n)
+		chunk = n;
+	void *buf = xmalloc_array(chunk ? chunk : 1, rb ? rb : 1);
+	while (n > 0) {
+		size_t k = n < chunk ? n : chunk;
+		stream_read_rows(r, buf, k);
+		out_data(buf, k * rb);
+		n -= k;
+	}
+	free(buf);
+}
+
+static void
+copy_array(struct npy_reader *r)
+{
+	out_header(&r->h);
+	copy_rows(r, r->rows_left);
+}
+
+/* --- info --- */
+
+static int
+cmd_info(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int nfiles = argc - i;
+	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
+		const char *name;
+		FILE *fp = open_in(nfiles ? argv[i + f] : "-", &name);
+		struct npy_reader r;
+		npy_reader_init(&r, fp, name);
+		while (stream_next(&r)) {
+			char line[512], hs[256];
+			int n = snprintf(line, sizeof line, "%s%s%d %s\n",
+			    argc - i > 1 ? name : "", argc - i > 1 ? ": " : "",
+			    r.index, npy_header_str(&r.h, hs, sizeof hs));
+			if (len + (size_t)n + 1 > cap) {
+				cap = (cap + (size_t)n + 1) * 2;
+				text = xrealloc(text, cap);
+			}
+			memcpy(text + len, line, (size_t)n);
+			len += (size_t)n;
+		}
+		if (fp != stdin)
+			fclose(fp);
+	}
+	/* printed only once every stream has been read without error */
+	if (len && fwrite(text, 1, len, stdout) != len)
+		die_errno("write");
+	free(text);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- take --- */
+
+struct rowspec {
+	int range;
+	int has_lo, has_hi;
+	long long lo, hi;          /* index, or range ends */
+};
+
+static struct rowspec *
+parse_rows(const char *s, size_t *count)
+{
+	size_t n = 1;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	struct rowspec *spec = xcalloc(n, sizeof *spec);
+	char *buf = xmalloc(strlen(s) + 1);
+	strcpy(buf, s);
+	char *save = buf;
+	for (size_t i = 0; i < n; i++) {
+		char *tok = strsep(&save, ",");
+		char *colon = strchr(tok, ':');
+		if (colon) {
+			*colon = '\0';
+			spec[i].range = 1;
+			spec[i].has_lo = *tok != '\0';
+			spec[i].has_hi = colon[1] != '\0';
+			if ((spec[i].has_lo && parse_ll(tok, LLONG_MIN / 2,
+			    LLONG_MAX / 2, &spec[i].lo) < 0) ||
+			    (spec[i].has_hi && parse_ll(colon + 1,
+			    LLONG_MIN / 2, LLONG_MAX / 2, &spec[i].hi) < 0))
+				die_usage("take: bad ROWS '%s'", s);
+		} else if (parse_ll(tok, LLONG_MIN / 2, LLONG_MAX / 2,
+		    &spec[i].lo) < 0) {
+			die_usage("take: bad ROWS '%s'", s);
+		}
+	}
+	free(buf);
+	*count = n;
+	return spec;
+}
+
+/* Resolve against n rows, Python style: ranges clamp, indices must
+ * exist.  Returns the row list (count in *m). */
+static size_t *
+resolve_rows(const struct rowspec *spec, size_t ns, size_t n, size_t *m,
+    const struct npy_reader *r)
+{
+	size_t cap = 16, len = 0;
+	size_t *rows = xmalloc_array(cap, sizeof *rows);
+	long long N = (long long)n;
+	for (size_t i = 0; i < ns; i++) {
+		long long lo, hi;
+		if (spec[i].range) {
+			lo = spec[i].has_lo ? spec[i].lo : 0;
+			hi = spec[i].has_hi ? spec[i].hi : N;
+			if (lo < 0)
+				lo += N;
+			if (hi < 0)
+				hi += N;
+			lo = lo < 0 ? 0 : lo > N ? N : lo;
+			hi = hi < 0 ? 0 : hi > N ? N : hi;
+		} else {
+			lo = spec[i].lo < 0 ? spec[i].lo + N : spec[i].lo;
+			if (lo < 0 || lo >= N)
+				die("%s: array %d: row %lld out of range (%zu "
+				    "rows)", r->name, r->index, spec[i].lo, n);
+			hi = lo + 1;
+		}
+		for (long long k = lo; k < hi; k++) {
+			if (len == cap) {
+				cap *= 2;
+				rows = xrealloc(rows, cap * sizeof *rows);
+			}
+			rows[len++] = (size_t)k;
+		}
+	}
+	*m = len;
+	return rows;
+}
+
+static void
+take_array(struct npy_reader *r, const struct rowspec *spec, size_t ns)
+{
+	if (r->h.ndim == 0)
+		die("%s: array %d: a scalar has no rows", r->name, r->index);
+	size_t m, *rows = resolve_rows(spec, ns, r->h.shape[0], &m, r);
+	size_t rb = npy_row_bytes(&r->h);
+	int sorted = 1;
+	for (size_t i = 1; i < m; i++)
+		sorted &= rows[i] >= rows[i - 1];
+	struct npy_header h = r->h;
+	h.shape[0] = m;
+	out_header(&h);
+	if (sorted) {
+		/* stream: skip to each wanted row, repeat it if asked twice */
+		void *row = xmalloc(rb ? rb : 1);
+		size_t next = 0;          /* index of the next unread row */
+		for (size_t i = 0; i < m; i++) {
+			while (next <= rows[i]) {
+				stream_read_rows(r, row, 1);
+				next++;
+			}
+			out_data(row, rb);
+		}
+		free(row);
+	} else {
+		/* out of order: the whole array in memory */
+		char *all = stream_read_all(r);
+		for (size_t i = 0; i < m; i++)
+			out_data(all + rows[i] * rb, rb);
+		free(all);
+	}
+	free(rows);
+}
+
+static int
+cmd_take(int argc, char **argv)
+{
+	struct opts o;
+	const char *rows_arg = NULL;
+	/* ROWS may start with '-' ("-1", "-5:"): take it out before getopt */
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--") == 0)
+			break;
+		if (argv[k][0] == '-' && (argv[k][1] == ':' ||
+		    (argv[k][1] >= '0' && argv[k][1] <= '9')) &&
+		    !(k > 1 && (strcmp(argv[k - 1], "-a") == 0 ||
+		    strcmp(argv[k - 1], "--array") == 0))) {
+			rows_arg = argv[k];
+			memmove(argv + k, argv + k + 1,
+			    (size_t)(argc - k) * sizeof *argv);
+			argc--;
+			break;
+		}
+	}
+	int i = parse_opts(argc, argv, &o, "a");
+	if (rows_arg == NULL) {
+		if (i >= argc)
+			die_usage("take: missing ROWS");
+		rows_arg = argv[i++];
+	}
+	size_t ns;
+	struct rowspec *spec = parse_rows(rows_arg, &ns);
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "take"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	out_init();
+	int seen = 0;
+	while (stream_next(&r)) {
+		if (o.array < 0 || r.index == o.array) {
+			take_array(&r, spec, ns);
+			seen = 1;
+		} else {
+			copy_array(&r);
+		}
+	}
+	if (o.array >= 0 && !seen)
+		die("%s: no array %lld (the stream has %d)", name, o.array,
+		    r.index + 1);
+	free(spec);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- pick --- */
+
+static int
+cmd_pick(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "");
+	if (i >= argc)
+		die_usage("pick: missing K");
+	long long k = opt_ll("pick K", argv[i], 0, INT_MAX);
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i + 1, "pick"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	out_init();
+	int seen = 0;
+	while (stream_next(&r))
+		if (r.index == k) {
+			copy_array(&r);
+			seen = 1;
+		}
+	if (!seen)
+		die("%s: no array %lld (the stream has %d)", name, k,
+		    r.index + 1);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- cat --- */
+
+static int
+cmd_cat(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "");
+	int nfiles = argc - i;
+	out_init();
+	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
+		const char *name;
+		FILE *fp = open_in(nfiles ? argv[i + f] : "-", &name);
+		struct npy_reader r;
+		npy_reader_init(&r, fp, name);
+		while (stream_next(&r))
+			copy_array(&r);
+		if (fp != stdin)
+			fclose(fp);
+	}
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- rows-cat --- */
+
+static int
+cmd_rows_cat(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "");
+	int nf = argc - i, stdin_used = 0;
+	if (nf < 1)
+		die_usage("rows-cat: missing FILE");
+	struct npy_reader *r = xcalloc((size_t)nf, sizeof *r);
+	for (int f = 0; f < nf; f++) {
+		const char *name;
+		if (strcmp(argv[i + f], "-") == 0 && stdin_used++)
+			die_usage("rows-cat: stdin given twice");
+		FILE *fp = open_in(argv[i + f], &name);
+		npy_reader_init(&r[f], fp, name);
+	}
+	out_init();
+	for (;;) {
+		int more = stream_next(&r[0]);
+		struct npy_header h = r[0].h;
+		for (int f = 1; f < nf; f++) {
+			int m = stream_next(&r[f]);
+			if (m != more)
+				die("%s: %d arrays, but %s has %s", m ?
+				    r[0].name : r[f].name, more ?
+				    r[f].index + 1 : r[0].index + 1,
+				    m ? r[f].name : r[0].name, "more");
+			if (!more)
+				break;
+			const struct npy_header *g = &r[f].h;
+			char a[256], b[256];
+			int same = g->dtype == h.dtype && g->ndim == h.ndim &&
+			    h.ndim > 0;
+			for (int d = 1; same && d < h.ndim; d++)
+				same = g->shape[d] == h.shape[d];
+			if (!same)
+				die("%s: array %d is %s, %s has %s: cannot join "
+				    "along axis 0", r[f].name, r[f].index,
+				    npy_header_str(g, a, sizeof a), r[0].name,
+				    npy_header_str(&h, b, sizeof b));
+			h.shape[0] += g->shape[0];
+		}
+		if (!more)
+			break;
+		if (h.ndim == 0)
+			die("%s: array %d: a scalar has no rows", r[0].name,
+			    r[0].index);
+		out_header(&h);
+		for (int f = 0; f < nf; f++)
+			copy_rows(&r[f], r[f].rows_left);
+	}
+	out_close();
+	free(r);
+	return EXIT_OK;
+}
+
+/* --- print and to-csv --- */
+
+static int
+put_value(FILE *fp, enum npy_dtype t, const void *p, size_t i, int prec)
+{
+	switch (t) {
+	case NPY_U8:
+		return fprintf(fp, "%u", ((const uint8_t *)p)[i]);
+	case NPY_I32:
+		return fprintf(fp, "%d", (int)((const int32_t *)p)[i]);
+	case NPY_I64:
+		return fprintf(fp, "%lld", (long long)((const int64_t *)p)[i]);
+	case NPY_F32:
+		return fprintf(fp, "%.*g", prec, (double)((const float *)p)[i]);
+	case NPY_F64:
+		return fprintf(fp, "%.*g", prec, ((const double *)p)[i]);
+	}
+	return -1;
+}
+
+static void
+print_row(const struct npy_header *h, const void *row, size_t count,
+    const char *sep, int prec)
+{
+	for (size_t j = 0; j < count; j++)
+		if ((j && fputs(sep, stdout) == EOF) ||
+		    put_value(stdout, h->dtype, row, j, prec) < 0)
+			die_errno("write");
+}
+
+static int
+cmd_print(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "anp");
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "print"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	int printed = 0, seen = 0;
+	while (stream_next(&r)) {
+		if (o.array >= 0 && r.index != o.array)
+			continue;
+		seen = 1;
+		if (printed++ && putchar('\n') == EOF)
+			die_errno("write");
+		size_t n = npy_rows(&r.h), cnt = npy_row_count(&r.h);
+		if (n > o.limit)
+			n = o.limit;
+		void *row = xmalloc(npy_row_bytes(&r.h) + 1);
+		for (size_t k = 0; k < n; k++) {
+			stream_read_rows(&r, row, 1);
+			print_row(&r.h, row, cnt, " ", o.precision);
+			if (putchar('\n') == EOF)
+				die_errno("write");
+		}
+		free(row);
+	}
+	if (o.array >= 0 && !seen)
+		die("%s: no array %lld (the stream has %d)", name, o.array,
+		    r.index + 1);
+	out_close();
+	return EXIT_OK;
+}
+
+static int
+cmd_to_csv(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "aH");
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "to-csv"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	size_t na = 0, nrows = 0;
+	struct npy_header *hs = NULL;
+	void **data = NULL;
+	int *index = NULL;
+	/* every array in memory: the columns of a row come from all */
+	while (stream_next(&r)) {
+		if (o.array >= 0 && r.index != o.array)
+			continue;
+		size_t n = npy_rows(&r.h);
+		if (na && n != nrows)
+			die("%s: array %d has %zu rows, array %d has %zu: "
+			    "cannot put them side by side", name, r.index, n,
+			    index[0], nrows);
+		nrows = n;
+		hs = xrealloc(hs, (na + 1) * sizeof *hs);
+		data = xrealloc(data, (na + 1) * sizeof *data);
+		index = xrealloc(index, (na + 1) * sizeof *index);
+		hs[na] = r.h;
+		index[na] = r.index;
+		data[na] = stream_read_all(&r);
+		na++;
+	}
+	if (o.array >= 0 && na == 0)
+		die("%s: no array %lld (the stream has %d)", name, o.array,
+		    r.index + 1);
+	if (o.header) {
+		for (size_t a = 0; a < na; a++) {
+			size_t cnt = npy_row_count(&hs[a]);
+			for (size_t j = 0; j < cnt; j++) {
+				int rc = hs[a].ndim <= 1 ?
+				    printf("%sa%d", a ? "," : "", index[a]) :
+				    printf("%sa%d_%zu", a || j ? "," : "",
+				    index[a], j);
+				if (rc < 0)
+					die_errno("write");
+			}
+		}
+		if (na && putchar('\n') == EOF)
+			die_errno("write");
+	}
+	for (size_t k = 0; k < nrows; k++) {
+		for (size_t a = 0; a < na; a++) {
+			size_t cnt = npy_row_count(&hs[a]);
+			const char *row = (const char *)data[a] +
+			    k * npy_row_bytes(&hs[a]);
+			if (a && putchar(',') == EOF)
+				die_errno("write");
+			/* enough digits to read the same value back */
+			print_row(&hs[a], row, cnt, ",",
+			    hs[a].dtype == NPY_F64 ? 17 : 9);
+		}
+		if (putchar('\n') == EOF)
+			die_errno("write");
+	}
+	for (size_t a = 0; a < na; a++)
+		free(data[a]);
+	free(data);
+	free(hs);
+	free(index);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- from-text and const --- */
+
+/* One number as dtype t into dst; -1 if it is not one or out of range. */
+static int
+parse_value(const char *s, enum npy_dtype t, void *dst)
+{
+	long long v;
+	double d;
+	switch (t) {
+	case NPY_U8:
+		if (parse_ll(s, 0, UINT8_MAX, &v) < 0)
+			return -1;
+		*(uint8_t *)dst = (uint8_t)v;
+		return 0;
+	case NPY_I32:
+		if (parse_ll(s, INT32_MIN, INT32_MAX, &v) < 0)
+			return -1;
+		*(int32_t *)dst = (int32_t)v;
+		return 0;
+	case NPY_I64:
+		if (parse_ll(s, LLONG_MIN, LLONG_MAX, &v) < 0)
+			return -1;
+		*(int64_t *)dst = (int64_t)v;
+		return 0;
+	case NPY_F32:
+		if (parse_double(s, -FLT_MAX, FLT_MAX, &d) < 0)
+			return -1;
+		*(float *)dst = (float)d;
+		return 0;
+	case NPY_F64:
+		if (parse_double(s, -HUGE_VAL, HUGE_VAL, &d) < 0)
+			return -1;
+		*(double *)dst = d;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+cmd_from_text(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "tr");
+	enum npy_dtype t = o.have_dtype ? o.dtype : NPY_F32;
+	size_t rshape[NPY_MAXDIM] = { 0 };
+	int rdim = -1;
+	if (o.row_shape)
+		rdim = parse_shape("--row-shape", o.row_shape, rshape,
+		    NPY_MAXDIM - 1);
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "from-text"), &name);
+	size_t es = npy_dtype_size(t), cols = 0, rows = 0, len = 0, cap = 0;
+	char *data = NULL, *line = NULL;
+	size_t lcap = 0, lineno = 0, first_line = 0;
+	ssize_t got;
+	while ((got = getline(&line, &lcap, fp)) != -1) {
+		lineno++;
+		size_t n = 0;
+		char *save = line, *tok;
+		if (line[strspn(line, " \t\r\n")] == '#')
+			continue;
+		while ((tok = strsep(&save, " \t,\r\n")) != NULL) {
+			if (*tok == '\0')
+				continue;
+			if (len + es > cap) {
+				cap = cap ? cap * 2 : 4096;
+				data = xrealloc(data, cap);
+			}
+			if (parse_value(tok, t, data + len) < 0)
+				die("%s: line %zu: '%s' is not a %s value",
+				    name, lineno, tok, npy_dtype_name(t));
+			len += es;
+			n++;
+		}
+		if (n == 0)
+			continue;
+		if (rows == 0) {
+			cols = n;
+			first_line = lineno;
+		} else if (n != cols) {
+			die("%s: line %zu has %zu values, line %zu has %zu",
+			    name, lineno, n, first_line, cols);
+		}
+		rows++;
+	}
+	if (ferror(fp))
+		die_errno("%s", name);
+	free(line);
+	struct npy_header h;
+	memset(&h, 0, sizeof h);
+	h.dtype = t;
+	h.shape[0] = rows;
+	if (rdim > 0) {
+		size_t want = 1;
+		for (int d = 0; d < rdim; d++)
+			want *= rshape[d];
+		if (rows && want != cols)
+			die("%s: rows have %zu values, --row-shape %s needs "
+			    "%zu", name, cols, o.row_shape, want);
+		h.ndim = 1 + rdim;
+		memcpy(h.shape + 1, rshape, (size_t)rdim * sizeof *rshape);
+	} else if (cols > 1) {
+		h.ndim = 2;
+		h.shape[1] = cols;
+	} else {
+		h.ndim = 1;
+	}
+	out_init();
+	out_array(&h, data ? data : "");
+	free(data);
+	out_close();
+	return EXIT_OK;
+}
+
+static int
+cmd_const(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "ts");
+	if (!o.have_dtype)
+		die_usage("const: --dtype is required");
+	if (!o.shape)
+		die_usage("const: --shape is required");
+	if (argc - i != 1)
+		die_usage("const: expected one VALUE");
+	struct npy_header h;
+	memset(&h, 0, sizeof h);
+	h.dtype = o.dtype;
+	h.ndim = parse_shape("--shape", o.shape, h.shape, NPY_MAXDIM);
+	char value[8];
+	if (parse_value(argv[i], o.dtype, value) < 0)
+		die_usage("const: '%s' is not a %s value", argv[i],
+		    npy_dtype_name(o.dtype));
+	size_t es = npy_dtype_size(o.dtype), total = npy_count(&h);
+	size_t chunk = CHUNK_BYTES / es;
+	char *buf = xmalloc_array(chunk, es);
+	for (size_t k = 0; k < chunk; k++)
+		memcpy(buf + k * es, value, es);
+	out_init();
+	out_header(&h);
+	while (total > 0) {
+		size_t k = total < chunk ? total : chunk;
+		out_data(buf, k * es);
+		total -= k;
+	}
+	free(buf);
+	out_close();
+	return EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+} commands[] = {
+	{ "info", cmd_info },
+	{ "take", cmd_take },
+	{ "pick", cmd_pick },
+	{ "cat", cmd_cat },
+	{ "rows-cat", cmd_rows_cat },
+	{ "stack", cmd_rows_cat },
+	{ "print", cmd_print },
+	{ "to-csv", cmd_to_csv },
+	{ "from-text", cmd_from_text },
+	{ "const", cmd_const },
+};
+
+int
+main(int argc, char **argv)
+{
+	tool_init("tensor");
+	if (argc < 2)
+		die_usage("missing command");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		tool_version();
+		return EXIT_OK;
+	}
+	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+		if (strcmp(argv[1], commands[k].name) == 0)
+			return commands[k].run(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		die_usage("bad option '%s' (a command comes first)", argv[1]);
+	die_usage("unknown command '%s'", argv[1]);
+}
