@@ -189,6 +189,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	adam_params_default(&o->adam);
 	o->optim = OPTIM_ADAM;
 	o->sched.kind = SCHED_CONSTANT;
+	o->sched.lr = o->adam.lr;
 	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
@@ -250,7 +251,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 				    "adamw", optarg);
 			break;
 		case OPT_LR:
-			o->adam.lr = (float)opt_double("--lr", optarg, 0, 10);
+			o->sched.lr = opt_double("--lr", optarg, 0, 10);
+			o->adam.lr = (float)o->sched.lr;
 			break;
 		case OPT_WD:
 			o->adam.weight_decay = (float)opt_double("--wd", optarg,
@@ -305,7 +307,6 @@ parse_opts(struct opts *o, int argc, char **argv)
 	char msg[256];
 	if (model_config_check(&o->cfg, msg, sizeof msg) < 0)
 		die_usage("%s", msg);
-	o->sched.lr = o->adam.lr;
 }
 
 /* ---- the stream ---- */
@@ -415,7 +416,7 @@ info_fill(struct ckpt_info *in, const struct trainer *t)
 	in->gamma = o->loss.gamma;
 	in->eps = o->loss.eps;
 	in->optimizer = o->optim == OPTIM_ADAMW ? CKPT_ADAMW : CKPT_ADAM;
-	in->lr = o->adam.lr;
+	in->lr = o->sched.lr;
 	in->weight_decay = o->adam.weight_decay;
 	in->beta1 = o->adam.beta1;
 	in->beta2 = o->adam.beta2;
