@@ -198,11 +198,11 @@ augment_resized_crop(uint8_t *out, const uint8_t *in, size_t C, size_t H,
     size_t OW, void *work)
 {
 	size_t kx = resize_taps(cw, OW), ky = resize_taps(ch, OH);
-	int32_t *wx = work;                        /* [OW, kx] */
-	int32_t *wy = wx + OW * kx;                /* [OH, ky] */
-	size_t *bx = (size_t *)(wy + OH * ky);     /* [OW, 2] */
+	size_t *bx = work;                         /* [OW, 2] */
 	size_t *by = bx + 2 * OW;                  /* [OH, 2] */
-	size_t off = (size_t)((char *)(by + 2 * OH) - (char *)work);
+	int32_t *wx = (int32_t *)(by + 2 * OH);    /* [OW, kx] */
+	int32_t *wy = wx + OW * kx;                /* [OH, ky] */
+	size_t off = (size_t)((char *)(wy + OH * ky) - (char *)work);
 	/* the horizontal pass keeps one row per crop row */
 	uint8_t *tmp = (uint8_t *)work + ((off + 63) & ~(size_t)63);
 	                                           /* [C, ch, OW] */

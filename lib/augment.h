@@ -64,7 +64,8 @@ void augment_config_default(struct augment_config *c);
 void augment_sample_params(struct augment_params *p,
     const struct augment_config *c, size_t H, size_t W, struct rng *r);
 
-/* Bytes of workspace augment_apply_u8 needs for [3,H,W] -> [3,S,S]. */
+/* Bytes of workspace augment_apply_u8 needs for [3,H,W] -> [3,S,S];
+ * workspaces must be aligned as malloc's memory is. */
 size_t augment_work_size(size_t H, size_t W, size_t S);
 /* Bytes of workspace augment_resized_crop needs (any crop of H x W). */
 size_t augment_resize_work_size(size_t C, size_t H, size_t W, size_t OH,
