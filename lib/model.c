@@ -21,6 +21,8 @@
 #include "model.h"
 
 #define NONE ((size_t)-1)
+/* 4 stem + 8 blocks x 9 + 6 head + 4 x 4 projector, at most */
+#define MODEL_MAX_TENSORS 128
 
 struct convl {
 	struct conv2d_shape s;
@@ -50,6 +52,7 @@ struct model {
 	struct model_config cfg;
 	size_t maxb;
 	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch;
+	size_t ntensor, tsize[MODEL_MAX_TENSORS];
 
 	struct convl stem;
 	struct bnl stem_bn;
@@ -120,13 +123,21 @@ take(size_t *counter, size_t n)
 	return o;
 }
 
+/* a parameter tensor of n floats */
+static size_t
+param_make(struct model *m, size_t n)
+{
+	m->tsize[m->ntensor++] = n;
+	return take(&m->nparam, n);
+}
+
 static void
 conv_make(struct model *m, struct convl *l, size_t C, size_t H, size_t W,
     size_t OC, size_t KS, size_t stride, size_t pad, int bias)
 {
 	conv2d_shape_set(&l->s, C, H, W, OC, KS, stride, pad);
-	l->w = take(&m->nparam, OC * C * KS * KS);
-	l->b = bias ? take(&m->nparam, OC) : NONE;
+	l->w = param_make(m, OC * C * KS * KS);
+	l->b = bias ? param_make(m, OC) : NONE;
 	size_t sc = conv2d_scratch_floats(&l->s, m->maxb);
 	if (sc > m->nscratch)
 		m->nscratch = sc;
@@ -137,8 +148,8 @@ bn_make(struct model *m, struct bnl *l, size_t C, size_t HW)
 {
 	l->C = C;
 	l->HW = HW;
-	l->w = take(&m->nparam, C);
-	l->b = take(&m->nparam, C);
+	l->w = param_make(m, C);
+	l->b = param_make(m, C);
 	l->rm = take(&m->nbuf, C);
 	l->rv = take(&m->nbuf, C);
 	l->st = take(&m->nstat, 2 * C);
@@ -149,8 +160,8 @@ lin_make(struct model *m, struct linl *l, size_t IN, size_t OUT)
 {
 	l->IN = IN;
 	l->OUT = OUT;
-	l->w = take(&m->nparam, OUT * IN);
-	l->b = take(&m->nparam, OUT);
+	l->w = param_make(m, OUT * IN);
+	l->b = param_make(m, OUT);
 }
 
 /* an activation of n floats per image */
@@ -302,6 +313,13 @@ size_t model_param_count(const struct model *m) { return m->nparam; }
 size_t model_encoder_param_count(const struct model *m) { return m->nenc; }
 size_t model_buffer_count(const struct model *m) { return m->nbuf; }
 float *model_params(struct model *m) { return m->params; }
+
+size_t
+model_param_tensors(const struct model *m, const size_t **sizes)
+{
+	*sizes = m->tsize;
+	return m->ntensor;
+}
 float *model_grads(struct model *m) { return m->grads; }
 float *model_buffers(struct model *m) { return m->bufs; }
 

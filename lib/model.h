@@ -34,11 +34,11 @@
  * the caller then runs adam_update() from nn.h over model_params(),
  * model_grads() and its own moment arrays of model_param_count() floats.
  *
- * Memory: model_create() allocates the saved activations of 2 x
- * max_batch images (both views are kept for the backward pass);
- * model_activation_floats() tells how many floats per image (about
- * 1.1 M, 4.4 MB, at w 64: 2.3 GB for batch 256 per view), plus fixed
- * scratch for im2col.
+ * Memory: model_create() allocates the saved activations of both views
+ * (kept for the backward pass) and four gradient buffers for max_batch
+ * images: model_activation_floats() per image, 2.35 M floats (9.4 MB)
+ * at the study's configuration, i.e. 2.4 GB for batch 256 per view,
+ * plus parameters, gradients and im2col scratch (a few tens of MB).
  */
 #ifndef MODEL_H
 #define MODEL_H
@@ -77,6 +77,9 @@ size_t model_param_count(const struct model *m);          /* enc + proj */
 size_t model_encoder_param_count(const struct model *m);  /* first ones */
 size_t model_buffer_count(const struct model *m);
 size_t model_activation_floats(const struct model *m);    /* per image */
+/* The parameter tensors' sizes, in the flat order: returns their
+ * number and points *sizes at an internal array. */
+size_t model_param_tensors(const struct model *m, const size_t **sizes);
 float *model_params(struct model *m);    /* [model_param_count] */
 float *model_grads(struct model *m);     /* [model_param_count] */
 float *model_buffers(struct model *m);   /* [model_buffer_count] */

@@ -1,0 +1,231 @@
+/*
+ * test_model_torch.c - lib/model.c against PyTorch and the study's
+ * parameter counts.
+ *
+ * tests/fixtures/nn/model_tiny.npy (tests/reference/gen_nn.py, float64
+ * reference): a width-4 ResNet-18 + projector (head 16, D 8, projector
+ * 16-16-16), batch 6 per view, one VICReg training step: loss and parts,
+ * every parameter gradient, BN running statistics after the step, the
+ * eval-mode loss and representations, and one Adam step (the study's
+ * hyper-parameters) applied to the reference gradients.
+ * Tolerance: |got - ref| <= 1e-4 max|ref| + 1e-4 |ref| per tensor,
+ * the worst error relative to max|ref| printed.  Exception: biases
+ * that feed a BatchNorm (stem conv, fc, the head and projector
+ * linears) or the loss's centring (the last projector linear) have a
+ * true gradient of 0 (the reference holds 1e-16 noise, ours 1e-7
+ * rounding): a tensor whose reference is below 1e-9 of the largest
+ * gradient is compared against that largest gradient instead.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "blas.h"
+#include "check.h"
+#include "model.h"
+#include "npy.h"
+
+#define FIX "tests/fixtures/nn/model_tiny.npy"
+
+static struct npy_reader rd;
+
+static void *
+next_as(enum npy_dtype t, size_t *n)
+{
+	void *raw;
+	if (npy_next(&rd) != 1 || npy_read_all(&rd, &raw) != 0) {
+		fprintf(stderr, "%s: %s\n", FIX, rd.err);
+		exit(1);
+	}
+	size_t cnt = npy_count(&rd.h);
+	void *out = malloc((cnt ? cnt : 1) * npy_dtype_size(t));
+	if (out == NULL)
+		exit(1);
+	npy_convert(t, out, rd.h.dtype, raw, cnt);
+	free(raw);
+	if (n)
+		*n = cnt;
+	return out;
+}
+
+static double
+maxabs(const float *x, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(x[i]) > s)
+			s = fabs(x[i]);
+	return s;
+}
+
+/* compare with atol = 1e-4 * scale (scale 0: max|ref|) */
+static void
+cmp(const char *what, const float *got, const float *ref, size_t n,
+    double scale)
+{
+	double worst = 0;
+	if (scale == 0)
+		scale = maxabs(ref, n);
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)got[i] - ref[i]) > worst)
+			worst = fabs((double)got[i] - ref[i]);
+	printf("%-24s worst |diff|/max|ref| = %.3g\n", what,
+	    scale > 0 ? worst / scale : worst);
+	check_close_f32(what, got, ref, n, 1e-4 * scale, 1e-4);
+}
+
+static void
+test_counts(void)
+{
+	struct model_config c;
+	model_config_default(&c);
+	struct model *m = model_create(&c, 1);
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	printf("study model: %zu encoder + %zu projector parameters, "
+	    "%zu buffers, %zu activation floats per image\n",
+	    model_encoder_param_count(m),
+	    model_param_count(m) - model_encoder_param_count(m),
+	    model_buffer_count(m), model_activation_floats(m));
+	CHECK(model_encoder_param_count(m) == 11498240);
+	CHECK(model_param_count(m) - model_encoder_param_count(m) == 593408);
+	model_free(m);
+}
+
+static void
+test_tiny(void)
+{
+	FILE *fp = fopen(FIX, "rb");
+	if (fp == NULL) {
+		perror(FIX);
+		exit(1);
+	}
+	npy_reader_init(&rd, fp, FIX);
+	int64_t *cfgv = next_as(NPY_I64, NULL);
+	size_t nt;
+	int64_t *sizes = next_as(NPY_I64, &nt);
+	size_t np, nb, nx;
+	float *p0 = next_as(NPY_F32, &np), *b0 = next_as(NPY_F32, &nb);
+	float *x1 = next_as(NPY_F32, &nx), *x2 = next_as(NPY_F32, NULL);
+	float *parts = next_as(NPY_F32, NULL), *grads = next_as(NPY_F32, NULL);
+	float *b1 = next_as(NPY_F32, NULL), *eparts = next_as(NPY_F32, NULL);
+	size_t nrep;
+	float *reps = next_as(NPY_F32, &nrep), *delta = next_as(NPY_F32, NULL);
+	CHECK(npy_next(&rd) == 0);
+	fclose(fp);
+
+	struct model_config c;
+	memset(&c, 0, sizeof c);
+	c.width = cfgv[0];
+	c.rep_dim = cfgv[1];
+	c.head_dim = cfgv[2];
+	c.stem_stride = cfgv[3];
+	c.stem_pad = cfgv[4];
+	c.nproj = cfgv[5];
+	for (size_t i = 0; i < 4; i++)
+		c.proj[i] = cfgv[6 + i];
+	size_t N = cfgv[10];
+	struct model *m = model_create(&c, N);
+	CHECK(m != NULL);
+	if (m == NULL)
+		exit(1);
+
+	/* the layout: same tensors, same sizes, same order */
+	const size_t *ts;
+	size_t mt = model_param_tensors(m, &ts);
+	CHECK(mt == nt);
+	for (size_t i = 0; i < nt && i < mt; i++)
+		CHECK(ts[i] == (size_t)sizes[i]);
+	CHECK(model_param_count(m) == np);
+	CHECK(model_buffer_count(m) == nb);
+	CHECK(nx == N * 3 * 32 * 32);
+	if (check_failures)
+		exit(1);
+
+	memcpy(model_params(m), p0, np * sizeof *p0);
+	memcpy(model_buffers(m), b0, nb * sizeof *b0);
+	struct vicreg_params vp;
+	vicreg_params_default(&vp);
+	float got[4];
+	got[0] = model_vicreg_step(m, x1, x2, N, &vp, got + 1);
+	cmp("loss,inv,var,cov", got, parts, 4, 0);
+
+	/* gradients, tensor by tensor */
+	const float *g = model_grads(m);
+	double gscale = maxabs(grads, np), worst = 0;
+	size_t off = 0, wt = 0;
+	for (size_t i = 0; i < nt; i++) {
+		char what[64];
+		double s = maxabs(grads + off, ts[i]), w = 0;
+		snprintf(what, sizeof what, "grad tensor %zu", i);
+		int zero_grad = s < 1e-9 * gscale;
+		if (zero_grad) {
+			s = gscale;
+			snprintf(what, sizeof what, "grad tensor %zu (zero)",
+			    i);
+		}
+		for (size_t j = 0; j < ts[i]; j++)
+			if (fabs((double)g[off + j] - grads[off + j]) > w)
+				w = fabs((double)g[off + j] - grads[off + j]);
+		if (s > 0 && w / s > worst)
+			worst = w / s, wt = i;
+		int before = check_failures;
+		check_close_f32(what, g + off, grads + off, ts[i], 1e-4 * s,
+		    1e-4);
+		if (check_failures != before)
+			fprintf(stderr, "  (tensor %zu: %zu floats)\n", i,
+			    ts[i]);
+		off += ts[i];
+	}
+	printf("grads: worst |diff|/max|ref| per tensor = %.3g (tensor %zu)\n",
+	    worst, wt);
+	cmp("BN running stats", model_buffers(m), b1, nb, 0);
+
+	/* eval mode with the reference running statistics */
+	memcpy(model_buffers(m), b1, nb * sizeof *b1);
+	got[0] = model_vicreg_eval(m, x1, x2, N, &vp, got + 1);
+	cmp("eval loss,inv,var,cov", got, eparts, 4, 0);
+	float *r = malloc(nrep * sizeof *r);
+	model_encode(m, x1, N, r);
+	cmp("eval representation", r, reps, nrep, 0);
+	free(r);
+
+	/* one Adam step on the reference gradients */
+	struct adam_params ap;
+	adam_params_default(&ap);
+	float *p = malloc(np * sizeof *p), *mm = calloc(np, sizeof *mm);
+	float *vv = calloc(np, sizeof *vv), *d = malloc(np * sizeof *d);
+	memcpy(p, p0, np * sizeof *p);
+	adam_update(p, mm, vv, grads, np, &ap, 1);
+	for (size_t i = 0; i < np; i++)
+		d[i] = (float)((double)p[i] - p0[i]);
+	/* p - p0 in float carries the rounding of p: 2^-24 |p0| */
+	double dw = 0, ds = maxabs(delta, np);
+	size_t bad = 0;
+	for (size_t i = 0; i < np; i++) {
+		double e = fabs((double)d[i] - delta[i]);
+		double tol = 1e-4 * ds + 1e-4 * fabs(delta[i]) +
+		    fabs(p0[i]) * 0x1p-23;
+		if (e - tol > dw)
+			dw = e - tol;
+		bad += e > tol;
+	}
+	printf("adam step: %zu of %zu updates off (worst excess %.3g, "
+	    "max|update| %.3g)\n", bad, np, dw, ds);
+	CHECK(bad == 0);
+	free(p), free(mm), free(vv), free(d);
+
+	model_free(m);
+	free(cfgv), free(sizes), free(p0), free(b0), free(x1), free(x2);
+	free(parts), free(grads), free(b1), free(eparts), free(reps);
+	free(delta);
+}
+
+int
+main(void)
+{
+	blas_init(2, 0);
+	test_counts();
+	test_tiny();
+	return check_done();
+}
