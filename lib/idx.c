@@ -11,6 +11,18 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* zlib's message without the "path: " that gzerror puts in front. */
+static const char *
+gz_message(gzFile gz, int *errnum)
+{
+	const char *m = gzerror(gz, errnum), *c = strstr(m, ": ");
+	if (*errnum == Z_ERRNO)
+		return strerror(errno);
+	if (c)
+		m = c + 2;
+	return *m ? m : "corrupt gzip data";
+}
+
 static int
 fail(struct idx_reader *r, const char *fmt, ...)
 {
@@ -34,8 +46,8 @@ read_exact(struct idx_reader *r, void *buf, size_t n, const char *what)
 		int k = gzread((gzFile)r->gz, (char *)buf + got, chunk);
 		if (k < 0) {
 			int e;
-			const char *m = gzerror((gzFile)r->gz, &e);
-			return fail(r, "%s", e == Z_ERRNO ? strerror(errno) : m);
+			const char *m = gz_message((gzFile)r->gz, &e);
+			return fail(r, "%s", m);
 		}
 		if (k == 0)
 			break;
@@ -45,7 +57,7 @@ read_exact(struct idx_reader *r, void *buf, size_t n, const char *what)
 	if (got == n)
 		return 0;
 	int e;
-	const char *m = gzerror((gzFile)r->gz, &e);
+	const char *m = gz_message((gzFile)r->gz, &e);
 	if (e != Z_OK && e != Z_BUF_ERROR)
 		return fail(r, "%s", m);
 	return fail(r, "truncated %s (%zu of %zu bytes)", what, got, n);
@@ -125,7 +137,7 @@ idx_expect_end(struct idx_reader *r)
 	int k = gzread((gzFile)r->gz, &c, 1);
 	if (k == 0) {
 		int e;
-		const char *m = gzerror((gzFile)r->gz, &e);
+		const char *m = gz_message((gzFile)r->gz, &e);
 		return e == Z_OK ? 0 : fail(r, "%s", m);
 	}
 	if (k < 0)

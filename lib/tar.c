@@ -17,6 +17,18 @@
 
 #define BLOCK 512
 
+/* zlib's message without the "path: " that gzerror puts in front. */
+static const char *
+gz_message(gzFile gz, int *errnum)
+{
+	const char *m = gzerror(gz, errnum), *c = strstr(m, ": ");
+	if (*errnum == Z_ERRNO)
+		return strerror(errno);
+	if (c)
+		m = c + 2;
+	return *m ? m : "corrupt gzip data";
+}
+
 static int
 fail(struct tar_reader *t, const char *fmt, ...)
 {
@@ -72,9 +84,8 @@ read_raw(struct tar_reader *t, void *buf, size_t n, const char *what)
 		int k = gzread((gzFile)t->gz, (char *)buf + got, chunk);
 		if (k < 0) {
 			int e;
-			const char *m = gzerror((gzFile)t->gz, &e);
-			return fail(t, "%s", e == Z_ERRNO ? strerror(errno) :
-			    (m && *m ? m : "corrupt gzip data"));
+			const char *m = gz_message((gzFile)t->gz, &e);
+			return fail(t, "%s", m);
 		}
 		if (k == 0)
 			break;
@@ -84,7 +95,7 @@ read_raw(struct tar_reader *t, void *buf, size_t n, const char *what)
 	if (got == n)
 		return 0;
 	int e;
-	const char *m = gzerror((gzFile)t->gz, &e);
+	const char *m = gz_message((gzFile)t->gz, &e);
 	if (e != Z_OK && e != Z_BUF_ERROR)
 		return fail(t, "%s", m);
 	return fail(t, "truncated archive (%zu of %zu bytes of %s)", got, n,
@@ -270,7 +281,7 @@ tar_next(struct tar_reader *t)
 		if (k == 0) {
 			/* no end-of-archive blocks: accept a clean end */
 			int e;
-			const char *m = gzerror((gzFile)t->gz, &e);
+			const char *m = gz_message((gzFile)t->gz, &e);
 			if (e != Z_OK)
 				return fail(t, "%s", e == Z_BUF_ERROR ?
 				    "truncated archive (unexpected end of "
