@@ -102,8 +102,9 @@ parse_opts(int argc, char **argv, struct opts *o, const char *allowed)
 	o->precision = 6;
 	optind = 1;
 	opterr = 0;
+	int li = -1;
 	while ((c = getopt_long(argc, argv, ":a:n:p:t:r:s:h", longopts,
-	    NULL)) != -1) {
+	    &li)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			exit(EXIT_OK);
@@ -114,9 +115,13 @@ parse_opts(int argc, char **argv, struct opts *o, const char *allowed)
 		}
 		if (c == '?' || c == ':')
 			bad_option(argv[0], c, argv[optind - 1]);
-		if (!strchr(allowed, c == OPT_HEADER ? 'H' : c))
-			die_usage("%s: option %s does not apply", argv[0],
-			    argv[optind - 1]);
+		if (!strchr(allowed, c == OPT_HEADER ? 'H' : c)) {
+			if (li >= 0)
+				die_usage("%s: option --%s does not apply",
+				    argv[0], longopts[li].name);
+			die_usage("%s: option -%c does not apply", argv[0], c);
+		}
+		li = -1;
 		switch (c) {
 		case 'a':
 			o->array = opt_ll("--array", optarg, 0, INT_MAX);
