@@ -194,9 +194,14 @@ parse_shape(const char *opt, const char *s, size_t *shape, int max)
 	return n;
 }
 
-/* Copy n rows of the current array to stdout, a chunk at a time. */
+/*
+ * Copy n rows of the current array to stdout, a chunk at a time.  A
+ * header h, if given, is written only once the first chunk has been
+ * read, so a short stream of small arrays prints nothing before its
+ * error.
+ */
 static void
-copy_rows(struct npy_reader *r, size_t n)
+copy_rows(struct npy_reader *r, size_t n, const struct npy_header *h)
 {
 	size_t rb = npy_row_bytes(&r->h);
 	size_t chunk = rb ? CHUNK_BYTES / rb : n;
@@ -205,20 +210,24 @@ copy_rows(struct npy_reader *r, size_t n)
 	if (chunk > n)
 		chunk = n;
 	void *buf = xmalloc_array(chunk ? chunk : 1, rb ? rb : 1);
-	while (n > 0) {
+	do {
 		size_t k = n < chunk ? n : chunk;
 		stream_read_rows(r, buf, k);
+		if (h) {
+			out_header(h);
+			h = NULL;
+		}
 		out_data(buf, k * rb);
 		n -= k;
-	}
+	} while (n > 0);
 	free(buf);
 }
 
 static void
 copy_array(struct npy_reader *r)
 {
-	out_header(&r->h);
-	copy_rows(r, r->rows_left);
+	struct npy_header h = r->h;
+	copy_rows(r, r->rows_left, &h);
 }
 
 /* --- info --- */
@@ -526,7 +535,7 @@ cmd_rows_cat(int argc, char **argv)
 			    r[0].index);
 		out_header(&h);
 		for (int f = 0; f < nf; f++)
-			copy_rows(&r[f], r[f].rows_left);
+			copy_rows(&r[f], r[f].rows_left, NULL);
 	}
 	out_close();
 	free(r);
