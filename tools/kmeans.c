@@ -1,0 +1,244 @@
+/*
+ * kmeans - k-means clustering of float32 [N,D] points, as scikit-learn
+ * 1.2's KMeans (k-means++ seeding, Lloyd iterations, restarts).
+ *
+ * Writes assignments int32 [N] then centroids float32 [K,D]; the best
+ * inertia goes to stderr and --metrics.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "kmeans.h"
+#include "npy.h"
+#include "rng.h"
+#include "tool.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: kmeans [-qv] [-k K] [--restarts R] "
+	    "[--max-iter N] [--tol T]\n"
+	    "              [--init FILE] [--seed S] [--threads N] "
+	    "[--metrics FILE] [--lloyd]\n"
+	    "              [FILE]\n"
+	    "  -k K             clusters (default 10)\n"
+	    "  --restarts R     k-means++ restarts, best inertia kept "
+	    "(default 10)\n"
+	    "  --max-iter N     Lloyd iterations per restart (default 300)\n"
+	    "  --tol T          stop when the squared centre shift <= T times "
+	    "the mean\n"
+	    "                   column variance (default 1e-4)\n"
+	    "  --init FILE      start from the centres float32 [K,D] in FILE "
+	    "(one run)\n"
+	    "  --seed S         random seed (default 0)\n"
+	    "  --threads N      threads, 0 = all cores (default 0)\n"
+	    "  --metrics FILE   write inertia, iterations and k to FILE\n"
+	    "  --lloyd          plain Lloyd iterations (no Hamerly bounds)\n"
+	    "  -q, --quiet      do not print the inertia on stderr\n"
+	    "  -v, --verbose    one line per restart on stderr\n"
+	    "Reads float32 [N,D] (a labels array after it is ignored); "
+	    "writes\nint32 [N] assignments then float32 [K,D] centroids.\n");
+}
+
+static float *
+read_points(struct npy_reader *r, const char *what, size_t *N, size_t *D)
+{
+	char buf[64];
+	stream_expect(r, what);
+	if (r->h.ndim != 2)
+		die("%s: expected float32 [N,D], got %s", what,
+		    npy_header_str(&r->h, buf, sizeof buf));
+	struct npy_header h = r->h;
+	void *raw = stream_read_all(r);
+	*N = h.shape[0];
+	*D = h.shape[1];
+	size_t n = *N * *D;
+	if (h.dtype == NPY_F32)
+		return raw;
+	if (h.dtype != NPY_F64)
+		die("%s: expected float32 [N,D], got %s", what,
+		    npy_header_str(&h, buf, sizeof buf));
+	float *x = xmalloc_array(n, sizeof *x);
+	npy_convert(NPY_F32, x, h.dtype, raw, n);
+	free(raw);
+	return x;
+}
+
+static void
+check_finite(const float *x, size_t N, size_t D, const char *what)
+{
+	for (size_t i = 0; i < N * D; i++)
+		if (!isfinite(x[i]))
+			die("%s: row %zu: %s", what, i / D, isnan(x[i]) ?
+			    "NaN" : "infinite value");
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_RESTARTS = 256, O_MAXITER, O_TOL, O_INIT, O_SEED,
+	    O_THREADS, O_METRICS, O_LLOYD, O_VERSION };
+	static const struct option longopts[] = {
+		{ "restarts", required_argument, NULL, O_RESTARTS },
+		{ "max-iter", required_argument, NULL, O_MAXITER },
+		{ "tol", required_argument, NULL, O_TOL },
+		{ "init", required_argument, NULL, O_INIT },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "lloyd", no_argument, NULL, O_LLOYD },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t K = 10, restarts = 10, max_iter = 300, threads = 0;
+	int kset = 0, quiet = 0, verbose = 0, lloyd = 0, c;
+	double tol = 1e-4;
+	uint64_t seed = 0;
+	const char *init = NULL, *metrics = NULL;
+
+	tool_init("kmeans");
+	while ((c = getopt_long(argc, argv, "k:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			K = opt_size("-k", optarg, 1, (size_t)1 << 31);
+			kset = 1;
+			break;
+		case O_RESTARTS:
+			restarts = opt_size("--restarts", optarg, 1, 100000);
+			break;
+		case O_MAXITER:
+			max_iter = opt_size("--max-iter", optarg, 1, 1000000000);
+			break;
+		case O_TOL: tol = opt_double("--tol", optarg, 0, 1e300); break;
+		case O_INIT: init = optarg; break;
+		case O_SEED: seed = opt_u64("--seed", optarg); break;
+		case O_THREADS:
+			threads = opt_size("--threads", optarg, 0, 1024);
+			break;
+		case O_METRICS: metrics = optarg; break;
+		case O_LLOYD: lloyd = 1; break;
+		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case O_VERSION: tool_version(); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		die_usage("too many operands");
+	out_init();
+	blas_init(threads, verbose);
+
+	const char *path = argc ? argv[0] : "-";
+	FILE *fp = xfopen(path, "rb");
+	struct npy_reader r;
+	npy_reader_init(&r, fp, strcmp(path, "-") ? path : "stdin");
+	size_t N, D;
+	float *X = read_points(&r, "points", &N, &D);
+	if (stream_next(&r)) {          /* labels: checked, then ignored */
+		if (npy_rows(&r.h) != N)
+			die("labels: %zu rows, points have %zu",
+			    npy_rows(&r.h), N);
+		free(stream_read_all(&r));
+		stream_end(&r);
+	}
+	if (N == 0 || D == 0)
+		die("points: empty");
+	check_finite(X, N, D, "points");
+
+	float *C0 = NULL;
+	if (init) {
+		FILE *ifp = xfopen(init, "rb");
+		struct npy_reader ri;
+		size_t KI, DI;
+		npy_reader_init(&ri, ifp, init);
+		C0 = read_points(&ri, "init", &KI, &DI);
+		stream_end(&ri);
+		if (ifp != stdin)
+			fclose(ifp);
+		if (DI != D)
+			die("%s: centres have %zu columns, points have %zu",
+			    init, DI, D);
+		if (kset && KI != K)
+			die("%s: %zu centres, but -k %zu", init, KI, K);
+		check_finite(C0, KI, DI, init);
+		K = KI;
+		restarts = 1;
+	}
+	if (K > N)
+		die("k (%zu) exceeds the number of points (%zu)", K, N);
+
+	double *mean = xmalloc_array(D, sizeof *mean);
+	double abs_tol = kmeans_tolerance(X, N, D, tol);
+	kmeans_center(mean, X, N, D);
+	struct kmeans_ws ws;
+	if (kmeans_ws_alloc(&ws, N, D, K) < 0)
+		die("out of memory for %zu x %zu points, k %zu", N, D, K);
+	int32_t *labels = xmalloc_array(N, sizeof *labels);
+	int32_t *best_labels = xmalloc_array(N, sizeof *best_labels);
+	float *C = xmalloc_array(K * D, sizeof *C);
+	float *best_C = xmalloc_array(K * D, sizeof *best_C);
+	struct kmeans_result best = { INFINITY, 0, 0 };
+
+	for (size_t rs = 0; rs < restarts; rs++) {
+		if (C0) {
+			for (size_t k = 0; k < K; k++)
+				for (size_t d = 0; d < D; d++)
+					C[k * D + d] = (float)(C0[k * D + d] -
+					    mean[d]);
+		} else {
+			struct rng g;
+			rng_split(&g, seed, rs);
+			kmeans_plusplus(C, &ws, X, &g);
+		}
+		struct kmeans_result res = lloyd ?
+		    kmeans_lloyd(labels, C, &ws, X, max_iter, abs_tol) :
+		    kmeans_hamerly(labels, C, &ws, X, max_iter, abs_tol);
+		if (verbose)
+			fprintf(stderr, "kmeans: restart %zu: inertia %.9g, "
+			    "%zu iterations%s\n", rs, res.inertia, res.iters,
+			    res.converged ? "" : " (not converged)");
+		if (res.inertia < best.inertia) {
+			best = res;
+			memcpy(best_labels, labels, N * sizeof *labels);
+			memcpy(best_C, C, K * D * sizeof *C);
+		}
+	}
+	for (size_t k = 0; k < K; k++)
+		for (size_t d = 0; d < D; d++)
+			best_C[k * D + d] = (float)(best_C[k * D + d] + mean[d]);
+
+	struct npy_header h;
+	npy_header_set(&h, NPY_I32, 1, N);
+	out_array(&h, best_labels);
+	npy_header_set(&h, NPY_F32, 2, K, D);
+	out_array(&h, best_C);
+	out_close();
+	if (!quiet)
+		fprintf(stderr, "inertia\t%.17g\n", best.inertia);
+	if (metrics) {
+		FILE *mf = xfopen(metrics, "w");
+		fprintf(mf, "inertia\t%.17g\niterations\t%zu\nk\t%zu\n",
+		    best.inertia, best.iters, K);
+		if (fflush(mf) != 0 || ferror(mf) || fclose(mf) != 0)
+			die_errno("%s", metrics);
+	}
+	kmeans_ws_free(&ws);
+	free(X);
+	free(C0);
+	free(mean);
+	free(labels);
+	free(best_labels);
+	free(C);
+	free(best_C);
+	return 0;
+}
