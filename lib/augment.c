@@ -354,7 +354,7 @@ augment_saturation(uint8_t *img, size_t HW, double factor)
  * hue into [0, 1); h and s are truncated, v is max(r, g, b).
  */
 static inline void
-pil_rgb_to_hsv(uint8_t *h, uint8_t *s, uint8_t *v, int r, int g, int b)
+pil_rgb_to_hsv_ref(uint8_t *h, uint8_t *s, uint8_t *v, int r, int g, int b)
 {
 	int mx = r > g ? (r > b ? r : b) : (g > b ? g : b);
 	int mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
@@ -388,7 +388,7 @@ pil_rgb_to_hsv(uint8_t *h, uint8_t *s, uint8_t *v, int r, int g, int b)
  * C round() (half away from zero), clipped to a byte.
  */
 static inline void
-pil_hsv_to_rgb(uint8_t *r, uint8_t *g, uint8_t *b, int h, int s, int v)
+pil_hsv_to_rgb_ref(uint8_t *r, uint8_t *g, uint8_t *b, int h, int s, int v)
 {
 	if (s == 0) {
 		*r = *g = *b = (uint8_t)v;
@@ -403,6 +403,78 @@ pil_hsv_to_rgb(uint8_t *r, uint8_t *g, uint8_t *b, int h, int s, int v)
 	uint8_t p = (uint8_t)(ip < 0 ? 0 : ip > 255 ? 255 : ip);
 	uint8_t q = (uint8_t)(iq < 0 ? 0 : iq > 255 ? 255 : iq);
 	uint8_t t = (uint8_t)(it < 0 ? 0 : it > 255 ? 255 : it);
+	uint8_t V = (uint8_t)v;
+	switch (i % 6) {
+	case 0: *r = V; *g = t; *b = p; break;
+	case 1: *r = q; *g = V; *b = p; break;
+	case 2: *r = p; *g = V; *b = t; break;
+	case 3: *r = p; *g = q; *b = V; break;
+	case 4: *r = t; *g = p; *b = V; break;
+	default: *r = V; *g = p; *b = q; break;
+	}
+}
+
+/*
+ * The same two conversions without libm calls, for the fast path: the
+ * hue sum h / 6 + 1 lies in [5/6, 11/6], where fmod(x, 1) is x or the
+ * exact x - 1; h is non-negative, so floor is a truncation; p, q, t are
+ * non-negative, so round() is the integer part plus one when the (exact)
+ * fraction is at least 1/2.  augment_hue_ref keeps the libm versions and
+ * the unit test compares the two on the whole RGB cube.
+ */
+static inline int
+round_pos(double x)
+{
+	int r = (int)x;
+	return r + (x - (double)r >= 0.5);
+}
+
+static inline void
+pil_rgb_to_hsv(uint8_t *h, uint8_t *s, uint8_t *v, int r, int g, int b)
+{
+	int mx = r > g ? (r > b ? r : b) : (g > b ? g : b);
+	int mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
+	*v = (uint8_t)mx;
+	if (mx == mn) {
+		*h = 0;
+		*s = 0;
+		return;
+	}
+	float cr = (float)(mx - mn);
+	float fs = cr / (float)mx;
+	float rc = (float)(mx - r) / cr;
+	float gc = (float)(mx - g) / cr;
+	float bc = (float)(mx - b) / cr;
+	float fh;
+	if (r == mx)
+		fh = bc - gc;
+	else if (g == mx)
+		fh = (float)(2.0 + rc - bc);
+	else
+		fh = (float)(4.0 + gc - rc);
+	double t = fh / 6.0 + 1.0;
+	fh = (float)(t >= 1.0 ? t - 1.0 : t);
+	int ih = (int)(fh * 255.0), is = (int)(fs * 255.0);
+	*h = (uint8_t)(ih > 255 ? 255 : ih);
+	*s = (uint8_t)(is > 255 ? 255 : is);
+}
+
+static inline void
+pil_hsv_to_rgb(uint8_t *r, uint8_t *g, uint8_t *b, int h, int s, int v)
+{
+	if (s == 0) {
+		*r = *g = *b = (uint8_t)v;
+		return;
+	}
+	int i = (int)((float)h * 6.0 / 255.0);
+	float f = (float)((float)h * 6.0 / 255.0 - (float)i);
+	float fs = (float)((float)s / 255.0);
+	int ip = round_pos((float)v * (1.0 - fs));
+	int iq = round_pos((float)v * (1.0 - fs * f));
+	int it = round_pos((float)v * (1.0 - fs * (1.0 - f)));
+	uint8_t p = (uint8_t)(ip > 255 ? 255 : ip);
+	uint8_t q = (uint8_t)(iq > 255 ? 255 : iq);
+	uint8_t t = (uint8_t)(it > 255 ? 255 : it);
 	uint8_t V = (uint8_t)v;
 	switch (i % 6) {
 	case 0: *r = V; *g = t; *b = p; break;
@@ -434,6 +506,20 @@ augment_hue(uint8_t *img, size_t HW, double factor)
 	}
 }
 
+/* The reference twin, with libm's fmod, floor and round. */
+void
+augment_hue_ref(uint8_t *img, size_t HW, double factor)
+{
+	uint8_t *R = img, *G = img + HW, *B = img + 2 * HW;
+	int shift = (int)(factor * 255.0) & 255;
+	for (size_t i = 0; i < HW; i++) {
+		uint8_t h, s, v;
+		pil_rgb_to_hsv_ref(&h, &s, &v, R[i], G[i], B[i]);
+		h = (uint8_t)((h + shift) & 255);
+		pil_hsv_to_rgb_ref(&R[i], &G[i], &B[i], h, s, v);
+	}
+}
+
 /* RandomGrayscale on PIL: convert("L"), replicated to three channels. */
 void
 augment_grayscale(uint8_t *img, size_t HW)
@@ -462,19 +548,25 @@ reflect(ptrdiff_t i, size_t n)
  * padding, a 3x3 convolution, then torch.round (half to even) back to
  * uint8.
  */
-void
-augment_gaussian_blur(uint8_t *out, const uint8_t *in, size_t C, size_t H,
-    size_t W, double sigma)
+/* torch's float32 3x3 kernel for sigma: outer product of the 1-D one. */
+static void
+blur_kernel(float k[3][3], double sigma)
 {
-	float sg = (float)sigma;
-	float t = 1.0f / sg;          /* x / sigma at x = 1 */
+	float t = 1.0f / (float)sigma;          /* x / sigma at x = 1 */
 	float e = expf(-0.5f * t * t);
 	float sum = e + 1.0f + e;
 	float k1[3] = { e / sum, 1.0f / sum, e / sum };
-	float k[3][3];
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
 			k[i][j] = k1[i] * k1[j];
+}
+
+void
+augment_gaussian_blur_ref(uint8_t *out, const uint8_t *in, size_t C, size_t H,
+    size_t W, double sigma)
+{
+	float k[3][3];
+	blur_kernel(k, sigma);
 
 	for (size_t c = 0; c < C; c++) {
 		const uint8_t *src = in + c * H * W;
@@ -493,6 +585,66 @@ augment_gaussian_blur(uint8_t *out, const uint8_t *in, size_t C, size_t H,
 				float r = nearbyintf(acc);
 				dst[y * W + x] = (uint8_t)(r < 0.0f ? 0.0f :
 				    r > 255.0f ? 255.0f : r);
+			}
+		}
+	}
+}
+
+/*
+ * Round half to even for 0 <= x < 2^23 in the default rounding mode:
+ * adding 2^23 leaves no fraction bits, so the FPU rounds; subtracting is
+ * exact.  Replaces nearbyintf (a libm call without SSE4.1).
+ */
+static inline float
+round_even_pos(float x)
+{
+	return (x + 8388608.0f) - 8388608.0f;
+}
+
+void
+augment_gaussian_blur(uint8_t *out, const uint8_t *in, size_t C, size_t H,
+    size_t W, double sigma)
+{
+	if (W < 3 || W > AUG_MAX_W) {
+		augment_gaussian_blur_ref(out, in, C, H, W, sigma);
+		return;
+	}
+	float k[3][3];
+	blur_kernel(k, sigma);
+	/*
+	 * Each output is the same nine products summed in the same (row,
+	 * column) order as the reference; here a whole row of sums advances
+	 * one tap at a time, so the compiler can vectorise along x.
+	 */
+	float acc[AUG_MAX_W], row[3][AUG_MAX_W + 2];
+	for (size_t c = 0; c < C; c++) {
+		const uint8_t *src = in + c * H * W;
+		uint8_t *dst = out + c * H * W;
+		for (size_t y = 0; y < H; y++) {
+			for (int i = 0; i < 3; i++) {
+				/* the source row, reflect-padded by one */
+				const uint8_t *sr = src + reflect((ptrdiff_t)y +
+				    i - 1, H) * W;
+				float *r = row[i];
+				r[0] = sr[1];
+				for (size_t x = 0; x < W; x++)
+					r[x + 1] = sr[x];
+				r[W + 1] = sr[W - 2];
+			}
+			for (size_t x = 0; x < W; x++)
+				acc[x] = 0.0f;
+			for (int i = 0; i < 3; i++)
+				for (int j = 0; j < 3; j++) {
+					float kk = k[i][j];
+					const float *r = row[i] + j;
+					for (size_t x = 0; x < W; x++)
+						acc[x] += kk * r[x];
+				}
+			for (size_t x = 0; x < W; x++) {
+				float v = round_even_pos(acc[x] < 0.0f ? 0.0f :
+				    acc[x]);
+				dst[y * W + x] = (uint8_t)(v > 255.0f ? 255.0f :
+				    v);
 			}
 		}
 	}

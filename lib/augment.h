@@ -103,6 +103,12 @@ void augment_gaussian_blur(uint8_t *out, const uint8_t *in, size_t C,
     size_t H, size_t W, double sigma);
 void augment_solarize(uint8_t *img, size_t n);
 
+/* Plain reference twins of the fast paths above (same bytes). */
+#define AUG_MAX_W 1024            /* the fast blur's widest row */
+void augment_hue_ref(uint8_t *img, size_t HW, double factor);
+void augment_gaussian_blur_ref(uint8_t *out, const uint8_t *in, size_t C,
+    size_t H, size_t W, double sigma);
+
 /* out [N,3,HW] float32 = (in / 255 - mean) / std, per channel. */
 void augment_normalize(float *out, const uint8_t *in, size_t N, size_t HW);
 

@@ -368,6 +368,61 @@ test_sampler(void)
 	    p1.crop_w == 32);
 }
 
+/* The fast hue and blur against their plain reference twins. */
+static void
+test_fast_paths(void)
+{
+	/* hue: every colour of the RGB cube, as one 4096 x 4096 image */
+	size_t HW = (size_t)1 << 24;
+	uint8_t *a = malloc(3 * HW), *b = malloc(3 * HW);
+	if (a == NULL || b == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < HW; i++) {
+		a[i] = (uint8_t)(i >> 16);
+		a[HW + i] = (uint8_t)(i >> 8);
+		a[2 * HW + i] = (uint8_t)i;
+	}
+	static const double shifts[] = { -0.1, 0.0731 };
+	for (int s = 0; s < 2; s++) {
+		uint8_t *c = malloc(3 * HW);
+		if (c == NULL)
+			exit(1);
+		memcpy(b, a, 3 * HW);
+		memcpy(c, a, 3 * HW);
+		augment_hue(b, HW, shifts[s]);
+		augment_hue_ref(c, HW, shifts[s]);
+		char what[64];
+		snprintf(what, sizeof what, "hue %g: fast vs reference, RGB "
+		    "cube", shifts[s]);
+		if (compare_u8(what, b, c, 3 * HW, 0) == 0)
+			printf("%s: ok (exact)\n", what);
+		free(c);
+	}
+
+	/* blur: random images of a few shapes, sigmas across the range */
+	struct rng r;
+	rng_seed(&r, 5);
+	static const size_t shapes[][2] = { { 32, 32 }, { 2, 3 }, { 7, 40 },
+	    { 1, 5 }, { 33, 17 } };
+	size_t nd = 0;
+	for (int t = 0; t < 5; t++)
+		for (int k = 0; k < 20; k++) {
+			size_t H = shapes[t][0], W = shapes[t][1], n = 3 * H * W;
+			for (size_t i = 0; i < n; i++)
+				a[i] = (uint8_t)rng_below(&r, 256);
+			double sigma = rng_range(&r, 0.1, 2.0);
+			augment_gaussian_blur(b, a, 3, H, W, sigma);
+			augment_gaussian_blur_ref(b + n, a, 3, H, W, sigma);
+			nd += compare_u8("blur: fast vs reference", b, b + n,
+			    n, 0);
+		}
+	printf("blur fast vs reference: %zu bytes differ\n", nd);
+	free(a);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -376,5 +431,6 @@ main(void)
 	test_ops();
 	test_chain();
 	test_sampler();
+	test_fast_paths();
 	return check_done();
 }
