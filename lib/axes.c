@@ -334,8 +334,8 @@ legend_place(const struct axes *a, enum legend_where where, long w, long h,
 			size_t cnt = 0;
 			for (size_t i = 0; i < n; i++) {
 				double px = pxy[2 * i], py = pxy[2 * i + 1];
-				cnt += px >= xs[q] - 2 && px < xs[q] + w + 2 &&
-				    py >= ys[q] - 2 && py < ys[q] + h + 2;
+				cnt += px >= xs[q] - m && px < xs[q] + w + m &&
+				    py >= ys[q] - m && py < ys[q] + h + m;
 			}
 			if (cnt < best) {
 				best = cnt;

@@ -205,9 +205,14 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (c == '?')
 			die_usage("%s: bad option", cmd);
-		if (!allowed(cmd, c))
-			die_usage("%s: option '%s' does not apply", cmd,
-			    argv[optind - 1]);
+		if (!allowed(cmd, c)) {
+			const char *name = "?";
+			for (const struct option *l = longopts; l->name; l++)
+				if (l->val == c)
+					name = l->name;
+			die_usage("%s: option '--%s' does not apply", cmd,
+			    name);
+		}
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -916,6 +921,34 @@ draw_series(struct canvas *c, const struct axes *a, const double *x,
 	}
 }
 
+/* Append points every few pixels along the drawn path pxy [n,2] (NaN
+ * breaks it) to *all, for choosing the legend's corner. */
+static void
+sample_path(const double *pxy, size_t n, double **all, size_t *nall,
+    size_t *cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		double ax = pxy[2 * i], ay = pxy[2 * i + 1];
+		if (isnan(ax) || isnan(ay))
+			continue;
+		double bx = ax, by = ay;
+		if (i + 1 < n && !isnan(pxy[2 * i + 2]) &&
+		    !isnan(pxy[2 * i + 3])) {
+			bx = pxy[2 * i + 2];
+			by = pxy[2 * i + 3];
+		}
+		size_t steps = 1 + (size_t)fmin(2000, hypot(bx - ax, by - ay) /
+		    4);
+		for (size_t t = 0; t < steps; t++) {
+			if (*nall + 2 > *cap)
+				*all = xrealloc(*all, (*cap *= 2) * sizeof **all);
+			double f = (double)t / (double)steps;
+			(*all)[(*nall)++] = ax + f * (bx - ax);
+			(*all)[(*nall)++] = ay + f * (by - ay);
+		}
+	}
+}
+
 static int
 cmd_lines(int argc, char **argv)
 {
@@ -1031,9 +1064,11 @@ cmd_lines(int argc, char **argv)
 	if (o.diagonal) {
 		double d0 = fmax(a.x0, a.y0), d1 = fmin(a.x1, a.y1);
 		double dx[2] = { d0, d1 }, dy[2] = { d0, d1 };
-		if (d1 > d0)
-			draw_series(&c, &a, dx, dy, 2, 1.25, 0x808080, 1, 1,
+		if (d1 > d0) {
+			draw_series(&c, &a, dx, dy, 2, 1.5, 0x808080, 1, 1,
 			    pxy);
+			sample_path(pxy, 2, &all, &nall, &allcap);
+		}
 	}
 	for (size_t k = 0; k < ns; k++) {
 		uint32_t col = tab10[k % 10];
@@ -1043,26 +1078,7 @@ cmd_lines(int argc, char **argv)
 			    0.25f, 0, pxy);
 		draw_series(&c, &a, s[k].x, y, s[k].n, o.linewidth, col, 1,
 		    0, pxy);
-		/* sample the drawn path every few pixels */
-		for (size_t i = 0; i < s[k].n; i++) {
-			double ax = pxy[2 * i], ay = pxy[2 * i + 1];
-			double bx = i + 1 < s[k].n ? pxy[2 * i + 2] : ax;
-			double by = i + 1 < s[k].n ? pxy[2 * i + 3] : ay;
-			if (isnan(ax) || isnan(ay))
-				continue;
-			if (isnan(bx) || isnan(by))
-				bx = ax, by = ay;
-			size_t steps = 1 + (size_t)fmin(2000, hypot(bx - ax,
-			    by - ay) / 4);
-			for (size_t t = 0; t < steps; t++) {
-				if (nall + 2 > allcap)
-					all = xrealloc(all, (allcap *= 2) *
-					    sizeof *all);
-				double f = (double)t / (double)steps;
-				all[nall++] = ax + f * (bx - ax);
-				all[nall++] = ay + f * (by - ay);
-			}
-		}
+		sample_path(pxy, s[k].n, &all, &nall, &allcap);
 	}
 	canvas_unclip(&c);
 	axes_draw_frame(&c, &a);
