@@ -241,3 +241,26 @@ $T/b.npy: 0 uint8 [4]" ]
 	run -1 --separate-stderr tensor info "$T/none.npy"
 	[ "$stderr" = "tensor: $T/none.npy: No such file or directory" ]
 }
+
+@test "man page examples: the anomaly test set, from-text, npy(5)" {
+	need_data
+	cd "$T"
+	cifar-decode --split test --no-labels "$CIFAR" > cifar.npy
+	mnist-decode "$MNIST_IMG" > mnist.npy
+	tensor const -t uint8 -s 10000 0 | tensor cat cifar.npy - > normal.npy
+	tensor const -t uint8 -s 10000 1 | tensor cat mnist.npy - > anomal.npy
+	run tensor info normal.npy anomal.npy
+	[ "$output" = "normal.npy: 0 uint8 [10000,3,32,32]
+normal.npy: 1 uint8 [10000]
+anomal.npy: 0 uint8 [10000,3,32,32]
+anomal.npy: 1 uint8 [10000]" ]
+	run bash -c "tensor rows-cat normal.npy anomal.npy | tensor info"
+	[ "$output" = "0 uint8 [20000,3,32,32]
+1 uint8 [20000]" ]
+	run bash -c "printf '0 1\n1 0\n' | tensor from-text -t int64 | tensor info"
+	[ "$output" = "0 int64 [2,2]" ]
+	printf '7 8 9\n' | tensor from-text -t uint8 > a.npy
+	run bash -c "tensor cat a.npy a.npy | tensor info"
+	[ "$output" = "0 uint8 [1,3]
+1 uint8 [1,3]" ]
+}
