@@ -182,6 +182,8 @@ u8_header() {
 	done
 	augment --pairs "$FIX/nbrs32.npy" -b 16 -e 2 -s 3 "$FIX/images.npy" > "$T/q.npy"
 	cmp "$T/p.npy" "$T/q.npy"
+	augment --pairs - -b 16 -e 2 -s 3 "$FIX/images.npy" < "$FIX/nbrs.npy" > "$T/r.npy"
+	cmp "$T/p.npy" "$T/r.npy"
 }
 
 @test "augment: man page example (cifar-decode | augment)" {
@@ -282,6 +284,11 @@ u8_header() {
 @test "augment: usage error: --normalize with --pairs" {
 	run -2 --separate-stderr augment --normalize --pairs "$FIX/nbrs.npy" "$FIX/images.npy"
 	[[ "$stderr" == "augment: --normalize and --pairs exclude each other"* ]]
+}
+
+@test "augment: usage error: neighbours and images both on stdin" {
+	run -2 --separate-stderr augment --pairs - < "$FIX/images.npy"
+	[[ "$stderr" == "augment: --pairs -: the images are already read from stdin"* ]]
 }
 
 @test "augment: usage error: augmentation options with --normalize or --pairs" {

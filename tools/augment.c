@@ -343,6 +343,8 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		die_usage("too many arguments (one input FILE at most)");
 	o.input = optind < argc ? argv[optind] : "-";
+	if (o.pairs && strcmp(o.pairs, "-") == 0 && strcmp(o.input, "-") == 0)
+		die_usage("--pairs -: the images are already read from stdin");
 	if (o.normalize && o.pairs)
 		die_usage("--normalize and --pairs exclude each other");
 	if ((o.normalize || o.pairs) && training_opt)
