@@ -55,7 +55,7 @@ read_points(const char *name, const char *what, size_t *N, size_t *D)
 	float *X = stream_read_as(&r, what, NPY_F32, &h);
 	if (h.ndim < 2)
 		die("%s: expected shape [N,D], got %s", what,
-		    npy_header_str(&h, buf, sizeof buf));
+		    npy_header_str(&r.h, buf, sizeof buf));
 	*N = h.shape[0];
 	*D = npy_row_count(&h);
 	if (*N == 0 || *D == 0)

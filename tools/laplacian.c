@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		float *X = stream_read_as(&r, "points", NPY_F32, &h);
 		if (h.ndim < 2)
 			die("points: expected shape [N,D], got %s",
-			    npy_header_str(&h, buf, sizeof buf));
+			    npy_header_str(&r.h, buf, sizeof buf));
 		N = h.shape[0];
 		size_t D = npy_row_count(&h);
 		if (N == 0 || D == 0)

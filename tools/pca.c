@@ -93,7 +93,7 @@ main(int argc, char **argv)
 	float *X = stream_read_as(&r, "points", NPY_F32, &h);
 	if (h.ndim < 2)
 		die("points: expected shape [N,D], got %s",
-		    npy_header_str(&h, buf, sizeof buf));
+		    npy_header_str(&r.h, buf, sizeof buf));
 	size_t N = h.shape[0], D = npy_row_count(&h);
 	if (N < 2)
 		die("points: need at least 2 rows, got %zu", N);
