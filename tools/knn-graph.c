@@ -70,6 +70,7 @@ read_points(const char *name, const char *what, size_t *N, size_t *D)
 		    r.h.dtype == NPY_F64 || r.h.shape[0] != *N)
 			die("%s: after the points expected labels [%zu], got %s",
 			    what, *N, npy_header_str(&r.h, buf, sizeof buf));
+		free(stream_read_all(&r));
 	}
 	stream_end(&r);
 	if (fp != stdin)
