@@ -103,7 +103,7 @@ usage(void)
 "      --test-log FILE      per-epoch CSV: epoch,loss,inv,var,cov\n"
 "      --seed S             initialisation seed (0)\n"
 "      --threads N          threads (0 = all cores)\n"
-"  -q, --quiet              no progress lines\n"
+"  -q, --quiet              no parameter count or progress lines\n"
 "  -v, --verbose            report the BLIS set-up\n"
 "  -h, --help               this help\n"
 "      --version            version\n");
@@ -170,7 +170,8 @@ parse_proj(struct model_config *c, const char *arg)
 			    1 << 20);
 		c->proj[c->nproj++] = (size_t)v;
 	}
-	if (c->nproj == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',')
+	if (c->nproj == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
+	    strstr(arg, ",,") != NULL)
 		die_usage("--proj: '%s' is not a list like 512,512,512", arg);
 	for (size_t i = c->nproj; i < MODEL_MAX_PROJ; i++)
 		c->proj[i] = 0;
@@ -235,7 +236,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 			    1e6);
 			break;
 		case OPT_EPS:
-			o->loss.eps = (float)opt_double("--eps", optarg, 1e-30,
+			o->loss.eps = (float)opt_double("--eps", optarg, 0,
 			    1);
 			break;
 		case OPT_OPTIM:
@@ -252,22 +253,22 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_LR:
 			o->sched.lr = opt_double("--lr", optarg, 0, 10);
-			o->adam.lr = (float)o->sched.lr;
+			o->adam.lr = o->sched.lr;
 			break;
 		case OPT_WD:
-			o->adam.weight_decay = (float)opt_double("--wd", optarg,
+			o->adam.weight_decay = opt_double("--wd", optarg,
 			    0, 1);
 			break;
 		case OPT_BETA1:
-			o->adam.beta1 = (float)opt_double("--beta1", optarg, 0,
+			o->adam.beta1 = opt_double("--beta1", optarg, 0,
 			    0.999999);
 			break;
 		case OPT_BETA2:
-			o->adam.beta2 = (float)opt_double("--beta2", optarg, 0,
+			o->adam.beta2 = opt_double("--beta2", optarg, 0,
 			    0.999999);
 			break;
 		case OPT_ADAM_EPS:
-			o->adam.eps = (float)opt_double("--adam-eps", optarg,
+			o->adam.eps = opt_double("--adam-eps", optarg,
 			    1e-30, 1);
 			break;
 		case OPT_SCHED: {
@@ -759,9 +760,16 @@ main(int argc, char **argv)
 	model_init(t.model, &t.rng);
 	int resumed = o.resume && resume(&t);
 	size_t enc = model_encoder_param_count(t.model);
-	fprintf(stderr, "%s: encoder %s + projector %s parameters\n",
+	if (!o.quiet)
+		fprintf(stderr, "%s: encoder %s + projector %s parameters\n",
 	    progname, commas(a, sizeof a, enc), commas(b, sizeof b, t.P - enc));
-	if (resumed)
+	if (o.verbose)
+		fprintf(stderr, "%s: %zu activation floats per image: %.0f MB "
+		    "for 2 views of batch %zu\n", progname,
+		    model_activation_floats(t.model),
+		    8.0 * (double)max_batch *
+		    (double)model_activation_floats(t.model) / 1e6, max_batch);
+	if (resumed && !o.quiet)
 		fprintf(stderr, "%s: resuming %s at step %zu of %zu\n",
 		    progname, o.out, t.step, total);
 
@@ -813,12 +821,17 @@ main(int argc, char **argv)
 		float parts[3];
 		struct adam_params ap = o.adam;
 		double lr = sched_lr(&o.sched, t.step);
-		ap.lr = (float)lr;
+		ap.lr = lr;
 		loss = model_vicreg_step(t.model, t.x1, t.x2, (size_t)B,
 		    &o.loss, parts);
-		if (!isfinite(loss))
-			die("loss is %g at step %zu; %s keeps step %zu",
-			    loss, t.step + 1, o.out, t.saved_step);
+		if (!isfinite(loss)) {
+			if (t.saved_step > 0)
+				die("loss is %s at step %zu; %s keeps step %zu",
+				    isnan(loss) ? "NaN" : "Inf", t.step + 1,
+				    o.out, t.saved_step);
+			die("loss is %s at step %zu; no checkpoint written",
+			    isnan(loss) ? "NaN" : "Inf", t.step + 1);
+		}
 		optim_step(o.optim, model_params(t.model), t.m, t.v,
 		    model_grads(t.model), t.P, &ap, t.step + 1);
 		t.step++;
@@ -847,8 +860,8 @@ main(int argc, char **argv)
 		    t.step);
 		exit(128 + got_signal);
 	}
-	if (stop == total)
-		stream_end(&in);
+	if (stop == total && npy_expect_end(&in) < 0)
+		save_and_die(&t, in.err);
 	save(&t);
 	progress(&t, total, loss, images, now() - t0, 1);
 	log_close(t.log, o.log);
