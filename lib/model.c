@@ -397,20 +397,31 @@ model_init(struct model *m, struct rng *r)
 
 enum { EVAL, TRAIN };
 
+/* out = bn(inp), or relu(bn(inp) + residual) when relu is set */
 static void
 bn_fwd(struct model *m, int view, int mode, const struct bnl *l, float *out,
-    const float *inp, size_t N)
+    const float *inp, const float *residual, int relu, size_t N)
 {
 	float *P = m->params, *Bf = m->bufs;
 	if (mode == EVAL) {
-		batchnorm_forward_eval(out, inp, Bf + l->rm, Bf + l->rv,
-		    P + l->w, P + l->b, N, l->C, l->HW, BN_EPS);
+		if (relu)
+			batchnorm_relu_forward_eval(out, inp, residual,
+			    Bf + l->rm, Bf + l->rv, P + l->w, P + l->b, N,
+			    l->C, l->HW, BN_EPS);
+		else
+			batchnorm_forward_eval(out, inp, Bf + l->rm,
+			    Bf + l->rv, P + l->w, P + l->b, N, l->C, l->HW,
+			    BN_EPS);
 	} else {
 		float *st = m->stats[view] + l->st;
-		int upd = mode == TRAIN;
-		batchnorm_forward(out, st, st + l->C, upd ? Bf + l->rm : NULL,
-		    upd ? Bf + l->rv : NULL, inp, P + l->w, P + l->b, N,
-		    l->C, l->HW, BN_MOMENTUM, BN_EPS);
+		if (relu)
+			batchnorm_relu_forward(out, st, st + l->C, Bf + l->rm,
+			    Bf + l->rv, inp, residual, P + l->w, P + l->b, N,
+			    l->C, l->HW, BN_MOMENTUM, BN_EPS);
+		else
+			batchnorm_forward(out, st, st + l->C, Bf + l->rm,
+			    Bf + l->rv, inp, P + l->w, P + l->b, N, l->C,
+			    l->HW, BN_MOMENTUM, BN_EPS);
 	}
 }
 
@@ -438,36 +449,29 @@ static void
 encoder_forward(struct model *m, int v, int mode, const float *x, size_t N)
 {
 	float *c0 = ACT(v, m->c0), *h0 = ACT(v, m->h0);
-	size_t n0 = N * m->stem.s.OC * m->stem.s.OH * m->stem.s.OW;
 	conv_fwd(m, &m->stem, c0, x, N);
-	bn_fwd(m, v, mode, &m->stem_bn, h0, c0, N);
-	relu_forward(h0, h0, n0);
+	bn_fwd(m, v, mode, &m->stem_bn, h0, c0, NULL, 1, N);
 	for (size_t i = 0; i < 8; i++) {
 		struct block *k = &m->blk[i];
 		const float *in = ACT(v, k->in);
 		float *a1 = ACT(v, k->a1), *h1 = ACT(v, k->h1);
 		float *a2 = ACT(v, k->a2), *out = ACT(v, k->out);
-		size_t n = N * k->b1.C * k->b1.HW;
+		const float *res = in;
 		conv_fwd(m, &k->c1, a1, in, N);
-		bn_fwd(m, v, mode, &k->b1, h1, a1, N);
-		relu_forward(h1, h1, n);
+		bn_fwd(m, v, mode, &k->b1, h1, a1, NULL, 1, N);
 		conv_fwd(m, &k->c2, a2, h1, N);
-		bn_fwd(m, v, mode, &k->b2, out, a2, N);
 		if (k->has_ds) {
 			float *d1 = ACT(v, k->d1), *t = m->g[0];
 			conv_fwd(m, &k->ds, d1, in, N);
-			bn_fwd(m, v, mode, &k->bds, t, d1, N);
-			add_forward(out, out, t, n);
-		} else {
-			add_forward(out, out, in, n);
+			bn_fwd(m, v, mode, &k->bds, t, d1, NULL, 0, N);
+			res = t;
 		}
-		relu_forward(out, out, n);
+		bn_fwd(m, v, mode, &k->b2, out, a2, res, 1, N);
 	}
 	float *g = ACT(v, m->gap), *f = ACT(v, m->f), *hb = ACT(v, m->hb);
 	gap_forward(g, ACT(v, m->blk[7].out), N, m->final_C, m->final_HW);
 	lin_fwd(m, &m->fc, f, g, N);
-	bn_fwd(m, v, mode, &m->head_bn, hb, f, N);
-	relu_forward(hb, hb, N * m->cfg.head_dim);
+	bn_fwd(m, v, mode, &m->head_bn, hb, f, NULL, 1, N);
 	lin_fwd(m, &m->head, ACT(v, m->rep), hb, N);
 }
 
@@ -482,8 +486,7 @@ projector_forward(struct model *m, int v, int mode, size_t N)
 		lin_fwd(m, &m->proj[i], p, in, N);
 		if (i + 1 < k) {
 			float *q = ACT(v, m->q[i]);
-			bn_fwd(m, v, mode, &m->proj_bn[i], q, p, N);
-			relu_forward(q, q, N * m->cfg.proj[i]);
+			bn_fwd(m, v, mode, &m->proj_bn[i], q, p, NULL, 1, N);
 			in = q;
 		} else {
 			in = p;

@@ -13,7 +13,7 @@
 /* ---------------------------------------------------------------- conv */
 
 /* Aim for at least this many GEMM columns (images x output pixels). */
-#define CONV_MIN_COLS 512
+#define CONV_MIN_COLS 2048
 
 int
 conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
@@ -53,72 +53,96 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N)
 	return K * cols + s->OC * cols;
 }
 
+/* the output columns [lo, hi) whose input column is inside [0, W) */
+static void
+valid_range(size_t *lo, size_t *hi, size_t kj, const struct conv2d_shape *s)
+{
+	size_t st = s->stride, pad = s->pad, W = s->W, OW = s->OW;
+	/* iw = ow st + kj - pad in [0, W) */
+	size_t l = kj >= pad ? 0 : (pad - kj + st - 1) / st;
+	size_t h = W + pad > kj ? (W + pad - kj - 1) / st + 1 : 0;
+	if (h > OW)
+		h = OW;
+	if (l > h)
+		l = h;
+	*lo = l;
+	*hi = h;
+}
+
 /*
- * col [C*KS*KS, ldc] (columns off..off+OH*OW) from one image
- * inp [C,H,W]; zero outside.
+ * col [C*KS*KS, ldc] columns i*OH*OW.. from image i of inp [nc,C,H,W],
+ * for all nc images; zero outside the image.
  */
 static void
-im2col(float *col, size_t ldc, const float *inp,
+im2col(float *col, size_t ldc, const float *inp, size_t nc,
     const struct conv2d_shape *s)
 {
-	size_t KS = s->KS, OH = s->OH, OW = s->OW;
-	size_t C = s->C, H = s->H, W = s->W;
-	long pad = (long)s->pad, st = (long)s->stride;
+	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
+	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
 #pragma omp parallel for schedule(static)
-	for (size_t c = 0; c < C; c++) {
-		const float *x = inp + c * H * W;
+	for (size_t t = 0; t < nc * C; t++) {
+		size_t i = t / C, c = t % C;
+		const float *x = inp + (i * C + c) * H * W;
 		for (size_t ki = 0; ki < KS; ki++)
 			for (size_t kj = 0; kj < KS; kj++) {
 				float *row = col + ((c * KS + ki) * KS + kj) *
-				    ldc;
+				    ldc + i * ohw;
+				size_t lo, hi;
+				valid_range(&lo, &hi, kj, s);
 				for (size_t oh = 0; oh < OH; oh++) {
-					long ih = (long)oh * st - pad +
-					    (long)ki;
+					size_t ih = oh * st + ki;
 					float *r = row + oh * OW;
-					if (ih < 0 || ih >= (long)H) {
+					if (ih < s->pad || ih - s->pad >= H) {
 						memset(r, 0, OW * sizeof *r);
 						continue;
 					}
-					const float *xr = x + (size_t)ih * W;
-					for (size_t ow = 0; ow < OW; ow++) {
-						long iw = (long)ow * st - pad +
-						    (long)kj;
-						r[ow] = (iw < 0 || iw >= (long)W) ?
-						    0.0f : xr[iw];
-					}
+					for (size_t ow = 0; ow < lo; ow++)
+						r[ow] = 0.0f;
+					/* xr: input column of output column lo */
+					const float *xr = x + (ih - s->pad) * W;
+					if (lo < hi)
+						xr += lo * st + kj - s->pad;
+					if (lo < hi && st == 1)
+						memcpy(r + lo, xr,
+						    (hi - lo) * sizeof *r);
+					else
+						for (size_t ow = lo; ow < hi; ow++)
+							r[ow] = xr[(ow - lo) * st];
+					for (size_t ow = hi; ow < OW; ow++)
+						r[ow] = 0.0f;
 				}
 			}
 	}
 }
 
-/* dinp [C,H,W] += scatter of col [C*KS*KS, ldc] */
+/* dinp [nc,C,H,W] += scatter of col [C*KS*KS, ldc] */
 static void
-col2im(float *dinp, const float *col, size_t ldc,
+col2im(float *dinp, const float *col, size_t ldc, size_t nc,
     const struct conv2d_shape *s)
 {
-	size_t KS = s->KS, OH = s->OH, OW = s->OW;
-	size_t C = s->C, H = s->H, W = s->W;
-	long pad = (long)s->pad, st = (long)s->stride;
+	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
+	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
 #pragma omp parallel for schedule(static)
-	for (size_t c = 0; c < C; c++) {
-		float *x = dinp + c * H * W;
+	for (size_t t = 0; t < nc * C; t++) {
+		size_t i = t / C, c = t % C;
+		float *x = dinp + (i * C + c) * H * W;
 		for (size_t ki = 0; ki < KS; ki++)
 			for (size_t kj = 0; kj < KS; kj++) {
 				const float *row = col + ((c * KS + ki) * KS +
-				    kj) * ldc;
+				    kj) * ldc + i * ohw;
+				size_t lo, hi;
+				valid_range(&lo, &hi, kj, s);
 				for (size_t oh = 0; oh < OH; oh++) {
-					long ih = (long)oh * st - pad +
-					    (long)ki;
-					if (ih < 0 || ih >= (long)H)
+					size_t ih = oh * st + ki;
+					if (ih < s->pad || ih - s->pad >= H)
 						continue;
 					const float *r = row + oh * OW;
-					float *xr = x + (size_t)ih * W;
-					for (size_t ow = 0; ow < OW; ow++) {
-						long iw = (long)ow * st - pad +
-						    (long)kj;
-						if (iw >= 0 && iw < (long)W)
-							xr[iw] += r[ow];
-					}
+					if (lo == hi)
+						continue;
+					float *xr = x + (ih - s->pad) * W +
+					    (lo * st + kj - s->pad);
+					for (size_t ow = lo; ow < hi; ow++)
+						xr[(ow - lo) * st] += r[ow];
 				}
 			}
 	}
@@ -139,8 +163,7 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	for (size_t n0 = 0; n0 < N; n0 += chunk) {
 		size_t nc = N - n0 < chunk ? N - n0 : chunk;
 		size_t cols = nc * ohw;
-		for (size_t i = 0; i < nc; i++)
-			im2col(col + i * ohw, cols, inp + (n0 + i) * in_sz, s);
+		im2col(col, cols, inp + n0 * in_sz, nc, s);
 		if (nc == 1) {
 			sgemm(0, 0, OC, ohw, K, 1.0f, weight, K, col, cols,
 			    0.0f, out + n0 * out_sz, ohw);
@@ -210,9 +233,7 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 			d = dt;
 		}
 		if (dweight) {
-			for (size_t i = 0; i < nc; i++)
-				im2col(col + i * ohw, cols,
-				    inp + (n0 + i) * in_sz, s);
+			im2col(col, cols, inp + n0 * in_sz, nc, s);
 			sgemm(0, 1, OC, K, cols, 1.0f, d, cols, col, cols,
 			    1.0f, dweight, K);
 		}
@@ -220,9 +241,7 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 			/* col reused as dcol [K, cols] */
 			sgemm(1, 0, K, cols, OC, 1.0f, weight, K, d, cols,
 			    0.0f, col, cols);
-			for (size_t i = 0; i < nc; i++)
-				col2im(dinp + (n0 + i) * in_sz, col + i * ohw,
-				    cols, s);
+			col2im(dinp + n0 * in_sz, col, cols, nc, s);
 		}
 	}
 }
@@ -285,9 +304,92 @@ conv2d_backward_ref(float *dinp, float *dweight, float *dbias,
 
 /* ----------------------------------------------------------- batchnorm */
 
-void
-batchnorm_forward(float *out, float *mean, float *rstd,
-    float *running_mean, float *running_var, const float *inp,
+/*
+ * Sums are taken in double, in four interleaved lanes (the compiler
+ * may not reorder a single float or double sum, so one accumulator
+ * would serialise on the add latency).
+ */
+#define LANES 4
+
+/* sum x */
+static double
+row_sum(const float *x, size_t n)
+{
+	double a[LANES] = { 0 };
+	size_t j = 0;
+	for (; j + LANES <= n; j += LANES)
+		for (size_t k = 0; k < LANES; k++)
+			a[k] += x[j + k];
+	for (; j < n; j++)
+		a[0] += x[j];
+	return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+/* sum (x - m)^2 */
+static double
+row_sumsq(const float *x, double m, size_t n)
+{
+	double a[LANES] = { 0 };
+	size_t j = 0;
+	for (; j + LANES <= n; j += LANES)
+		for (size_t k = 0; k < LANES; k++) {
+			double d = x[j + k] - m;
+			a[k] += d * d;
+		}
+	for (; j < n; j++) {
+		double d = x[j] - m;
+		a[0] += d * d;
+	}
+	return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+/* *sg += sum g, *sgx += sum g (x - m), g = d masked by y > 0 if y */
+static void
+row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
+    const float *x, double m, size_t n)
+{
+	double a[LANES] = { 0 }, b[LANES] = { 0 };
+	size_t j = 0;
+	for (; j + LANES <= n; j += LANES)
+		for (size_t k = 0; k < LANES; k++) {
+			double g = (y == NULL || y[j + k] > 0.0f) ?
+			    d[j + k] : 0.0;
+			a[k] += g;
+			b[k] += g * (x[j + k] - m);
+		}
+	for (; j < n; j++) {
+		double g = (y == NULL || y[j] > 0.0f) ? d[j] : 0.0;
+		a[0] += g;
+		b[0] += g * (x[j] - m);
+	}
+	*sg += (a[0] + a[1]) + (a[2] + a[3]);
+	*sgx += (b[0] + b[1]) + (b[2] + b[3]);
+}
+static void
+bn_apply(float *out, const float *inp, const float *residual, int relu,
+    float a, float b, size_t N, size_t C, size_t HW, size_t c)
+{
+	for (size_t n = 0; n < N; n++) {
+		size_t o = (n * C + c) * HW;
+		const float *x = inp + o;
+		float *y = out + o;
+		if (residual) {
+			const float *r = residual + o;
+			for (size_t j = 0; j < HW; j++)
+				y[j] = x[j] * a + b + r[j];
+		} else {
+			for (size_t j = 0; j < HW; j++)
+				y[j] = x[j] * a + b;
+		}
+		if (relu)
+			for (size_t j = 0; j < HW; j++)
+				y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+	}
+}
+
+static void
+bn_train(float *out, float *mean, float *rstd, float *running_mean,
+    float *running_var, const float *inp, const float *residual, int relu,
     const float *weight, const float *bias, size_t N, size_t C, size_t HW,
     float momentum, float eps)
 {
@@ -295,38 +397,61 @@ batchnorm_forward(float *out, float *mean, float *rstd,
 #pragma omp parallel for schedule(static)
 	for (size_t c = 0; c < C; c++) {
 		double s = 0, ss = 0;
-		for (size_t n = 0; n < N; n++) {
-			const float *x = inp + (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++)
-				s += x[j];
-		}
+		for (size_t n = 0; n < N; n++)
+			s += row_sum(inp + (n * C + c) * HW, HW);
 		double mu = s / (double)cnt;
-		for (size_t n = 0; n < N; n++) {
-			const float *x = inp + (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++) {
-				double d = x[j] - mu;
-				ss += d * d;
-			}
-		}
+		float muf = (float)mu;
+		for (size_t n = 0; n < N; n++)
+			ss += row_sumsq(inp + (n * C + c) * HW, mu, HW);
 		double var = ss / (double)cnt;
-		float rs = (float)(1.0 / sqrt(var + (double)eps));
-		float m = (float)mu;
-		mean[c] = m;
-		rstd[c] = rs;
+		float rsd = (float)(1.0 / sqrt(var + (double)eps));
+		mean[c] = muf;
+		rstd[c] = rsd;
 		if (running_mean) {
 			double uvar = cnt > 1 ? ss / (double)(cnt - 1) : var;
 			running_mean[c] = (1.0f - momentum) * running_mean[c] +
-			    momentum * m;
+			    momentum * muf;
 			running_var[c] = (1.0f - momentum) * running_var[c] +
 			    momentum * (float)uvar;
 		}
-		float a = weight[c] * rs, b = bias[c] - m * a;
-		for (size_t n = 0; n < N; n++) {
-			const float *x = inp + (n * C + c) * HW;
-			float *y = out + (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++)
-				y[j] = x[j] * a + b;
-		}
+		float a = weight[c] * rsd;
+		bn_apply(out, inp, residual, relu, a, bias[c] - muf * a, N, C,
+		    HW, c);
+	}
+}
+
+void
+batchnorm_forward(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float momentum, float eps)
+{
+	bn_train(out, mean, rstd, running_mean, running_var, inp, NULL, 0,
+	    weight, bias, N, C, HW, momentum, eps);
+}
+
+void
+batchnorm_relu_forward(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *residual, const float *weight, const float *bias,
+    size_t N, size_t C, size_t HW, float momentum, float eps)
+{
+	bn_train(out, mean, rstd, running_mean, running_var, inp, residual,
+	    1, weight, bias, N, C, HW, momentum, eps);
+}
+
+static void
+bn_eval(float *out, const float *inp, const float *residual, int relu,
+    const float *running_mean, const float *running_var,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float eps)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t c = 0; c < C; c++) {
+		float rs = 1.0f / sqrtf(running_var[c] + eps);
+		float a = weight[c] * rs;
+		bn_apply(out, inp, residual, relu, a,
+		    bias[c] - running_mean[c] * a, N, C, HW, c);
 	}
 }
 
@@ -336,17 +461,18 @@ batchnorm_forward_eval(float *out, const float *inp,
     const float *weight, const float *bias, size_t N, size_t C, size_t HW,
     float eps)
 {
-#pragma omp parallel for schedule(static)
-	for (size_t c = 0; c < C; c++) {
-		float rs = 1.0f / sqrtf(running_var[c] + eps);
-		float a = weight[c] * rs, b = bias[c] - running_mean[c] * a;
-		for (size_t n = 0; n < N; n++) {
-			const float *x = inp + (n * C + c) * HW;
-			float *y = out + (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++)
-				y[j] = x[j] * a + b;
-		}
-	}
+	bn_eval(out, inp, NULL, 0, running_mean, running_var, weight, bias,
+	    N, C, HW, eps);
+}
+
+void
+batchnorm_relu_forward_eval(float *out, const float *inp,
+    const float *residual, const float *running_mean,
+    const float *running_var, const float *weight, const float *bias,
+    size_t N, size_t C, size_t HW, float eps)
+{
+	bn_eval(out, inp, residual, 1, running_mean, running_var, weight,
+	    bias, N, C, HW, eps);
 }
 
 /*
@@ -366,31 +492,35 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 		float m = mean[c], rs = rstd[c];
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++) {
-				float g = dout[o + j];
-				if (relu_out && !(relu_out[o + j] > 0.0f))
-					g = 0.0f;
-				sg += g;
-				sgx += (double)g * ((inp[o + j] - m) * rs);
-			}
+			row_grad_sums(&sg, &sgx, dout + o,
+			    relu_out ? relu_out + o : NULL, inp + o, m, HW);
 		}
+		sgx *= rs;
 		if (dbias)
 			dbias[c] += (float)sg;
 		if (dweight)
 			dweight[c] += (float)sgx;
 		if (dinp == NULL)
 			continue;
-		float mg = (float)(sg / (double)cnt);
-		float mgx = (float)(sgx / (double)cnt);
 		float k = weight[c] * rs;
+		float mg = (float)(sg / (double)cnt);
+		float mgx = (float)(sgx / (double)cnt) * rs;
+		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			for (size_t j = 0; j < HW; j++) {
-				float g = dout[o + j];
-				if (relu_out && !(relu_out[o + j] > 0.0f))
-					g = 0.0f;
-				float xh = (inp[o + j] - m) * rs;
-				dinp[o + j] += k * (g - mg - xh * mgx);
+			const float *d = dout + o, *x = inp + o;
+			float *dx = dinp + o;
+			if (relu_out) {
+				const float *y = relu_out + o;
+				for (size_t j = 0; j < HW; j++) {
+					float g = y[j] > 0.0f ? d[j] : 0.0f;
+					dx[j] += k * (g - mg - (x[j] - m) *
+					    mgx);
+				}
+			} else {
+				for (size_t j = 0; j < HW; j++)
+					dx[j] += k * (d[j] - mg - (x[j] - m) *
+					    mgx);
 			}
 		}
 	}

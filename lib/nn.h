@@ -71,11 +71,23 @@ void batchnorm_forward(float *out, float *mean, float *rstd,
     float *running_mean, float *running_var, const float *inp,
     const float *weight, const float *bias, size_t N, size_t C, size_t HW,
     float momentum, float eps);
+/*
+ * The same fused with what follows BN in a ResNet:
+ * out = relu(bn(inp) + residual), residual [N,C,HW] or NULL.
+ */
+void batchnorm_relu_forward(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *residual, const float *weight, const float *bias,
+    size_t N, size_t C, size_t HW, float momentum, float eps);
 /* Eval mode: running statistics.  out may equal inp. */
 void batchnorm_forward_eval(float *out, const float *inp,
     const float *running_mean, const float *running_var,
     const float *weight, const float *bias, size_t N, size_t C, size_t HW,
     float eps);
+void batchnorm_relu_forward_eval(float *out, const float *inp,
+    const float *residual, const float *running_mean,
+    const float *running_var, const float *weight, const float *bias,
+    size_t N, size_t C, size_t HW, float eps);
 /*
  * Training-mode backward.  When relu_out is not NULL the layer is
  * BN followed by ReLU, relu_out [N,C,HW] its output, and dout is the
