@@ -331,9 +331,11 @@ resolve_rows(const struct rowspec *spec, size_t ns, size_t n, size_t *m,
 			hi = hi < 0 ? 0 : hi > N ? N : hi;
 		} else {
 			lo = spec[i].lo < 0 ? spec[i].lo + N : spec[i].lo;
-			if (lo < 0 || lo >= N)
+			if (lo < 0 || lo >= N) {
+				free(rows);
 				die("%s: array %d: row %lld out of range (%zu "
 				    "rows)", r->name, r->index, spec[i].lo, n);
+			}
 			hi = lo + 1;
 		}
 		for (long long k = lo; k < hi; k++) {
