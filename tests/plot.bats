@@ -499,3 +499,30 @@ images() {   # two 4x5 RGB images with distinct bytes, labels 3 and 8
 	run -0 plot lines -o "$T/loss.png" --csv "$T/train.csv" --x step --y loss,inv,var,cov --smooth 20 --logy
 	run -0 png-probe find "$T/loss.png" '#d62728'
 }
+
+@test "scatter: --equal gives both axes the same pixels per unit" {
+	points
+	run -0 plot scatter -o "$T/a.png" --equal --width 900 --height 400 \
+	    --metrics "$T/m" "$T/in.npy"
+	awk -F'\t' '{ v[$1] = $2 } END {
+		sx = (v["plot_right"] - v["plot_left"]) / (v["x_max"] - v["x_min"])
+		sy = (v["plot_bottom"] - v["plot_top"]) / (v["y_max"] - v["y_min"])
+		exit !(sx / sy > 0.999 && sx / sy < 1.001) }' "$T/m"
+	# the data still fit: every point is inside the limits
+	awk -F'\t' '{ v[$1] = $2 } END {
+		exit !(v["x_min"] < 2 && v["x_max"] > 8 && v["y_min"] < 2 && v["y_max"] > 7) }' "$T/m"
+}
+
+@test "lines: --markers puts a dot on every point" {
+	printf '1 1\n5 3\n9 1\n' | tensor from-text -t float32 -r 2 > "$T/s.npy"
+	plot lines -o "$T/a.png" --series "$T/s.npy:acc" --xlim 0,10 --ylim 0,4 \
+	    --linewidth 1 --legend none --no-grid --metrics "$T/m"
+	plot lines -o "$T/b.png" --series "$T/s.npy:acc" --xlim 0,10 --ylim 0,4 \
+	    --linewidth 1 --legend none --no-grid --markers
+	x=$(col_of "$T/m" 5); y=$(row_of "$T/m" 3)
+	# just above the peak at (5, 3): nothing of the line, but the dot
+	run -0 png-probe count -t 60 "$T/a.png" $((x - 3)) $((y - 3)) 7 3 '#1f77b4'
+	[ "$output" -eq 0 ]
+	run -0 png-probe count "$T/b.png" $((x - 3)) $((y - 3)) 7 3 '#1f77b4'
+	[ "$output" -ge 6 ]
+}

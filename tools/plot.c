@@ -46,9 +46,9 @@ usage(FILE *fp)
 "  --size R --alpha A --order shuffle|label|input --seed S\n"
 "  --classes FILE | --class-names a,b,..  --marks FILE\n"
 "  --xlim LO,HI --ylim LO,HI --xlabel T --ylabel T --legend WHERE\n"
-"  --no-grid --metrics FILE\n"
+"  --equal --no-grid --metrics FILE\n"
 "lines: --csv FILE (--x COL --y COL,COL,..) | --series FILE:LABEL (--xy I,J)\n"
-"  --labels a,b,..  --logy --diagonal --smooth W --linewidth P\n"
+"  --labels a,b,..  --logy --diagonal --smooth W --linewidth P --markers\n"
 "  --xlim --ylim --xlabel --ylabel --legend WHERE --no-grid --metrics FILE\n"
 "grid: images uint8 [N,C,H,W] (C = 1 or 3) or float32 with --denormalize,\n"
 "  optionally followed by labels [N]; --cols C --scale S --gap P\n"
@@ -65,7 +65,7 @@ enum {
 	O_SIZE, O_ALPHA, O_CLASSES, O_CLASS_NAMES, O_MARKS, O_ORDER, O_SEED,
 	O_LEGEND, O_NOGRID, O_METRICS, O_CSV, O_X, O_Y, O_SERIES, O_XY,
 	O_LABELS, O_LOGY, O_DIAGONAL, O_SMOOTH, O_LINEWIDTH, O_COLS, O_SCALE,
-	O_GAP, O_ROWLABELS, O_COLLABELS, O_CELLLABELS, O_DENORM, O_TITLES,
+	O_GAP, O_ROWLABELS, O_COLLABELS, O_CELLLABELS, O_DENORM, O_TITLES, O_EQUAL, O_MARKERS,
 	O_VERSION,
 };
 
@@ -108,6 +108,8 @@ static const struct option longopts[] = {
 	{ "cell-labels", required_argument, NULL, O_CELLLABELS },
 	{ "denormalize", no_argument, NULL, O_DENORM },
 	{ "titles", required_argument, NULL, O_TITLES },
+	{ "equal", no_argument, NULL, O_EQUAL },
+	{ "markers", no_argument, NULL, O_MARKERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -128,7 +130,7 @@ struct opts {
 	size_t nseries;
 	size_t xy[2];
 	const char *labels;
-	int logy, diagonal, denorm;
+	int logy, diagonal, denorm, equal, markers;
 	size_t smooth;
 	double linewidth;
 	size_t cols, scale, gap;
@@ -165,11 +167,13 @@ allowed(const char *cmd, int o)
 		return strcmp(cmd, "scatter") == 0 || strcmp(cmd, "lines") == 0 ||
 		    (o == O_METRICS && strcmp(cmd, "grid") == 0);
 	case O_SIZE: case O_ALPHA: case O_MARKS: case O_ORDER: case O_SEED:
+	case O_EQUAL:
 		return strcmp(cmd, "scatter") == 0;
 	case O_CLASSES: case O_CLASS_NAMES:
 		return strcmp(cmd, "scatter") == 0 || strcmp(cmd, "grid") == 0;
 	case O_CSV: case O_X: case O_Y: case O_SERIES: case O_XY:
 	case O_LABELS: case O_LOGY: case O_DIAGONAL: case O_SMOOTH:
+	case O_MARKERS:
 	case O_LINEWIDTH:
 		return strcmp(cmd, "lines") == 0;
 	case O_COLS: case O_GAP:
@@ -294,6 +298,8 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_CELLLABELS: o->cell_labels = optarg; break;
 		case O_DENORM: o->denorm = 1; break;
 		case O_TITLES: o->titles = optarg; break;
+		case O_EQUAL: o->equal = 1; break;
+		case O_MARKERS: o->markers = 1; break;
 		}
 	}
 	if (o->classes && o->class_names)
@@ -663,6 +669,25 @@ cmd_scatter(int argc, char **argv)
 	long lw = 0, lh = 0;
 	legend_size(items, nitems, &lw, &lh);
 	axes_layout(&a, o.W, o.H, where == LEGEND_OUTSIDE ? lw + 12 : 0);
+	/* equal aspect: widen the axis with more pixels per unit (twice,
+	 * since new tick labels can move the plot area's left edge) */
+	for (int pass = 0; o.equal && pass < 2; pass++) {
+		double sx = (double)(a.right - a.left) / (a.x1 - a.x0);
+		double sy = (double)(a.bottom - a.top) / (a.y1 - a.y0);
+		if (sx > sy) {
+			double m = (a.x0 + a.x1) / 2;
+			double half = (double)(a.right - a.left) / sy / 2;
+			a.x0 = m - half;
+			a.x1 = m + half;
+		} else {
+			double m = (a.y0 + a.y1) / 2;
+			double half = (double)(a.bottom - a.top) / sx / 2;
+			a.y0 = m - half;
+			a.y1 = m + half;
+		}
+		axes_layout(&a, o.W, o.H, where == LEGEND_OUTSIDE ? lw + 12 :
+		    0);
+	}
 
 	/* drawing order: shuffled (default), by label, or as given */
 	size_t *idx = xmalloc_array(N ? N : 1, sizeof *idx);
@@ -903,7 +928,7 @@ smooth_series(double *dst, const double *y, size_t n, size_t w)
 static void
 draw_series(struct canvas *c, const struct axes *a, const double *x,
     const double *y, size_t n, double width, uint32_t color, float alpha,
-    int dashed, double *pxy)
+    int dashed, int markers, double *pxy)
 {
 	for (size_t i = 0; i < n; i++) {
 		int ok = !isnan(x[i]) && !isnan(y[i]) && (!a->logy || y[i] > 0);
@@ -911,13 +936,14 @@ draw_series(struct canvas *c, const struct axes *a, const double *x,
 		pxy[2 * i + 1] = ok ? axes_py(a, y[i]) : NAN;
 	}
 	canvas_polyline(c, pxy, n, width, color, alpha, dashed ? 6 : 0, 4);
-	/* a lone point (no neighbour to draw a line to) gets a dot */
+	/* a dot at every point with markers, else at lone points (no
+	 * neighbour to draw a line to) */
 	for (size_t i = 0; i < n; i++) {
 		int prev = i > 0 && !isnan(pxy[2 * i - 1]);
 		int next = i + 1 < n && !isnan(pxy[2 * i + 3]);
-		if (!isnan(pxy[2 * i + 1]) && !prev && !next)
-			canvas_disc(c, pxy[2 * i], pxy[2 * i + 1], width,
-			    color, alpha);
+		if (!isnan(pxy[2 * i + 1]) && (markers || (!prev && !next)))
+			canvas_disc(c, pxy[2 * i], pxy[2 * i + 1], markers ?
+			    fmax(3, 1.5 * width) : width, color, alpha);
 	}
 }
 
@@ -1065,7 +1091,7 @@ cmd_lines(int argc, char **argv)
 		double d0 = fmax(a.x0, a.y0), d1 = fmin(a.x1, a.y1);
 		double dx[2] = { d0, d1 }, dy[2] = { d0, d1 };
 		if (d1 > d0) {
-			draw_series(&c, &a, dx, dy, 2, 1.5, 0x808080, 1, 1,
+			draw_series(&c, &a, dx, dy, 2, 1.5, 0x808080, 1, 1, 0,
 			    pxy);
 			sample_path(pxy, 2, &all, &nall, &allcap);
 		}
@@ -1075,9 +1101,9 @@ cmd_lines(int argc, char **argv)
 		const double *y = sm[k] ? sm[k] : s[k].y;
 		if (sm[k])
 			draw_series(&c, &a, s[k].x, s[k].y, s[k].n, 1, col,
-			    0.25f, 0, pxy);
+			    0.25f, 0, 0, pxy);
 		draw_series(&c, &a, s[k].x, y, s[k].n, o.linewidth, col, 1,
-		    0, pxy);
+		    0, o.markers, pxy);
 		sample_path(pxy, s[k].n, &all, &nall, &allcap);
 	}
 	canvas_unclip(&c);
