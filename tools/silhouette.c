@@ -140,8 +140,7 @@ main(int argc, char **argv)
 			    isnan(X[i]) ? "NaN" : "infinite value");
 	size_t L;
 	int32_t *lab;
-	if (argc == 2) {
-		stream_end(&r);
+	if (argc == 2) {          /* arrays after the points are ignored */
 		FILE *lf = xfopen(argv[1], "rb");
 		npy_reader_init(&rl, lf, strcmp(argv[1], "-") ? argv[1] :
 		    "stdin");
