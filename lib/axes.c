@@ -243,10 +243,12 @@ axes_draw_frame(struct canvas *c, const struct axes *a)
 		canvas_text(c, mid - w / 2, a->bottom + 1 + TICK_LEN +
 		    TICK_GAP + FONT_H + 5, a->xlabel, 1, TEXT);
 	}
-	if (a->ylabel) {
+	if (a->ylabel) {         /* next to the widest tick label */
 		long h = (long)font_text_width(a->ylabel, 1);
-		canvas_text_up(c, PAD, (a->top + a->bottom) / 2 - h / 2,
-		    a->ylabel, 1, TEXT);
+		long x = a->left - 1 - TICK_LEN - TICK_GAP -
+		    (long)widest_label(a->yt, a->ny, a->ystep) - 6 - FONT_H;
+		canvas_text_up(c, x < PAD ? PAD : x, (a->top + a->bottom) / 2 -
+		    h / 2, a->ylabel, 1, TEXT);
 	}
 }
 
