@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/augment.sh - images per second (two augmented, normalised views
 # each) for one epoch over the CIFAR-10 training set: augment(1) with
-# --threads 2 against torchvision's CPU pipeline (the study's transforms
-# on PIL images in a DataLoader with num_workers=2, batch 256, shuffled).
-# The two alternate, REPS times each; the table gives the medians.
+# --threads 2 against torchvision's CPU pipeline, the study's transforms
+# on PIL images (a) in a DataLoader with num_workers=2, batch 256,
+# shuffled, and (b) in a plain loop in one process, one torch thread.
+# They alternate, REPS times each; the table gives the medians.
 #
 #   bench/augment.sh [N [REPS [TV_N]]]
 #
@@ -49,31 +50,39 @@ class TwoViews(torch.utils.data.Dataset):
         return torch.stack([self.t(img), self.t(img)])
 
 images = np.load(sys.argv[1])
-loader = torch.utils.data.DataLoader(TwoViews(images), batch_size=256,
-                                     shuffle=True, num_workers=2)
+ds = TwoViews(images)
 t0 = time.perf_counter()
 n = 0
-for b in loader:
-    n += b.shape[0]
+if sys.argv[2] == "loader":
+    loader = torch.utils.data.DataLoader(ds, batch_size=256, shuffle=True,
+                                         num_workers=2)
+    for b in loader:
+        n += b.shape[0]
+else:
+    torch.set_num_threads(1)
+    for i in torch.randperm(len(ds)).tolist():
+        n += ds[i].shape[0] // 2
 assert n == len(images)
 print(time.perf_counter() - t0)
 EOF
 
 now() { date +%s.%N; }
-: > "$tmp/ours" ; : > "$tmp/tv"
+: > "$tmp/ours" ; : > "$tmp/tv" ; : > "$tmp/loop"
 for r in $(seq "$REPS"); do
 	t0=$(now)
 	bin/augment -q --threads 2 -e 1 -b 256 -s "$r" "$tmp/images.npy" > /dev/null
 	t1=$(now)
 	echo "$t1 - $t0" | bc -l >> "$tmp/ours"
-	BLIS_NUM_THREADS=2 OMP_NUM_THREADS=1 $PY "$tmp/tv.py" "$tmp/tv.npy" >> "$tmp/tv"
+	BLIS_NUM_THREADS=2 OMP_NUM_THREADS=1 $PY "$tmp/tv.py" "$tmp/tv.npy" loader >> "$tmp/tv"
+	BLIS_NUM_THREADS=2 OMP_NUM_THREADS=1 $PY "$tmp/tv.py" "$tmp/tv.npy" loop >> "$tmp/loop"
 done
 
 median() { sort -g "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-mo=$(median "$tmp/ours") mt=$(median "$tmp/tv")
-ro=$(echo "$N / $mo" | bc -l) rt=$(echo "$TV_N / $mt" | bc -l)
-printf '%-34s %7s %5s %9s %10s\n' "pipeline (2 views per image)" images runs "median s" "images/s"
-printf '%-34s %7s %5s %9.2f %10.0f\n' "augment --threads 2" "$N" "$REPS" "$mo" "$ro"
-printf '%-34s %7s %5s %9.2f %10.0f\n' "torchvision DataLoader, 2 workers" "$TV_N" "$REPS" "$mt" "$rt"
-printf 'ratio (images/s): %.1fx\nall runs, s: augment %s; torchvision %s\n' \
-    "$(echo "$ro / $rt" | bc -l)" "$(tr '\n' ' ' < "$tmp/ours")" "$(tr '\n' ' ' < "$tmp/tv")"
+mo=$(median "$tmp/ours") mt=$(median "$tmp/tv") ml=$(median "$tmp/loop")
+ro=$(echo "$N / $mo" | bc -l) rt=$(echo "$TV_N / $mt" | bc -l) rl=$(echo "$TV_N / $ml" | bc -l)
+printf '%-38s %7s %5s %9s %10s %7s\n' "pipeline (2 views per image)" images runs "median s" "images/s" ratio
+printf '%-38s %7s %5s %9.2f %10.0f %7s\n' "augment --threads 2" "$N" "$REPS" "$mo" "$ro" 1
+printf '%-38s %7s %5s %9.2f %10.0f %6.1fx\n' "torchvision DataLoader, 2 workers" "$TV_N" "$REPS" "$mt" "$rt" "$(echo "$ro / $rt" | bc -l)"
+printf '%-38s %7s %5s %9.2f %10.0f %6.1fx\n' "torchvision loop, 1 process, 1 thread" "$TV_N" "$REPS" "$ml" "$rl" "$(echo "$ro / $rl" | bc -l)"
+printf 'all runs, s: augment %s; DataLoader %s; loop %s\n' "$(tr '\n' ' ' < "$tmp/ours")" \
+    "$(tr '\n' ' ' < "$tmp/tv")" "$(tr '\n' ' ' < "$tmp/loop")"
