@@ -86,7 +86,9 @@ axes_format(double v, double step, char *buf, size_t len)
 	}
 	double big = fmax(fabs(v), step);
 	if (big >= 1e6 || step < 1e-4) {
-		snprintf(buf, len, "%.3g", v);
+		/* as many significant digits as tell neighbours apart */
+		int p = (int)(floor(log10(big)) - floor(log10(step))) + 1;
+		snprintf(buf, len, "%.*g", p < 1 ? 1 : p > 17 ? 17 : p, v);
 		return;
 	}
 	int dec = (int)ceil(-log10(step) - 1e-9);

@@ -94,6 +94,11 @@ test_labels(void)
 	expect_label(100, 0, "100");
 	expect_label(1e5, 0, "1e+05");
 	expect_label(1e-5, 0, "1e-05");
+	expect_label(1.2e30, 2e29, "1.2e+30");
+	expect_label(4e-5, 2e-5, "4e-05");
+	/* a narrow range far from zero keeps the digits that differ */
+	expect_label(1000000.02, 0.01, "1000000.02");
+	expect_label(1000000.04, 0.02, "1000000.04");
 }
 
 static void
