@@ -127,7 +127,7 @@ $T/b.npy: 0 uint8 [4]" ]
 	run -1 --separate-stderr tensor take -5 "$T/b.npy"
 	[ "$stderr" = "tensor: $T/b.npy: array 0: row -5 out of range (4 rows)" ]
 	run -2 --separate-stderr tensor take 1:x "$T/b.npy"
-	[ "${stderr_lines[0]}" = "tensor: take: bad ROWS '1:x'" ]
+	[ "${stderr_lines[0]}" = "tensor: bad ROWS '1:x'" ]
 	run -1 --separate-stderr tensor take -a 3 0 "$T/ab.npy"
 	[ "$stderr" = "tensor: $T/ab.npy: no array 3 (the stream has 2)" ]
 	run -2 --separate-stderr tensor take
@@ -153,26 +153,96 @@ $T/b.npy: 0 uint8 [4]" ]
 	cmp "$T/y.npy" "$T/ab.npy"
 }
 
-@test "rows-cat (stack): arrays joined along axis 0" {
+@test "join: array k of each file joined along axis 0" {
 	tensor take 0:1 "$T/ab.npy" > "$T/first.npy"
 	tensor take 1: "$T/ab.npy" > "$T/rest.npy"
-	tensor rows-cat "$T/first.npy" "$T/rest.npy" > "$T/x.npy"
+	tensor join "$T/first.npy" "$T/rest.npy" > "$T/x.npy"
 	cmp "$T/x.npy" "$T/ab.npy"
-	tensor stack "$T/first.npy" - < "$T/rest.npy" > "$T/y.npy"
+	tensor join "$T/first.npy" - < "$T/rest.npy" > "$T/y.npy"
 	cmp "$T/y.npy" "$T/ab.npy"
 }
 
-@test "rows-cat errors: shapes, dtypes, array counts" {
+@test "join errors: shapes, dtypes, array counts" {
 	printf '1 2\n' | tensor from-text -t int32 > "$T/c.npy"
-	run -1 --separate-stderr tensor rows-cat "$T/a.npy" "$T/c.npy"
+	run -1 --separate-stderr tensor join "$T/a.npy" "$T/c.npy"
 	[ "$stderr" = "tensor: $T/c.npy: array 0 is int32 [1,2], $T/a.npy has int32 [4,3]: cannot join along axis 0" ]
 	[ -z "$output" ]
-	run -1 --separate-stderr tensor rows-cat "$T/b.npy" "$T/a.npy"
+	run -1 --separate-stderr tensor join "$T/b.npy" "$T/a.npy"
 	[ "$stderr" = "tensor: $T/a.npy: array 0 is int32 [4,3], $T/b.npy has uint8 [4]: cannot join along axis 0" ]
-	run -1 --separate-stderr tensor rows-cat "$T/a.npy" "$T/ab.npy"
+	run -1 --separate-stderr tensor join "$T/a.npy" "$T/ab.npy"
 	[ "$stderr" = "tensor: $T/a.npy: 1 arrays, but $T/ab.npy has more" ]
-	run -2 --separate-stderr tensor rows-cat - -
-	[ "${stderr_lines[0]}" = "tensor: rows-cat: stdin given twice" ]
+	run -2 --separate-stderr tensor join - -
+	[ "${stderr_lines[0]}" = "tensor: join: stdin given twice" ]
+}
+
+@test "rows-cat (stack): every array of the input joined into one" {
+	run bash -c "{ tensor const -t uint8 -s 3 0; tensor const -t uint8 -s 2 1; } | tensor rows-cat | tensor print | tr '\n' ' '"
+	[ "$output" = "0 0 0 1 1 " ]
+	tensor take 0:1 "$T/a.npy" > "$T/first.npy"
+	tensor take 1: "$T/a.npy" > "$T/rest.npy"
+	tensor rows-cat "$T/first.npy" "$T/rest.npy" > "$T/x.npy"
+	cmp "$T/x.npy" "$T/a.npy"
+	tensor cat "$T/first.npy" "$T/rest.npy" | tensor stack > "$T/y.npy"
+	cmp "$T/y.npy" "$T/a.npy"
+}
+
+@test "rows-cat errors: shapes, dtypes, scalars, nothing to join" {
+	run -1 --separate-stderr tensor rows-cat "$T/ab.npy"
+	[ "$stderr" = "tensor: $T/ab.npy: array 1 is uint8 [4], the first array is int32 [4,3]: cannot join along axis 0" ]
+	[ -z "$output" ]
+	printf '1 2\n' | tensor from-text -t int32 > "$T/c.npy"
+	run -1 --separate-stderr tensor rows-cat "$T/a.npy" "$T/c.npy"
+	[ "$stderr" = "tensor: $T/c.npy: array 0 is int32 [1,2], the first array is int32 [4,3]: cannot join along axis 0" ]
+	{ npy_header "{'descr': '|u1', 'fortran_order': False, 'shape': (), }"; printf '\x2a'; } > "$T/s.npy"
+	run -1 --separate-stderr tensor rows-cat "$T/s.npy"
+	[ "$stderr" = "tensor: $T/s.npy: array 0: a scalar has no rows" ]
+	run -1 --separate-stderr bash -c "tensor rows-cat < /dev/null"
+	[ "$stderr" = "tensor: stdin: no arrays to join" ]
+}
+
+@test "cols: columns of 2-D arrays, --array, negative indices" {
+	printf '1 2 3\n4 5 6\n' | tensor from-text -t float64 > "$T/m.npy"
+	run bash -c "tensor cols 1,2 '$T/m.npy' | tensor print"
+	[ "$output" = "2 3
+5 6" ]
+	run bash -c "tensor cols -1 < '$T/m.npy' | tensor print | tr '\n' ' '"
+	[ "$output" = "3 6 " ]
+	run bash -c "tensor cols -a 0 2,0 '$T/ab.npy' | tensor print | tr '\n' ' '"
+	[ "$output" = "2 0 5 3 8 6 11 9  7 8 9 10 " ]
+	printf '1 2 3 4 5 6 7 8\n' | tensor from-text -t int32 -r 2,2,2 > "$T/c3.npy"
+	run bash -c "tensor cols 1 '$T/c3.npy' | tensor print"
+	[ "$output" = "5 6 7 8" ]
+	run -1 --separate-stderr tensor cols 0 "$T/ab.npy"
+	[ "$stderr" = "tensor: $T/ab.npy: array 1: a one-dimensional array has no columns" ]
+	run -1 --separate-stderr tensor cols 3 "$T/m.npy"
+	[ "$stderr" = "tensor: $T/m.npy: array 0: column 3 out of range (3 columns)" ]
+	run -2 --separate-stderr tensor cols
+	[ "${stderr_lines[0]}" = "tensor: cols: missing COLUMNS" ]
+}
+
+@test "cast: dtype, --scale, --reshape; values that do not fit" {
+	run bash -c "printf '0 255 128\n' | tensor from-text -t uint8 | tensor cast -t float32 --scale 0.00392156862745098 --reshape 3 | tensor print -p 9"
+	[ "$output" = "0
+1
+0.501960814" ]
+	run bash -c "printf '1.7 -1.7 3\n' | tensor from-text | tensor cast -t int32 | tensor print"
+	[ "$output" = "1 -1 3" ]
+	run bash -c "tensor cast -a 1 -t int64 '$T/ab.npy' | tensor info"
+	[ "$output" = "0 int32 [4,3]
+1 int64 [4]" ]
+	run bash -c "tensor cast --reshape 2,6 '$T/a.npy' | tensor print"
+	[ "$output" = "0 1 2 3 4 5
+6 7 8 9 10 11" ]
+	run -1 --separate-stderr bash -c "printf '1 300\n' | tensor from-text -t int32 | tensor cast -t uint8 > /dev/null"
+	[ "$stderr" = "tensor: stdin: array 0: element 1 (300) does not fit uint8" ]
+	run -1 --separate-stderr bash -o pipefail -c "printf '2 1e39\n' | tensor from-text -t float64 | tensor cast -t float32 | tensor cast -t int64 > /dev/null"
+	[ "$stderr" = "tensor: stdin: array 0: element 1 (inf) does not fit int64" ]
+	run -1 --separate-stderr tensor cast --reshape 5 "$T/a.npy"
+	[ "$stderr" = "tensor: $T/a.npy: array 0: cannot reshape int32 [4,3] to 5" ]
+	run -2 --separate-stderr tensor cast "$T/a.npy"
+	[ "${stderr_lines[0]}" = "tensor: cast: give --dtype, --scale or --reshape" ]
+	run -2 --separate-stderr tensor cast --scale x "$T/a.npy"
+	[ "${stderr_lines[0]}" = "tensor: --scale: 'x' is not a number in [-inf, inf]" ]
 }
 
 @test "const: an array of one value" {
@@ -202,7 +272,7 @@ $T/b.npy: 0 uint8 [4]" ]
 	tensor const -t uint8 -s 3 1 > "$T/ones.npy"
 	tensor cat "$T/ci.npy" "$T/zeros.npy" > "$T/normal.npy"
 	tensor cat "$T/mi.npy" "$T/ones.npy" > "$T/anomal.npy"
-	tensor rows-cat "$T/normal.npy" "$T/anomal.npy" > "$T/all.npy"
+	tensor join "$T/normal.npy" "$T/anomal.npy" > "$T/all.npy"
 	run tensor info "$T/all.npy"
 	[ "$output" = "0 uint8 [8,3,32,32]
 1 uint8 [8]" ]
@@ -254,7 +324,7 @@ $T/b.npy: 0 uint8 [4]" ]
 normal.npy: 1 uint8 [10000]
 anomal.npy: 0 uint8 [10000,3,32,32]
 anomal.npy: 1 uint8 [10000]" ]
-	run bash -c "tensor rows-cat normal.npy anomal.npy | tensor info"
+	run bash -c "tensor join normal.npy anomal.npy | tensor info"
 	[ "$output" = "0 uint8 [20000,3,32,32]
 1 uint8 [20000]" ]
 	run bash -c "printf '0 1\n1 0\n' | tensor from-text -t int64 | tensor info"
@@ -263,4 +333,16 @@ anomal.npy: 1 uint8 [10000]" ]
 	run bash -c "tensor cat a.npy a.npy | tensor info"
 	[ "$output" = "0 uint8 [1,3]
 1 uint8 [1,3]" ]
+}
+
+@test "man page examples: rows-cat of labels, cast of pixels" {
+	need_data
+	run bash -c "{ tensor const -t uint8 -s 10000 0; tensor const -t uint8 -s 10000 1; } | tensor rows-cat | tensor info"
+	[ "$output" = "0 uint8 [20000]" ]
+	cifar-decode --limit 1000 "$CIFAR" > "$T/train.npy"
+	run bash -c "tensor pick 0 '$T/train.npy' | tensor take 0:1000 | tensor cast -t float32 --scale 0.00392156862745098 --reshape 1000,3072 | tensor info"
+	[ "$output" = "0 float32 [1000,3072]" ]
+	run bash -c "tensor take 0 '$T/train.npy' | tensor pick 0 | tensor cast -t float32 --scale 0.00392156862745098 --reshape 1,3072 | tensor cols 0:2 | tensor print -p 9"
+	first=$(tensor pick 0 "$FIX/cifar_first.npy" | tensor take 1:3 | tensor cast -t float64 --scale 0.00392156862745098 | tensor cast -t float32 | tensor print -p 9 | tr '\n' ' ')
+	[ "$output " = "$first" ]
 }

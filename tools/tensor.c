@@ -5,14 +5,18 @@
  *   tensor take [-a K] ROWS [FILE]         rows of every array (or of K)
  *   tensor pick K [FILE]                   array K alone
  *   tensor cat [FILE...]                   streams one after another
- *   tensor rows-cat FILE...                arrays joined along axis 0
+ *   tensor rows-cat [FILE...]              all arrays joined along axis 0
+ *   tensor join FILE...                    array k of each file joined
+ *   tensor cols [-a K] COLUMNS [FILE]      columns (axis 1) of arrays
+ *   tensor cast [-a K] [-t T] [--scale X] [--reshape S] [FILE]
  *   tensor print [-a K] [-n R] [FILE]      arrays as text
  *   tensor to-csv [-a K] [--header] [FILE] arrays side by side as CSV
  *   tensor from-text [-t T] [-r SHAPE] [FILE]  numbers -> an array
  *   tensor const -t T -s SHAPE VALUE       an array of one value
  *
  * Arrays pass a bounded number of rows at a time, except where noted in
- * tensor(1) (take with indices out of order, to-csv).
+ * tensor(1) (take with indices out of order, to-csv, from-text; rows-cat
+ * spools to a temporary file).
  */
 #include <errno.h>
 #include <float.h>
@@ -34,7 +38,10 @@ usage(FILE *fp)
 	    "       tensor take [-a K] ROWS [FILE]\n"
 	    "       tensor pick K [FILE]\n"
 	    "       tensor cat [FILE...]\n"
-	    "       tensor rows-cat FILE...     (also: tensor stack)\n"
+	    "       tensor rows-cat [FILE...]   (also: tensor stack)\n"
+	    "       tensor join FILE...\n"
+	    "       tensor cols [-a K] COLUMNS [FILE]\n"
+	    "       tensor cast [-a K] [-t TYPE] [--scale X] [--reshape SHAPE] [FILE]\n"
 	    "       tensor print [-a K] [-n R] [-p P] [FILE]\n"
 	    "       tensor to-csv [-a K] [--header] [FILE]\n"
 	    "       tensor from-text [-t TYPE] [-r SHAPE] [FILE]\n"
@@ -49,18 +56,22 @@ usage(FILE *fp)
 	    "  -t, --dtype T       uint8, int32, int64, float32 or float64\n"
 	    "  -r, --row-shape S   from-text: shape of each row, e.g. 3,32,32\n"
 	    "  -s, --shape S       const: the array's shape, e.g. 10000\n"
+	    "      --scale X       cast: multiply by X before converting\n"
+	    "      --reshape S     cast: the new shape (same element count)\n"
 	    "  -h, --help          this help\n"
 	    "      --version       print the version\n"
 	    "See tensor(1).\n");
 }
 
-enum { OPT_VERSION = 256, OPT_HEADER };
+enum { OPT_VERSION = 256, OPT_HEADER, OPT_SCALE, OPT_RESHAPE };
 
 static const struct option longopts[] = {
 	{ "array", required_argument, NULL, 'a' },
 	{ "limit", required_argument, NULL, 'n' },
 	{ "precision", required_argument, NULL, 'p' },
 	{ "header", no_argument, NULL, OPT_HEADER },
+	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "reshape", required_argument, NULL, OPT_RESHAPE },
 	{ "dtype", required_argument, NULL, 't' },
 	{ "row-shape", required_argument, NULL, 'r' },
 	{ "shape", required_argument, NULL, 's' },
@@ -79,6 +90,9 @@ struct opts {
 	enum npy_dtype dtype;
 	const char *row_shape;
 	const char *shape;
+	int have_scale;
+	double scale;
+	const char *reshape;
 };
 
 /* getopt's own messages are off: one line, naming the option. */
@@ -115,7 +129,9 @@ parse_opts(int argc, char **argv, struct opts *o, const char *allowed)
 		}
 		if (c == '?' || c == ':')
 			bad_option(argv[0], c, argv[optind - 1]);
-		if (!strchr(allowed, c == OPT_HEADER ? 'H' : c)) {
+		int letter = c == OPT_HEADER ? 'H' : c == OPT_SCALE ? 'x' :
+		    c == OPT_RESHAPE ? 'R' : c;
+		if (!strchr(allowed, letter)) {
 			if (li >= 0)
 				die_usage("%s: option --%s does not apply",
 				    argv[0], longopts[li].name);
@@ -146,6 +162,14 @@ parse_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			break;
 		case 's':
 			o->shape = optarg;
+			break;
+		case OPT_SCALE:
+			o->scale = opt_double("--scale", optarg, -HUGE_VAL,
+			    HUGE_VAL);
+			o->have_scale = 1;
+			break;
+		case OPT_RESHAPE:
+			o->reshape = optarg;
 			break;
 		}
 	}
@@ -298,10 +322,10 @@ parse_rows(const char *s, size_t *count)
 			    LLONG_MAX / 2, &spec[i].lo) < 0) ||
 			    (spec[i].has_hi && parse_ll(colon + 1,
 			    LLONG_MIN / 2, LLONG_MAX / 2, &spec[i].hi) < 0))
-				die_usage("take: bad ROWS '%s'", s);
+				die_usage("bad ROWS '%s'", s);
 		} else if (parse_ll(tok, LLONG_MIN / 2, LLONG_MAX / 2,
 		    &spec[i].lo) < 0) {
-			die_usage("take: bad ROWS '%s'", s);
+			die_usage("bad ROWS '%s'", s);
 		}
 	}
 	free(buf);
@@ -313,7 +337,7 @@ parse_rows(const char *s, size_t *count)
  * exist.  Returns the row list (count in *m). */
 static size_t *
 resolve_rows(const struct rowspec *spec, size_t ns, size_t n, size_t *m,
-    const struct npy_reader *r)
+    const struct npy_reader *r, const char *what)
 {
 	size_t cap = 16, len = 0;
 	size_t *rows = xmalloc_array(cap, sizeof *rows);
@@ -333,8 +357,9 @@ resolve_rows(const struct rowspec *spec, size_t ns, size_t n, size_t *m,
 			lo = spec[i].lo < 0 ? spec[i].lo + N : spec[i].lo;
 			if (lo < 0 || lo >= N) {
 				free(rows);
-				die("%s: array %d: row %lld out of range (%zu "
-				    "rows)", r->name, r->index, spec[i].lo, n);
+				die("%s: array %d: %s %lld out of range (%zu "
+				    "%ss)", r->name, r->index, what, spec[i].lo, n,
+				    what);
 			}
 			hi = lo + 1;
 		}
@@ -350,12 +375,38 @@ resolve_rows(const struct rowspec *spec, size_t ns, size_t n, size_t *m,
 	return rows;
 }
 
+/*
+ * A ROWS or COLUMNS operand may start with '-' ("-1", "-5:"), which
+ * getopt would take for an option: take it out of argv first.  Returns
+ * it, or NULL if there is none.
+ */
+static const char *
+take_negative_spec(int *argc, char **argv)
+{
+	for (int k = 1; k < *argc; k++) {
+		if (strcmp(argv[k], "--") == 0)
+			break;
+		if (argv[k][0] == '-' && (argv[k][1] == ':' ||
+		    (argv[k][1] >= '0' && argv[k][1] <= '9')) &&
+		    !(k > 1 && (strcmp(argv[k - 1], "-a") == 0 ||
+		    strcmp(argv[k - 1], "--array") == 0))) {
+			const char *spec = argv[k];
+			memmove(argv + k, argv + k + 1,
+			    (size_t)(*argc - k) * sizeof *argv);
+			(*argc)--;
+			return spec;
+		}
+	}
+	return NULL;
+}
+
 static void
 take_array(struct npy_reader *r, const struct rowspec *spec, size_t ns)
 {
 	if (r->h.ndim == 0)
 		die("%s: array %d: a scalar has no rows", r->name, r->index);
-	size_t m, *rows = resolve_rows(spec, ns, r->h.shape[0], &m, r);
+	size_t m, *rows = resolve_rows(spec, ns, r->h.shape[0], &m, r,
+	    "row");
 	size_t rb = npy_row_bytes(&r->h);
 	int sorted = 1;
 	for (size_t i = 1; i < m; i++)
@@ -389,22 +440,7 @@ static int
 cmd_take(int argc, char **argv)
 {
 	struct opts o;
-	const char *rows_arg = NULL;
-	/* ROWS may start with '-' ("-1", "-5:"): take it out before getopt */
-	for (int k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--") == 0)
-			break;
-		if (argv[k][0] == '-' && (argv[k][1] == ':' ||
-		    (argv[k][1] >= '0' && argv[k][1] <= '9')) &&
-		    !(k > 1 && (strcmp(argv[k - 1], "-a") == 0 ||
-		    strcmp(argv[k - 1], "--array") == 0))) {
-			rows_arg = argv[k];
-			memmove(argv + k, argv + k + 1,
-			    (size_t)(argc - k) * sizeof *argv);
-			argc--;
-			break;
-		}
-	}
+	const char *rows_arg = take_negative_spec(&argc, argv);
 	int i = parse_opts(argc, argv, &o, "a");
 	if (rows_arg == NULL) {
 		if (i >= argc)
@@ -486,21 +522,21 @@ cmd_cat(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* --- rows-cat --- */
+/* --- join --- */
 
 static int
-cmd_rows_cat(int argc, char **argv)
+cmd_join(int argc, char **argv)
 {
 	struct opts o;
 	int i = parse_opts(argc, argv, &o, "");
 	int nf = argc - i, stdin_used = 0;
 	if (nf < 1)
-		die_usage("rows-cat: missing FILE");
+		die_usage("join: missing FILE");
 	struct npy_reader *r = xcalloc((size_t)nf, sizeof *r);
 	for (int f = 0; f < nf; f++) {
 		const char *name;
 		if (strcmp(argv[i + f], "-") == 0 && stdin_used++)
-			die_usage("rows-cat: stdin given twice");
+			die_usage("join: stdin given twice");
 		FILE *fp = open_in(argv[i + f], &name);
 		npy_reader_init(&r[f], fp, name);
 	}
@@ -541,6 +577,303 @@ cmd_rows_cat(int argc, char **argv)
 	}
 	out_close();
 	free(r);
+	return EXIT_OK;
+}
+
+/* --- rows-cat --- */
+
+/*
+ * Every array of the input joined along axis 0.  The header needs the
+ * total row count, known only at the end, so the rows are spooled to a
+ * temporary file first and copied out after the header.
+ */
+static int
+cmd_rows_cat(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "");
+	int nfiles = argc - i;
+	struct npy_header h, first;
+	int have = 0;
+	char a[256], b[256];
+	out_init();
+	FILE *spool = tmpfile();
+	if (spool == NULL)
+		die_errno("temporary file");
+	char *buf = xmalloc(CHUNK_BYTES);
+	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
+		const char *name;
+		FILE *fp = open_in(nfiles ? argv[i + f] : "-", &name);
+		struct npy_reader r;
+		npy_reader_init(&r, fp, name);
+		while (stream_next(&r)) {
+			const struct npy_header *g = &r.h;
+			if (g->ndim == 0)
+				die("%s: array %d: a scalar has no rows", name,
+				    r.index);
+			if (!have) {
+				h = first = *g;
+				h.shape[0] = 0;
+				have = 1;
+			}
+			int same = g->dtype == h.dtype && g->ndim == h.ndim;
+			for (int d = 1; same && d < h.ndim; d++)
+				same = g->shape[d] == h.shape[d];
+			if (!same)
+				die("%s: array %d is %s, the first array is %s: "
+				    "cannot join along axis 0", name, r.index,
+				    npy_header_str(g, a, sizeof a),
+				    npy_header_str(&first, b, sizeof b));
+			size_t rb = npy_row_bytes(g), n = g->shape[0];
+			size_t chunk = rb ? CHUNK_BYTES / rb : n;
+			if (chunk == 0)
+				die("%s: array %d: rows over %zu bytes", name,
+				    r.index, CHUNK_BYTES);
+			for (size_t left = n; left > 0;) {
+				size_t k = left < chunk ? left : chunk;
+				stream_read_rows(&r, buf, k);
+				if (fwrite(buf, 1, k * rb, spool) != k * rb)
+					die_errno("temporary file");
+				left -= k;
+			}
+			h.shape[0] += n;
+		}
+		if (fp != stdin)
+			fclose(fp);
+	}
+	if (!have)
+		die("%s: no arrays to join", nfiles ? argv[i] : "stdin");
+	if (fflush(spool) != 0)
+		die_errno("temporary file");
+	rewind(spool);
+	out_header(&h);
+	size_t got;
+	while ((got = fread(buf, 1, CHUNK_BYTES, spool)) > 0)
+		out_data(buf, got);
+	if (ferror(spool))
+		die_errno("temporary file");
+	fclose(spool);
+	free(buf);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- cols --- */
+
+static void
+cols_array(struct npy_reader *r, const struct rowspec *spec, size_t ns)
+{
+	if (r->h.ndim < 2)
+		die("%s: array %d: %s has no columns", r->name, r->index,
+		    r->h.ndim ? "a one-dimensional array" : "a scalar");
+	size_t m, *cols = resolve_rows(spec, ns, r->h.shape[1], &m, r,
+	    "column");
+	size_t inner = npy_row_bytes(&r->h) / (r->h.shape[1] ? r->h.shape[1] :
+	    1);
+	struct npy_header h = r->h;
+	h.shape[1] = m;
+	out_header(&h);
+	char *row = xmalloc(npy_row_bytes(&r->h) + 1);
+	char *out = xmalloc_array(m ? m : 1, inner ? inner : 1);
+	for (size_t k = npy_rows(&r->h); k > 0; k--) {
+		stream_read_rows(r, row, 1);
+		for (size_t j = 0; j < m; j++)
+			memcpy(out + j * inner, row + cols[j] * inner, inner);
+		out_data(out, m * inner);
+	}
+	free(row);
+	free(out);
+	free(cols);
+}
+
+static int
+cmd_cols(int argc, char **argv)
+{
+	struct opts o;
+	const char *cols_arg = take_negative_spec(&argc, argv);
+	int i = parse_opts(argc, argv, &o, "a");
+	if (cols_arg == NULL) {
+		if (i >= argc)
+			die_usage("cols: missing COLUMNS");
+		cols_arg = argv[i++];
+	}
+	size_t ns;
+	struct rowspec *spec = parse_rows(cols_arg, &ns);
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "cols"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	out_init();
+	int seen = 0;
+	while (stream_next(&r)) {
+		if (o.array < 0 || r.index == o.array) {
+			cols_array(&r, spec, ns);
+			seen = 1;
+		} else {
+			copy_array(&r);
+		}
+	}
+	if (o.array >= 0 && !seen)
+		die("%s: no array %lld (the stream has %d)", name, o.array,
+		    r.index + 1);
+	free(spec);
+	out_close();
+	return EXIT_OK;
+}
+
+/* --- cast --- */
+
+static int
+is_int(enum npy_dtype t)
+{
+	return t == NPY_U8 || t == NPY_I32 || t == NPY_I64;
+}
+
+static double
+get_f64(const void *p, enum npy_dtype t, size_t i)
+{
+	switch (t) {
+	case NPY_U8: return ((const uint8_t *)p)[i];
+	case NPY_I32: return ((const int32_t *)p)[i];
+	case NPY_I64: return (double)((const int64_t *)p)[i];
+	case NPY_F32: return ((const float *)p)[i];
+	case NPY_F64: return ((const double *)p)[i];
+	}
+	return 0;
+}
+
+static int64_t
+get_i64(const void *p, enum npy_dtype t, size_t i)
+{
+	switch (t) {
+	case NPY_U8: return ((const uint8_t *)p)[i];
+	case NPY_I32: return ((const int32_t *)p)[i];
+	default: return ((const int64_t *)p)[i];
+	}
+}
+
+/*
+ * Convert n elements, scaling first if asked.  Integer targets take the
+ * value truncated toward zero (as NumPy's astype) and must hold it.
+ * Returns n, or the index of the first element that does not fit.
+ */
+static size_t
+cast_values(void *dst, enum npy_dtype dt, const void *src,
+    enum npy_dtype st, size_t n, int scaled, double scale)
+{
+	static const double lo[] = { [NPY_U8] = 0, [NPY_I32] = -2147483648.0,
+	    [NPY_I64] = -9223372036854775808.0 };
+	static const double hi[] = { [NPY_U8] = 256, [NPY_I32] = 2147483648.0,
+	    [NPY_I64] = 9223372036854775808.0 };
+	for (size_t i = 0; i < n; i++) {
+		if (is_int(dt) && is_int(st) && !scaled) {
+			int64_t v = get_i64(src, st, i);
+			if ((dt == NPY_U8 && (v < 0 || v > 255)) ||
+			    (dt == NPY_I32 && (v < INT32_MIN || v > INT32_MAX)))
+				return i;
+			if (dt == NPY_U8)
+				((uint8_t *)dst)[i] = (uint8_t)v;
+			else if (dt == NPY_I32)
+				((int32_t *)dst)[i] = (int32_t)v;
+			else
+				((int64_t *)dst)[i] = v;
+			continue;
+		}
+		double v = get_f64(src, st, i);
+		if (scaled)
+			v *= scale;
+		switch (dt) {
+		case NPY_F32:
+			((float *)dst)[i] = (float)v;
+			break;
+		case NPY_F64:
+			((double *)dst)[i] = v;
+			break;
+		default:
+			v = trunc(v);
+			if (!(v >= lo[dt] && v < hi[dt]))
+				return i;
+			if (dt == NPY_U8)
+				((uint8_t *)dst)[i] = (uint8_t)v;
+			else if (dt == NPY_I32)
+				((int32_t *)dst)[i] = (int32_t)v;
+			else
+				((int64_t *)dst)[i] = (int64_t)v;
+		}
+	}
+	return n;
+}
+
+static void
+cast_array(struct npy_reader *r, const struct opts *o)
+{
+	struct npy_header h = r->h;
+	enum npy_dtype dt = o->have_dtype ? o->dtype : r->h.dtype;
+	h.dtype = dt;
+	if (o->reshape) {
+		memset(h.shape, 0, sizeof h.shape);
+		h.ndim = parse_shape("--reshape", o->reshape, h.shape,
+		    NPY_MAXDIM);
+		if (npy_count(&h) != npy_count(&r->h)) {
+			char a[256];
+			die("%s: array %d: cannot reshape %s to %s", r->name,
+			    r->index, npy_header_str(&r->h, a, sizeof a),
+			    o->reshape);
+		}
+	}
+	out_header(&h);
+	size_t rb = npy_row_bytes(&r->h), cnt = npy_row_count(&r->h);
+	size_t n = npy_rows(&r->h);
+	size_t chunk = rb ? CHUNK_BYTES / rb : n;
+	if (chunk == 0)
+		chunk = 1;
+	if (chunk > n)
+		chunk = n;
+	char *in = xmalloc_array(chunk ? chunk : 1, rb ? rb : 1);
+	char *out = xmalloc_array((chunk ? chunk : 1) * (cnt ? cnt : 1),
+	    npy_dtype_size(dt));
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < chunk ? n - done : chunk;
+		stream_read_rows(r, in, k);
+		size_t bad = cast_values(out, dt, in, r->h.dtype, k * cnt,
+		    o->have_scale, o->scale);
+		if (bad < k * cnt)
+			die("%s: array %d: element %zu (%.17g) does not fit %s",
+			    r->name, r->index, done * cnt + bad,
+			    get_f64(in, r->h.dtype, bad) *
+			    (o->have_scale ? o->scale : 1), npy_dtype_name(dt));
+		out_data(out, k * cnt * npy_dtype_size(dt));
+		done += k;
+	}
+	free(in);
+	free(out);
+}
+
+static int
+cmd_cast(int argc, char **argv)
+{
+	struct opts o;
+	int i = parse_opts(argc, argv, &o, "atxR");
+	if (!o.have_dtype && !o.have_scale && !o.reshape)
+		die_usage("cast: give --dtype, --scale or --reshape");
+	const char *name;
+	FILE *fp = open_in(one_file(argc, argv, i, "cast"), &name);
+	struct npy_reader r;
+	npy_reader_init(&r, fp, name);
+	out_init();
+	int seen = 0;
+	while (stream_next(&r)) {
+		if (o.array < 0 || r.index == o.array) {
+			cast_array(&r, &o);
+			seen = 1;
+		} else {
+			copy_array(&r);
+		}
+	}
+	if (o.array >= 0 && !seen)
+		die("%s: no array %lld (the stream has %d)", name, o.array,
+		    r.index + 1);
+	out_close();
 	return EXIT_OK;
 }
 
@@ -841,6 +1174,9 @@ static const struct {
 	{ "cat", cmd_cat },
 	{ "rows-cat", cmd_rows_cat },
 	{ "stack", cmd_rows_cat },
+	{ "join", cmd_join },
+	{ "cols", cmd_cols },
+	{ "cast", cmd_cast },
 	{ "print", cmd_print },
 	{ "to-csv", cmd_to_csv },
 	{ "from-text", cmd_from_text },
