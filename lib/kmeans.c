@@ -12,6 +12,8 @@
  * the summed squared centre shift is <= tol = 1e-4 * mean column
  * variance.  Hamerly's algorithm (G. Hamerly, "Making k-means even
  * faster", SDM 2010) gives the same assignments with fewer distances.
+ * Everything here after kmeans_center runs on the calling thread: the
+ * tool runs restarts in parallel.
  */
 #include "kmeans.h"
 
@@ -20,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
+#include <blis.h>
 
 #define BLOCK 1024        /* rows gathered per GEMM in Hamerly's step */
 /* float32 GEMM distances are trusted to this fraction of |x|^2+|c|^2 */
@@ -101,36 +103,70 @@ kmeans_center(double *mean, float *X, size_t N, size_t D)
 double
 kmeans_tolerance(const float *X, size_t N, size_t D, double tol)
 {
-	double total = 0;
-	for (size_t d = 0; d < D; d++) {
-		double m = 0, v = 0;
-		for (size_t i = 0; i < N; i++)
-			m += X[i * D + d];
-		m /= (double)N;
-		for (size_t i = 0; i < N; i++) {
-			double t = X[i * D + d] - m;
-			v += t * t;
+	/* two passes, row by row: column means, then squared deviations */
+	double *m = calloc(2 * D + 1, sizeof *m), total = 0;
+	if (m == NULL)
+		return NAN;
+	double *v = m + D;
+	for (size_t i = 0; i < N; i++)
+		for (size_t d = 0; d < D; d++)
+			m[d] += X[i * D + d];
+	for (size_t d = 0; d < D; d++)
+		m[d] /= (double)N;
+	for (size_t i = 0; i < N; i++)
+		for (size_t d = 0; d < D; d++) {
+			double t = X[i * D + d] - m[d];
+			v[d] += t * t;
 		}
-		total += v / (double)N;
-	}
+	for (size_t d = 0; d < D; d++)
+		total += v[d] / (double)N;
+	free(m);
 	return tol * total / (double)D;
 }
 
+/* Squared distance in float64; four sums break the add chain. */
 static double
 sqdist(const float *a, const float *b, size_t D)
 {
-	double s = 0;
-	for (size_t d = 0; d < D; d++) {
-		double t = (double)a[d] - b[d];
-		s += t * t;
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t d = 0;
+	for (; d + 4 <= D; d += 4) {
+		double t0 = (double)a[d] - b[d];
+		double t1 = (double)a[d + 1] - b[d + 1];
+		double t2 = (double)a[d + 2] - b[d + 2];
+		double t3 = (double)a[d + 3] - b[d + 3];
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+		s2 += t2 * t2;
+		s3 += t3 * t3;
 	}
-	return s;
+	for (; d < D; d++) {
+		double t = (double)a[d] - b[d];
+		s0 += t * t;
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+/*
+ * Row-major C[M,N] = alpha A B^T + beta C on this thread only: restarts
+ * run in parallel, each single-threaded (no per-iteration barriers).
+ */
+static void
+sgemm_nt_1(size_t M, size_t N, size_t K, float alpha, const float *A,
+    const float *B, float beta, float *C)
+{
+	rntm_t rntm = BLIS_RNTM_INITIALIZER;
+	if (M == 0 || N == 0)
+		return;
+	bli_rntm_set_num_threads(1, &rntm);
+	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)M, (dim_t)N,
+	    (dim_t)K, &alpha, (float *)A, (inc_t)K, 1, (float *)B, (inc_t)K,
+	    1, &beta, C, (inc_t)N, 1, NULL, &rntm);
 }
 
 static void
 row_norms(float *xx, const float *X, size_t N, size_t D)
 {
-	#pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < N; i++) {
 		double s = 0;
 		for (size_t d = 0; d < D; d++)
@@ -145,8 +181,9 @@ tile_dist(float *dist, const float *A, const float *C, const float *cc,
     size_t M, size_t K, size_t D)
 {
 	for (size_t i = 0; i < M; i++)
-		memcpy(dist + i * K, cc, K * sizeof *cc);
-	sgemm(0, 1, M, K, D, -2.0f, A, D, C, D, 1.0f, dist, K);
+		for (size_t k = 0; k < K; k++)
+			dist[i * K + k] = cc[k];
+	sgemm_nt_1(M, K, D, -2.0f, A, C, 1.0f, dist);
 }
 
 void
@@ -165,7 +202,7 @@ kmeans_plusplus(float *C, struct kmeans_ws *ws, const float *X,
 	double c0 = 0;
 	for (size_t d = 0; d < D; d++)
 		c0 += (double)C[d] * C[d];
-	sgemm(0, 1, 1, N, D, 1.0f, C, D, X, D, 0.0f, ws->dist, N);
+	sgemm_nt_1(1, N, D, 1.0f, C, X, 0.0f, ws->dist);
 	double total = 0;
 	for (size_t i = 0; i < N; i++) {
 		double d2 = (double)ws->xx[i] + c0 - 2.0 * ws->dist[i];
@@ -192,8 +229,7 @@ kmeans_plusplus(float *C, struct kmeans_ws *ws, const float *X,
 			memcpy(ws->gather + t * D, X + cand[t] * D,
 			    D * sizeof *X);
 		}
-		sgemm(0, 1, L, N, D, 1.0f, ws->gather, D, X, D, 0.0f,
-		    ws->dist, N);
+		sgemm_nt_1(L, N, D, 1.0f, ws->gather, X, 0.0f, ws->dist);
 		for (size_t t = 0; t < L; t++) {
 			double cn = ws->xx[cand[t]], s = 0;
 			const float *dot = ws->dist + t * N;
@@ -241,7 +277,6 @@ assign_all(int32_t *labels, struct kmeans_ws *ws, const float *X,
 	size_t N = ws->N, K = ws->K, changed = 0;
 	centre_norms(ws->cc, C, K, ws->D);
 	tile_dist(ws->dist, X, C, ws->cc, N, K, ws->D);
-	#pragma omp parallel for schedule(static) reduction(+:changed)
 	for (size_t i = 0; i < N; i++) {
 		const float *d = ws->dist + i * K;
 		int32_t best = 0;
@@ -405,7 +440,6 @@ kmeans_hamerly(int32_t *labels, float *C, struct kmeans_ws *ws,
 	row_norms(ws->xx, X, N, D);
 	centre_norms(ws->cc, C, K, D);
 	tile_dist(ws->dist, X, C, ws->cc, N, K, D);
-	#pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < N; i++)
 		bounds_from_row(ws, i, ws->dist + i * K, labels + i);
 	sums_from_labels(ws, X, labels);
@@ -446,7 +480,6 @@ kmeans_hamerly(int32_t *labels, float *C, struct kmeans_ws *ws,
 		}
 		centre_norms(ws->cc, C, K, D);
 		size_t n = 0;
-		#pragma omp parallel for schedule(static)
 		for (size_t i = 0; i < N; i++) {
 			size_t a = (size_t)labels[i];
 			ws->upper[i] += ws->shift[a];

@@ -56,7 +56,8 @@ void kmeans_ws_free(struct kmeans_ws *ws);
 
 /* mean [D] out (float64); X [N,D] centred in place. */
 void kmeans_center(double *mean, float *X, size_t N, size_t D);
-/* sklearn's tolerance: tol times the mean of the column variances. */
+/* sklearn's tolerance: tol times the mean of the column variances
+ * (NaN if out of memory). */
 double kmeans_tolerance(const float *X, size_t N, size_t D, double tol);
 
 /* C [K,D] out: greedy k-means++ (2 + floor(ln K) trials per centre). */

@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,39 +181,53 @@ main(int argc, char **argv)
 	double *mean = xmalloc_array(D, sizeof *mean);
 	double abs_tol = kmeans_tolerance(X, N, D, tol);
 	kmeans_center(mean, X, N, D);
-	struct kmeans_ws ws;
-	if (kmeans_ws_alloc(&ws, N, D, K) < 0)
-		die("out of memory for %zu x %zu points, k %zu", N, D, K);
-	int32_t *labels = xmalloc_array(N, sizeof *labels);
-	int32_t *best_labels = xmalloc_array(N, sizeof *best_labels);
-	float *C = xmalloc_array(K * D, sizeof *C);
-	float *best_C = xmalloc_array(K * D, sizeof *best_C);
-	struct kmeans_result best = { INFINITY, 0, 0 };
+	/*
+	 * Restarts run in parallel, each on one thread with its own
+	 * scratch; restart r draws from rng_split(seed, r), and the lowest
+	 * inertia wins (the earliest restart on a tie), so the result does
+	 * not depend on the thread count.
+	 */
+	size_t T = blas_threads() < restarts ? blas_threads() : restarts;
+	struct kmeans_ws *ws = xcalloc(T, sizeof *ws);
+	for (size_t t = 0; t < T; t++)
+		if (kmeans_ws_alloc(&ws[t], N, D, K) < 0)
+			die("out of memory for %zu x %zu points, k %zu", N, D, K);
+	int32_t *labels = xmalloc_array(restarts * N, sizeof *labels);
+	float *C = xmalloc_array(restarts * K * D, sizeof *C);
+	struct kmeans_result *res = xcalloc(restarts, sizeof *res);
 
+	#pragma omp parallel for schedule(dynamic, 1) num_threads((int)T)
 	for (size_t rs = 0; rs < restarts; rs++) {
+		struct kmeans_ws *w = &ws[omp_get_thread_num()];
+		float *c0 = C + rs * K * D;
+		int32_t *l0 = labels + rs * N;
 		if (C0) {
 			for (size_t k = 0; k < K; k++)
 				for (size_t d = 0; d < D; d++)
-					C[k * D + d] = (float)(C0[k * D + d] -
+					c0[k * D + d] = (float)(C0[k * D + d] -
 					    mean[d]);
 		} else {
 			struct rng g;
 			rng_split(&g, seed, rs);
-			kmeans_plusplus(C, &ws, X, &g);
+			kmeans_plusplus(c0, w, X, &g);
 		}
-		struct kmeans_result res = lloyd ?
-		    kmeans_lloyd(labels, C, &ws, X, max_iter, abs_tol) :
-		    kmeans_hamerly(labels, C, &ws, X, max_iter, abs_tol);
+		res[rs] = lloyd ?
+		    kmeans_lloyd(l0, c0, w, X, max_iter, abs_tol) :
+		    kmeans_hamerly(l0, c0, w, X, max_iter, abs_tol);
+	}
+	size_t bi = 0;
+	for (size_t rs = 0; rs < restarts; rs++) {
 		if (verbose)
 			fprintf(stderr, "kmeans: restart %zu: inertia %.9g, "
-			    "%zu iterations%s\n", rs, res.inertia, res.iters,
-			    res.converged ? "" : " (not converged)");
-		if (res.inertia < best.inertia) {
-			best = res;
-			memcpy(best_labels, labels, N * sizeof *labels);
-			memcpy(best_C, C, K * D * sizeof *C);
-		}
+			    "%zu iterations%s\n", rs, res[rs].inertia,
+			    res[rs].iters, res[rs].converged ? "" :
+			    " (not converged)");
+		if (res[rs].inertia < res[bi].inertia)
+			bi = rs;
 	}
+	struct kmeans_result best = res[bi];
+	int32_t *best_labels = labels + bi * N;
+	float *best_C = C + bi * K * D;
 	for (size_t k = 0; k < K; k++)
 		for (size_t d = 0; d < D; d++)
 			best_C[k * D + d] = (float)(best_C[k * D + d] + mean[d]);
@@ -232,13 +247,14 @@ main(int argc, char **argv)
 		if (fflush(mf) != 0 || ferror(mf) || fclose(mf) != 0)
 			die_errno("%s", metrics);
 	}
-	kmeans_ws_free(&ws);
+	for (size_t t = 0; t < T; t++)
+		kmeans_ws_free(&ws[t]);
+	free(ws);
+	free(res);
 	free(X);
 	free(C0);
 	free(mean);
 	free(labels);
-	free(best_labels);
 	free(C);
-	free(best_C);
 	return 0;
 }
