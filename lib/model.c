@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "model.h"
 
 #define NONE ((size_t)-1)
@@ -50,7 +51,7 @@ struct block {
 
 struct model {
 	struct model_config cfg;
-	size_t maxb;
+	size_t maxb, threads;
 	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch;
 	size_t ntensor, tsize[MODEL_MAX_TENSORS];
 
@@ -138,7 +139,7 @@ conv_make(struct model *m, struct convl *l, size_t C, size_t H, size_t W,
 	conv2d_shape_set(&l->s, C, H, W, OC, KS, stride, pad);
 	l->w = param_make(m, OC * C * KS * KS);
 	l->b = bias ? param_make(m, OC) : NONE;
-	size_t sc = conv2d_scratch_floats(&l->s, m->maxb);
+	size_t sc = conv2d_scratch_floats(&l->s, m->maxb, m->threads);
 	if (sc > m->nscratch)
 		m->nscratch = sc;
 }
@@ -257,6 +258,7 @@ model_create(const struct model_config *c, size_t max_batch)
 		return NULL;
 	m->cfg = *c;
 	m->maxb = max_batch;
+	m->threads = blas_threads();
 	model_layout(m);
 	size_t B = max_batch, D = c->proj[c->nproj - 1];
 	int ok = 1;
@@ -430,7 +432,7 @@ conv_fwd(struct model *m, const struct convl *l, float *out,
     const float *inp, size_t N)
 {
 	conv2d_forward(out, m->scratch, inp, m->params + l->w,
-	    l->b == NONE ? NULL : m->params + l->b, N, &l->s);
+	    l->b == NONE ? NULL : m->params + l->b, N, &l->s, m->threads);
 }
 
 static void
@@ -519,7 +521,7 @@ conv_bwd(struct model *m, const struct convl *l, float *dinp,
 {
 	conv2d_backward(dinp, m->grads + l->w,
 	    l->b == NONE ? NULL : m->grads + l->b, m->scratch, dout, inp,
-	    m->params + l->w, N, &l->s);
+	    m->params + l->w, N, &l->s, m->threads);
 }
 
 static void

@@ -67,7 +67,12 @@ int model_config_check(const struct model_config *c, char *msg, size_t len);
 
 struct model;
 
-/* NULL on out of memory or a bad configuration. */
+/*
+ * NULL on out of memory or a bad configuration.  Call blas_init()
+ * first: the convolutions use blas_threads() threads (scratch is sized
+ * for them here).  Results do not depend on the thread count except
+ * through BLIS in the linear layers and the loss.
+ */
 struct model *model_create(const struct model_config *c, size_t max_batch);
 void model_free(struct model *m);
 const struct model_config *model_get_config(const struct model *m);

@@ -1,19 +1,38 @@
 /*
- * nn.c - layer kernels (see nn.h).  Convolutions are im2col + sgemm
- * over chunks of images; BN statistics are summed in double, one
+ * nn.c - layer kernels (see nn.h).  Convolutions are im2col + GEMM
+ * over chunks of images, one chunk per thread; BN statistics are summed in double, one
  * channel per OpenMP iteration, so results do not depend on the
  * thread count except through BLIS.
  */
+#include <blis.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "blas.h"
 #include "nn.h"
 
+static double row_sum(const float *x, size_t n);
+
+/*
+ * Element-wise loops run on several threads only from this many
+ * elements: a parallel region costs a barrier, and on a shared machine
+ * a barrier can wait for a descheduled thread.
+ */
+#define PAR_MIN ((size_t)1 << 18)
+
 /* ---------------------------------------------------------------- conv */
 
-/* Aim for at least this many GEMM columns (images x output pixels). */
+/*
+ * Images per GEMM: at least CONV_MIN_COLS columns (images x output
+ * pixels) for an efficient GEMM, but at least CONV_MIN_CHUNKS chunks
+ * so that the threads have work.  The chunking depends on N only, not
+ * on the thread count: each chunk is computed by one thread with a
+ * single-threaded GEMM and its weight gradient is summed in chunk
+ * order, so results do not depend on the number of threads.
+ */
 #define CONV_MIN_COLS 2048
+#define CONV_MIN_CHUNKS 4
 
 int
 conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
@@ -34,23 +53,49 @@ conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
 	return 0;
 }
 
-/* images per GEMM */
 static size_t
 conv_chunk(const struct conv2d_shape *s, size_t N)
 {
 	size_t ohw = s->OH * s->OW;
 	size_t c = (CONV_MIN_COLS + ohw - 1) / ohw;
-	if (c > N)
-		c = N;
+	size_t most = (N + CONV_MIN_CHUNKS - 1) / CONV_MIN_CHUNKS;
+	if (c > most)
+		c = most;
 	return c ? c : 1;
 }
 
-size_t
-conv2d_scratch_floats(const struct conv2d_shape *s, size_t N)
+/* per thread: col [K, chunk*OHW] and tmp [OC, chunk*OHW] */
+static size_t
+conv_thread_floats(const struct conv2d_shape *s, size_t N)
 {
 	size_t cols = conv_chunk(s, N) * s->OH * s->OW;
+	return (s->C * s->KS * s->KS + s->OC) * cols;
+}
+
+size_t
+conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
+    size_t threads)
+{
+	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t K = s->C * s->KS * s->KS;
-	return K * cols + s->OC * cols;
+	if (threads == 0)
+		threads = 1;
+	return threads * conv_thread_floats(s, N) + nch * s->OC * K;
+}
+
+/* row-major C = op(A) op(B) (+ beta C) on the calling thread only */
+static void
+gemm1(int ta, int tb, size_t M, size_t N, size_t K, const float *A,
+    size_t lda, const float *B, size_t ldb, float beta, float *C,
+    size_t ldc)
+{
+	float alpha = 1.0f;
+	rntm_t rntm = BLIS_RNTM_INITIALIZER;
+	bli_rntm_set_num_threads(1, &rntm);
+	bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
+	    (dim_t)K, &alpha, (float *)A, (inc_t)lda, 1, (float *)B,
+	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1, NULL, &rntm);
 }
 
 /* the output columns [lo, hi) whose input column is inside [0, W) */
@@ -70,8 +115,8 @@ valid_range(size_t *lo, size_t *hi, size_t kj, const struct conv2d_shape *s)
 }
 
 /*
- * col [C*KS*KS, ldc] columns i*OH*OW.. from image i of inp [nc,C,H,W],
- * for all nc images; zero outside the image.
+ * col [C*KS*KS, ldc], columns i*OH*OW.. from image i of inp [nc,C,H,W];
+ * zero outside the image.
  */
 static void
 im2col(float *col, size_t ldc, const float *inp, size_t nc,
@@ -79,9 +124,8 @@ im2col(float *col, size_t ldc, const float *inp, size_t nc,
 {
 	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
 	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
-#pragma omp parallel for schedule(static)
-	for (size_t t = 0; t < nc * C; t++) {
-		size_t i = t / C, c = t % C;
+	for (size_t i = 0; i < nc; i++)
+	for (size_t c = 0; c < C; c++) {
 		const float *x = inp + (i * C + c) * H * W;
 		for (size_t ki = 0; ki < KS; ki++)
 			for (size_t kj = 0; kj < KS; kj++) {
@@ -122,9 +166,8 @@ col2im(float *dinp, const float *col, size_t ldc, size_t nc,
 {
 	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
 	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
-#pragma omp parallel for schedule(static)
-	for (size_t t = 0; t < nc * C; t++) {
-		size_t i = t / C, c = t % C;
+	for (size_t i = 0; i < nc; i++)
+	for (size_t c = 0; c < C; c++) {
 		float *x = dinp + (i * C + c) * H * W;
 		for (size_t ki = 0; ki < KS; ki++)
 			for (size_t kj = 0; kj < KS; kj++) {
@@ -132,13 +175,13 @@ col2im(float *dinp, const float *col, size_t ldc, size_t nc,
 				    kj) * ldc + i * ohw;
 				size_t lo, hi;
 				valid_range(&lo, &hi, kj, s);
+				if (lo == hi)
+					continue;
 				for (size_t oh = 0; oh < OH; oh++) {
 					size_t ih = oh * st + ki;
 					if (ih < s->pad || ih - s->pad >= H)
 						continue;
 					const float *r = row + oh * OW;
-					if (lo == hi)
-						continue;
 					float *xr = x + (ih - s->pad) * W +
 					    (lo * st + kj - s->pad);
 					for (size_t ow = lo; ow < hi; ow++)
@@ -151,35 +194,38 @@ col2im(float *dinp, const float *col, size_t ldc, size_t nc,
 void
 conv2d_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s)
+    const struct conv2d_shape *s, size_t threads)
 {
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
-	size_t chunk = conv_chunk(s, N);
-	float *col = scratch;
-	float *tmp = scratch + K * chunk * ohw;
+	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
+	size_t per = conv_thread_floats(s, N);
+	if (threads == 0)
+		threads = 1;
 
-	for (size_t n0 = 0; n0 < N; n0 += chunk) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+	for (size_t ch = 0; ch < nch; ch++) {
+		float *col = scratch + (size_t)omp_get_thread_num() * per;
+		float *tmp = col + K * chunk * ohw;
+		size_t n0 = ch * chunk;
 		size_t nc = N - n0 < chunk ? N - n0 : chunk;
 		size_t cols = nc * ohw;
 		im2col(col, cols, inp + n0 * in_sz, nc, s);
 		if (nc == 1) {
-			sgemm(0, 0, OC, ohw, K, 1.0f, weight, K, col, cols,
-			    0.0f, out + n0 * out_sz, ohw);
+			gemm1(0, 0, OC, ohw, K, weight, K, col, cols, 0.0f,
+			    out + n0 * out_sz, ohw);
 		} else {
 			/* tmp [OC, nc, ohw] -> out [nc, OC, ohw] */
-			sgemm(0, 0, OC, cols, K, 1.0f, weight, K, col, cols,
-			    0.0f, tmp, cols);
-#pragma omp parallel for schedule(static)
-			for (size_t oc = 0; oc < OC; oc++)
-				for (size_t i = 0; i < nc; i++)
+			gemm1(0, 0, OC, cols, K, weight, K, col, cols, 0.0f,
+			    tmp, cols);
+			for (size_t i = 0; i < nc; i++)
+				for (size_t oc = 0; oc < OC; oc++)
 					memcpy(out + (n0 + i) * out_sz +
 					    oc * ohw, tmp + oc * cols + i * ohw,
 					    ohw * sizeof *out);
 		}
-		if (bias) {
-#pragma omp parallel for schedule(static)
+		if (bias)
 			for (size_t i = 0; i < nc; i++)
 				for (size_t oc = 0; oc < OC; oc++) {
 					float *o = out + (n0 + i) * out_sz +
@@ -187,44 +233,47 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 					for (size_t j = 0; j < ohw; j++)
 						o[j] += bias[oc];
 				}
-		}
 	}
 }
 
 void
 conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
     const float *dout, const float *inp, const float *weight, size_t N,
-    const struct conv2d_shape *s)
+    const struct conv2d_shape *s, size_t threads)
 {
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
-	size_t chunk = conv_chunk(s, N);
-	float *col = scratch;
-	float *dt = scratch + K * chunk * ohw;
+	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
+	size_t per = conv_thread_floats(s, N);
+	float *part = scratch + (threads ? threads : 1) * per;
+	if (threads == 0)
+		threads = 1;
 
 	if (dbias) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (N * out_sz >= PAR_MIN)
 		for (size_t oc = 0; oc < OC; oc++) {
 			double acc = 0;
-			for (size_t n = 0; n < N; n++) {
-				const float *d = dout + n * out_sz + oc * ohw;
-				for (size_t j = 0; j < ohw; j++)
-					acc += d[j];
-			}
+			for (size_t n = 0; n < N; n++)
+				acc += row_sum(dout + n * out_sz + oc * ohw,
+				    ohw);
 			dbias[oc] += (float)acc;
 		}
 	}
 	if (dweight == NULL && dinp == NULL)
 		return;
-	for (size_t n0 = 0; n0 < N; n0 += chunk) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+	for (size_t ch = 0; ch < nch; ch++) {
+		float *col = scratch + (size_t)omp_get_thread_num() * per;
+		float *dt = col + K * chunk * ohw;
+		size_t n0 = ch * chunk;
 		size_t nc = N - n0 < chunk ? N - n0 : chunk;
 		size_t cols = nc * ohw;
 		const float *d;     /* [OC, cols] */
 		if (nc == 1) {
 			d = dout + n0 * out_sz;
 		} else {
-#pragma omp parallel for schedule(static)
 			for (size_t oc = 0; oc < OC; oc++)
 				for (size_t i = 0; i < nc; i++)
 					memcpy(dt + oc * cols + i * ohw,
@@ -234,14 +283,25 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		}
 		if (dweight) {
 			im2col(col, cols, inp + n0 * in_sz, nc, s);
-			sgemm(0, 1, OC, K, cols, 1.0f, d, cols, col, cols,
-			    1.0f, dweight, K);
+			gemm1(0, 1, OC, K, cols, d, cols, col, cols, 0.0f,
+			    part + ch * OC * K, K);
 		}
 		if (dinp) {
 			/* col reused as dcol [K, cols] */
-			sgemm(1, 0, K, cols, OC, 1.0f, weight, K, d, cols,
-			    0.0f, col, cols);
+			gemm1(1, 0, K, cols, OC, weight, K, d, cols, 0.0f,
+			    col, cols);
 			col2im(dinp + n0 * in_sz, col, cols, nc, s);
+		}
+	}
+	if (dweight) {
+		/* the chunks' partial sums, in chunk order */
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (nch * OC * K >= PAR_MIN)
+		for (size_t e = 0; e < OC * K; e++) {
+			float acc = 0.0f;
+			for (size_t ch = 0; ch < nch; ch++)
+				acc += part[ch * OC * K + e];
+			dweight[e] += acc;
 		}
 	}
 }
@@ -394,7 +454,7 @@ bn_train(float *out, float *mean, float *rstd, float *running_mean,
     float momentum, float eps)
 {
 	size_t cnt = N * HW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double s = 0, ss = 0;
 		for (size_t n = 0; n < N; n++)
@@ -446,7 +506,7 @@ bn_eval(float *out, const float *inp, const float *residual, int relu,
     const float *weight, const float *bias, size_t N, size_t C, size_t HW,
     float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		float rs = 1.0f / sqrtf(running_var[c] + eps);
 		float a = weight[c] * rs;
@@ -486,7 +546,7 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
     size_t C, size_t HW)
 {
 	size_t cnt = N * HW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double sg = 0, sgx = 0;
 		float m = mean[c], rs = rstd[c];
@@ -531,7 +591,7 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 void
 relu_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
@@ -539,7 +599,7 @@ relu_forward(float *out, const float *inp, size_t n)
 void
 relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		if (out[i] > 0.0f)
 			dinp[i] += dout[i];
@@ -548,7 +608,7 @@ relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 void
 add_forward(float *out, const float *a, const float *b, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
@@ -556,7 +616,7 @@ add_forward(float *out, const float *a, const float *b, size_t n)
 void
 add_backward(float *da, float *db, const float *dout, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++) {
 		if (da)
 			da[i] += dout[i];
@@ -568,7 +628,7 @@ add_backward(float *da, float *db, const float *dout, size_t n)
 void
 gap_forward(float *out, const float *inp, size_t N, size_t C, size_t HW)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t i = 0; i < N * C; i++) {
 		double s = 0;
 		for (size_t j = 0; j < HW; j++)
@@ -580,7 +640,7 @@ gap_forward(float *out, const float *inp, size_t N, size_t C, size_t HW)
 void
 gap_backward(float *dinp, const float *dout, size_t N, size_t C, size_t HW)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t i = 0; i < N * C; i++) {
 		float g = dout[i] / (float)HW;
 		for (size_t j = 0; j < HW; j++)
@@ -645,7 +705,7 @@ static void
 vicreg_stats(float *zc, float *cov, float *sd, const float *z, size_t N,
     size_t D, float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * D >= PAR_MIN)
 	for (size_t j = 0; j < D; j++) {
 		double s = 0;
 		for (size_t i = 0; i < N; i++)
@@ -753,7 +813,7 @@ adam_update(float *param, float *m, float *v, const float *grad, size_t n,
 	float b1 = (float)a->beta1, c1 = (float)(1.0 - a->beta1);
 	float b2 = (float)a->beta2, c2 = (float)(1.0 - a->beta2);
 	float wd = (float)a->weight_decay, eps = (float)a->eps;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++) {
 		float g = grad[i] + wd * param[i];
 		m[i] = m[i] * b1 + c1 * g;

@@ -30,24 +30,32 @@ struct conv2d_shape {
 /* Fills OH, OW; returns -1 if the kernel does not fit. */
 int conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
     size_t OC, size_t KS, size_t stride, size_t pad);
-/* Floats of scratch conv2d_forward/backward need for a batch of N. */
-size_t conv2d_scratch_floats(const struct conv2d_shape *s, size_t N);
+/*
+ * Floats of scratch conv2d_forward/backward need for a batch of N on
+ * `threads` threads (0 counts as 1).
+ */
+size_t conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
+    size_t threads);
 
 /*
  * out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,KS,KS] + bias [OC]
- * (bias may be NULL).  im2col over chunks of images + one sgemm each.
- * scratch [conv2d_scratch_floats].
+ * (bias may be NULL).  Images go in chunks (of at least 2048 output
+ * pixels, at least 4 chunks when N allows), one chunk per thread:
+ * im2col, then one single-threaded GEMM.  scratch
+ * [conv2d_scratch_floats(s, N, threads)].  The result does not depend
+ * on the thread count.
  */
 void conv2d_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s);
+    const struct conv2d_shape *s, size_t threads);
 /*
  * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] +=, dbias [OC] += (each may be
  * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.
  */
 void conv2d_backward(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,
-    const float *weight, size_t N, const struct conv2d_shape *s);
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads);
 /* Plain loops, no scratch: the reference twins for tests. */
 void conv2d_forward_ref(float *out, const float *inp, const float *weight,
     const float *bias, size_t N, const struct conv2d_shape *s);

@@ -102,7 +102,7 @@ static double
 conv_loss(void *p)
 {
 	struct conv_ctx *c = p;
-	conv2d_forward(c->y, c->scratch, c->x, c->w, c->b, c->N, &c->s);
+	conv2d_forward(c->y, c->scratch, c->x, c->w, c->b, c->N, &c->s, 2);
 	return dot(c->y, c->r, c->N * c->s.OC * c->s.OH * c->s.OW);
 }
 
@@ -121,10 +121,10 @@ check_conv(const char *name, size_t N, size_t C, size_t H, size_t OC,
 	c.b = bias ? vec(OC, 1, 0) : NULL;
 	c.y = zeros(ny);
 	c.r = vec(ny, 1, 0);
-	c.scratch = zeros(conv2d_scratch_floats(&c.s, N));
+	c.scratch = zeros(conv2d_scratch_floats(&c.s, N, 2));
 	float *dx = zeros(nx), *dw = zeros(nw), *db = zeros(OC);
 	conv2d_backward(dx, dw, bias ? db : NULL, c.scratch, c.r, c.x, c.w,
-	    N, &c.s);
+	    N, &c.s, 2);
 	snprintf(what, sizeof what, "%s dinp", name);
 	fdcheck(what, conv_loss, &c, c.x, dx, nx, 1e-2);
 	snprintf(what, sizeof what, "%s dweight", name);
@@ -135,7 +135,7 @@ check_conv(const char *name, size_t N, size_t C, size_t H, size_t OC,
 	}
 	/* fast vs reference twin */
 	float *y2 = zeros(ny), *dx2 = zeros(nx), *dw2 = zeros(nw);
-	conv2d_forward(c.y, c.scratch, c.x, c.w, c.b, N, &c.s);
+	conv2d_forward(c.y, c.scratch, c.x, c.w, c.b, N, &c.s, 2);
 	conv2d_forward_ref(y2, c.x, c.w, c.b, N, &c.s);
 	conv2d_backward_ref(dx2, dw2, NULL, c.r, c.x, c.w, N, &c.s);
 	snprintf(what, sizeof what, "%s fast=ref out", name);
@@ -341,7 +341,7 @@ check_vicreg(void)
 int
 main(void)
 {
-	blas_init(1, 0);
+	blas_init(2, 0);
 	rng_seed(&rg, 12345);
 	check_conv("conv k3 s2 p1 bias", 2, 3, 7, 4, 3, 2, 1, 1);
 	check_conv("conv k3 s1 p0", 2, 2, 6, 3, 3, 1, 0, 0);

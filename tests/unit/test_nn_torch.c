@@ -123,13 +123,14 @@ test_conv(const char *file)
 	fix_close(&f);
 	CHECK(nout == N * s.OC * s.OH * s.OW);
 
-	float *scratch = zeros(conv2d_scratch_floats(&s, N));
+	float *scratch = zeros(conv2d_scratch_floats(&s, N, 3));
 	float *gy = zeros(nout), *gx = zeros(nx), *gw = zeros(nw);
 	float *gb = zeros(s.OC);
-	conv2d_forward(gy, scratch, x, w, b, N, &s);
+	conv2d_forward(gy, scratch, x, w, b, N, &s, 2);
 	snprintf(what, sizeof what, "%s out", file + strlen(DIR));
 	cmp(what, gy, y, nout);
-	conv2d_backward(gx, gw, bias ? gb : NULL, scratch, dy, x, w, N, &s);
+	conv2d_backward(gx, gw, bias ? gb : NULL, scratch, dy, x, w, N, &s,
+	    2);
 	snprintf(what, sizeof what, "%s dinp", file + strlen(DIR));
 	cmp(what, gx, dx, nx);
 	snprintf(what, sizeof what, "%s dweight", file + strlen(DIR));
@@ -153,13 +154,24 @@ test_conv(const char *file)
 	cmp(what, gw, dw, nw);
 	/* accumulation: a second backward adds the same again */
 	float *gw2 = zeros(nw), *gw1 = zeros(nw);
-	conv2d_backward(NULL, gw1, NULL, scratch, dy, x, w, N, &s);
+	conv2d_backward(NULL, gw1, NULL, scratch, dy, x, w, N, &s, 2);
 	memcpy(gw2, gw1, nw * sizeof *gw2);
-	conv2d_backward(NULL, gw2, NULL, scratch, dy, x, w, N, &s);
+	conv2d_backward(NULL, gw2, NULL, scratch, dy, x, w, N, &s, 2);
 	for (size_t i = 0; i < nw; i++)
 		gw1[i] *= 2;
 	snprintf(what, sizeof what, "%s accumulate", file + strlen(DIR));
 	cmp(what, gw2, gw1, nw);
+	/* the same bytes on 1 and 3 threads */
+	float *y1 = zeros(nout), *y3 = zeros(nout), *x1 = zeros(nx);
+	float *x3 = zeros(nx), *w1 = zeros(nw), *w3 = zeros(nw);
+	conv2d_forward(y1, scratch, x, w, b, N, &s, 1);
+	conv2d_forward(y3, scratch, x, w, b, N, &s, 3);
+	conv2d_backward(x1, w1, NULL, scratch, dy, x, w, N, &s, 1);
+	conv2d_backward(x3, w3, NULL, scratch, dy, x, w, N, &s, 3);
+	CHECK(memcmp(y1, y3, nout * sizeof *y1) == 0);
+	CHECK(memcmp(x1, x3, nx * sizeof *x1) == 0);
+	CHECK(memcmp(w1, w3, nw * sizeof *w1) == 0);
+	free(y1), free(y3), free(x1), free(x3), free(w1), free(w3);
 	free(gw1), free(gw2);
 	free(d), free(x), free(w), free(b), free(y), free(dy), free(dx);
 	free(dw), free(db), free(scratch), free(gy), free(gx), free(gw);
