@@ -837,11 +837,15 @@ cast_array(struct npy_reader *r, const struct opts *o)
 		stream_read_rows(r, in, k);
 		size_t bad = cast_values(out, dt, in, r->h.dtype, k * cnt,
 		    o->have_scale, o->scale);
-		if (bad < k * cnt)
+		if (bad < k * cnt) {
+			double v = get_f64(in, r->h.dtype, bad) *
+			    (o->have_scale ? o->scale : 1);
+			free(in);
+			free(out);
 			die("%s: array %d: element %zu (%.17g) does not fit %s",
-			    r->name, r->index, done * cnt + bad,
-			    get_f64(in, r->h.dtype, bad) *
-			    (o->have_scale ? o->scale : 1), npy_dtype_name(dt));
+			    r->name, r->index, done * cnt + bad, v,
+			    npy_dtype_name(dt));
+		}
 		out_data(out, k * cnt * npy_dtype_size(dt));
 		done += k;
 	}
