@@ -104,7 +104,7 @@ usage(void)
 "      --seed S             initialisation seed (0)\n"
 "      --threads N          threads (0 = all cores)\n"
 "  -q, --quiet              no parameter count or progress lines\n"
-"  -v, --verbose            report the BLIS set-up\n"
+"  -v, --verbose            report the BLIS set-up, memory, step times\n"
 "  -h, --help               this help\n"
 "      --version            version\n");
 }
@@ -819,6 +819,7 @@ main(int argc, char **argv)
 			save_and_die(&t, msg);
 		}
 		float parts[3];
+		double ts = now();
 		struct adam_params ap = o.adam;
 		double lr = sched_lr(&o.sched, t.step);
 		ap.lr = lr;
@@ -836,6 +837,9 @@ main(int argc, char **argv)
 		    model_grads(t.model), t.P, &ap, t.step + 1);
 		t.step++;
 		images += (double)B;
+		if (o.verbose)
+			fprintf(stderr, "%s: step %zu: %zu pairs in %.3f s\n",
+			    progname, t.step, (size_t)B, now() - ts);
 		size_t epoch = (t.step - 1) / t.plan.steps_per_epoch + 1;
 		if (t.log != NULL) {
 			fprintf(t.log, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.9g\n",
