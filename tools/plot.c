@@ -195,7 +195,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 	o->out = "-";
 	o->W = 800;
 	o->H = 700;
-	o->size = 1.5;
+	o->size = 2;
 	o->alpha = 0.5;
 	o->order = "shuffle";
 	o->grid = 1;
