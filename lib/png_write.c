@@ -29,12 +29,32 @@ on_warning(png_structp png, png_const_charp msg)
 	(void)msg;             /* warnings (e.g. a bad optional chunk) */
 }
 
+/* fwrite with the system's reason on failure (libpng says only
+ * "Write Error"). */
+static void
+write_fn(png_structp png, png_bytep data, size_t n)
+{
+	FILE *fp = png_get_io_ptr(png);
+	errno = 0;
+	if (fwrite(data, 1, n, fp) != n)
+		png_error(png, errno ? strerror(errno) : "write error");
+}
+
+static void
+flush_fn(png_structp png)
+{
+	FILE *fp = png_get_io_ptr(png);
+	errno = 0;
+	if (fflush(fp) != 0)
+		png_error(png, errno ? strerror(errno) : "write error");
+}
+
 int
 png_write_rgb(const char *path, const uint8_t *rgb, size_t W, size_t H,
     char *err, size_t errlen)
 {
-	struct ctx x = { err, errlen, path };
 	int to_stdout = strcmp(path, "-") == 0;
+	struct ctx x = { err, errlen, to_stdout ? "stdout" : path };
 	FILE *volatile fp = to_stdout ? stdout : fopen(path, "wb");
 	png_structp png = NULL;
 	png_infop info = NULL;
@@ -63,7 +83,7 @@ png_write_rgb(const char *path, const uint8_t *rgb, size_t W, size_t H,
 		goto fail;
 	for (size_t j = 0; j < H; j++)
 		rows[j] = (png_bytep)(rgb + 3 * W * j);
-	png_init_io(png, fp);
+	png_set_write_fn(png, fp, write_fn, flush_fn);
 	png_set_IHDR(png, info, (png_uint_32)W, (png_uint_32)H, 8,
 	    PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -74,6 +94,7 @@ png_write_rgb(const char *path, const uint8_t *rgb, size_t W, size_t H,
 	png_write_info(png, info);
 	png_write_image(png, rows);
 	png_write_end(png, NULL);
+	png_write_flush(png);
 	png_destroy_write_struct(&png, &info);
 	free(rows);
 	if (to_stdout) {

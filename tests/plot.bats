@@ -198,6 +198,10 @@ points() {   # three points of classes 0, 3 and 9
 	[ "$stderr" = "plot: class names given but the stream has no labels" ]
 	run -1 --separate-stderr plot scatter -o "$T/a.png" < /dev/null
 	[ "$stderr" = "plot: stream ended before points" ]
+	run -1 --separate-stderr plot scatter -o /dev/full "$T/in.npy"
+	[ "$stderr" = "plot: /dev/full: No space left on device" ]
+	run -1 --separate-stderr sh -c "plot scatter '$T/in.npy' > /dev/full"
+	[ "$stderr" = "plot: stdout: No space left on device" ]
 	run -1 --separate-stderr plot scatter -o "$T/no/such/dir.png" "$T/in.npy"
 	[[ "$stderr" == "plot: $T/no/such/dir.png: No such file or directory" ]]
 }
