@@ -198,6 +198,10 @@ points() {   # three points of classes 0, 3 and 9
 	[ "$stderr" = "plot: class names given but the stream has no labels" ]
 	run -1 --separate-stderr plot scatter -o "$T/a.png" < /dev/null
 	[ "$stderr" = "plot: stream ended before points" ]
+	echo "not a tensor" > "$T/junk.npy"
+	run -1 --separate-stderr plot scatter -o "$T/a.png" "$T/junk.npy"
+	[[ "$stderr" == "plot: $T/junk.npy"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
 	run -1 --separate-stderr plot scatter -o /dev/full "$T/in.npy"
 	[ "$stderr" = "plot: /dev/full: No space left on device" ]
 	run -1 --separate-stderr sh -c "plot scatter '$T/in.npy' > /dev/full"
@@ -451,6 +455,10 @@ images() {   # two 4x5 RGB images with distinct bytes, labels 3 and 8
 	[ "$stderr" = "plot: labels: expected integer [2], got uint8 [1]" ]
 	run -1 --separate-stderr plot grid -o "$T/g.png" --class-names a,b "$T/img.npy" "$T/il.npy"
 	[ "$stderr" = "plot: labels: label 3 at row 0 has no class name" ]
+	run -2 --separate-stderr plot grid -o "$T/g.png" --col-labels a,b,c "$T/img.npy"
+	[[ "$stderr" == "plot: --col-labels: 3 labels for 2 columns"* ]]
+	run -2 --separate-stderr plot grid -o "$T/g.png" --cell-labels a,b,c "$T/img.npy"
+	[[ "$stderr" == "plot: --cell-labels: 3 labels for 2 images"* ]]
 	run -2 --separate-stderr plot grid -o "$T/g.png" --scale 0 "$T/img.npy"
 	[[ "$stderr" == "plot: --scale: '0' is not an integer in [1, 32]"* ]]
 }

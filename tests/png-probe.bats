@@ -101,6 +101,8 @@ setup() {
 	[[ "$stderr" == "png-probe: missing command"* ]]
 	run -2 --separate-stderr png-probe count -t 300 "$T/a.png" 0 0 1 1 '#ffffff'
 	[[ "$stderr" == "png-probe: --tolerance: '300' is not an integer in [0, 255]"* ]]
+	run -1 --separate-stderr sh -c "png-probe crop '$T/a.png' 0 0 1 1 > /dev/full"
+	[ "$stderr" = "png-probe: write: No space left on device" ]
 	run -2 --separate-stderr script -qec "png-probe crop $T/a.png 0 0 1 1" /dev/null
 	[[ "$output" == *"refusing to write a binary stream to a terminal"* ]]
 }
