@@ -538,3 +538,20 @@ images() {   # two 4x5 RGB images with distinct bytes, labels 3 and 8
 	run -0 png-probe count "$T/b.png" $((x - 3)) $((y - 3)) 7 3 '#1f77b4'
 	[ "$output" -ge 6 ]
 }
+
+@test "lines: --mean-by-x averages the steps of an epoch (man page example)" {
+	printf 'step,epoch,loss,inv,var,cov,lr\n' > "$T/train.csv"
+	printf '0,0,3,1,1,1,0.3\n1,0,1,1,1,1,0.3\n2,1,2,1,1,1,0.3\n3,1,2,1,1,1,0.3\n' >> "$T/train.csv"
+	printf 'epoch,loss,inv,var,cov\n0,1,1,1,1\n1,1,1,1,1\n' > "$T/test.csv"
+	run -0 plot lines -o "$T/a.png" --csv "$T/train.csv" --csv "$T/test.csv" \
+	    --x epoch --y loss --mean-by-x --markers --xlim 0,1 --ylim 0,4 \
+	    --linewidth 3 --legend none --no-grid --metrics "$T/m"
+	# train: flat at the mean 2 (not a zigzag through 3, 1, 2, 2); test: flat at 1
+	l=$(metric "$T/m" plot_left); r=$(metric "$T/m" plot_right)
+	run -0 png-probe count "$T/a.png" "$l" "$(row_of "$T/m" 2)" $((r - l)) 1 '#1f77b4'
+	[ "$output" -ge $((r - l - 2)) ]
+	run -0 png-probe count "$T/a.png" "$l" "$(row_of "$T/m" 1)" $((r - l)) 1 '#ff7f0e'
+	[ "$output" -ge $((r - l - 2)) ]
+	run -0 png-probe count -t 40 "$T/a.png" "$l" "$(row_of "$T/m" 3)" $((r - l)) 1 '#1f77b4'
+	[ "$output" -eq 0 ]
+}

@@ -49,6 +49,7 @@ usage(FILE *fp)
 "  --equal --no-grid --metrics FILE\n"
 "lines: --csv FILE (--x COL --y COL,COL,..) | --series FILE:LABEL (--xy I,J)\n"
 "  --labels a,b,..  --logy --diagonal --smooth W --linewidth P --markers\n"
+"  --mean-by-x\n"
 "  --xlim --ylim --xlabel --ylabel --legend WHERE --no-grid --metrics FILE\n"
 "grid: images uint8 [N,C,H,W] (C = 1 or 3) or float32 with --denormalize,\n"
 "  optionally followed by labels [N]; --cols C --scale S --gap P\n"
@@ -65,7 +66,8 @@ enum {
 	O_SIZE, O_ALPHA, O_CLASSES, O_CLASS_NAMES, O_MARKS, O_ORDER, O_SEED,
 	O_LEGEND, O_NOGRID, O_METRICS, O_CSV, O_X, O_Y, O_SERIES, O_XY,
 	O_LABELS, O_LOGY, O_DIAGONAL, O_SMOOTH, O_LINEWIDTH, O_COLS, O_SCALE,
-	O_GAP, O_ROWLABELS, O_COLLABELS, O_CELLLABELS, O_DENORM, O_TITLES, O_EQUAL, O_MARKERS,
+	O_GAP, O_ROWLABELS, O_COLLABELS, O_CELLLABELS, O_DENORM, O_TITLES,
+	O_EQUAL, O_MARKERS, O_MEANX,
 	O_VERSION,
 };
 
@@ -110,6 +112,7 @@ static const struct option longopts[] = {
 	{ "titles", required_argument, NULL, O_TITLES },
 	{ "equal", no_argument, NULL, O_EQUAL },
 	{ "markers", no_argument, NULL, O_MARKERS },
+	{ "mean-by-x", no_argument, NULL, O_MEANX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -130,7 +133,7 @@ struct opts {
 	size_t nseries;
 	size_t xy[2];
 	const char *labels;
-	int logy, diagonal, denorm, equal, markers;
+	int logy, diagonal, denorm, equal, markers, meanx;
 	size_t smooth;
 	double linewidth;
 	size_t cols, scale, gap;
@@ -173,7 +176,7 @@ allowed(const char *cmd, int o)
 		return strcmp(cmd, "scatter") == 0 || strcmp(cmd, "grid") == 0;
 	case O_CSV: case O_X: case O_Y: case O_SERIES: case O_XY:
 	case O_LABELS: case O_LOGY: case O_DIAGONAL: case O_SMOOTH:
-	case O_MARKERS:
+	case O_MARKERS: case O_MEANX:
 	case O_LINEWIDTH:
 		return strcmp(cmd, "lines") == 0;
 	case O_COLS: case O_GAP:
@@ -300,6 +303,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_TITLES: o->titles = optarg; break;
 		case O_EQUAL: o->equal = 1; break;
 		case O_MARKERS: o->markers = 1; break;
+		case O_MEANX: o->meanx = 1; break;
 		}
 	}
 	if (o->classes && o->class_names)
@@ -906,6 +910,29 @@ read_series(const char *spec, const size_t xy[2], struct series *s)
 	free(path);
 }
 
+/* Replace each run of rows with equal x by one row: that x and the mean
+ * of the run's y values (NaN skipped; all NaN gives NaN). */
+static void
+mean_by_x(struct series *s)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < s->n;) {
+		size_t j = i, cnt = 0;
+		double sum = 0;
+		for (; j < s->n && (s->x[j] == s->x[i] ||
+		    (isnan(s->x[j]) && isnan(s->x[i]))); j++)
+			if (!isnan(s->y[j])) {
+				sum += s->y[j];
+				cnt++;
+			}
+		s->x[out] = s->x[i];
+		s->y[out] = cnt ? sum / (double)cnt : NAN;
+		out++;
+		i = j;
+	}
+	s->n = out;
+}
+
 /* Centred moving average over w points, NaN skipped. */
 static void
 smooth_series(double *dst, const double *y, size_t n, size_t w)
@@ -1003,6 +1030,8 @@ cmd_lines(int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.nseries; i++)
 		read_series(o.series[i], o.xy, &s[ns++]);
+	for (size_t k = 0; o.meanx && k < ns; k++)
+		mean_by_x(&s[k]);
 	if (o.labels) {
 		struct strlist l;
 		strlist_split(&l, o.labels, ',');
