@@ -112,8 +112,12 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:b:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': ckpt = optarg; break;
-		case 'b': batch = opt_size("--batch", optarg, 1, 1 << 20); break;
-		case 't': threads = opt_size("--threads", optarg, 0, 1024); break;
+		case 'b':
+			batch = opt_size("--batch", optarg, 1, 1 << 20);
+			break;
+		case 't':
+			threads = opt_size("--threads", optarg, 0, 1024);
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(); return EXIT_OK;
 		case 'V': tool_version(); return EXIT_OK;
@@ -135,8 +139,8 @@ main(int argc, char **argv)
 	struct npy_header h = r.h, oh;
 	if ((h.dtype != NPY_U8 && h.dtype != NPY_F32) || h.ndim != 4 ||
 	    h.shape[1] != 3 || h.shape[2] != 32 || h.shape[3] != 32)
-		die("stdin: expected images uint8 or float32 [N,3,32,32], got %s",
-		    npy_header_str(&h, got, sizeof got));
+		die("stdin: expected images uint8 or float32 [N,3,32,32], "
+		    "got %s", npy_header_str(&h, got, sizeof got));
 	size_t N = h.shape[0];
 	npy_header_set(&oh, NPY_F32, 2, N, D);
 	out_header(&oh);
@@ -161,8 +165,8 @@ main(int argc, char **argv)
 	}
 
 	if (stream_next(&r)) {
-		if (r.h.ndim != 1 || r.h.shape[0] != N || r.h.dtype == NPY_F32 ||
-		    r.h.dtype == NPY_F64)
+		if (r.h.ndim != 1 || r.h.shape[0] != N ||
+		    r.h.dtype == NPY_F32 || r.h.dtype == NPY_F64)
 			die("stdin: expected labels, integer [%zu], after the "
 			    "images; got %s", N, npy_header_str(&r.h, got,
 			    sizeof got));

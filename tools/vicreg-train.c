@@ -196,7 +196,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'o': o->out = optarg; break;
 		case OPT_RESUME: o->resume = 1; break;
 		case OPT_EVERY:
-			o->every = opt_size("--checkpoint-every", optarg, 0, BIG);
+			o->every = opt_size("--checkpoint-every", optarg, 0,
+			    BIG);
 			o->every_set = 1;
 			break;
 		case OPT_STEPS:
@@ -715,6 +716,64 @@ progress(const struct trainer *t, size_t total, float loss, double images,
 	fflush(stderr);
 }
 
+/* --resume: read past the batches the checkpoint has already seen. */
+static void
+skip_done(struct trainer *t, struct npy_reader *in)
+{
+	char msg[512];
+	for (size_t s = 0; s < t->step; s++) {
+		long B = next_pairs(in, t->plan.batch, msg, sizeof msg);
+		if (B > 0)
+			continue;
+		if (got_signal)
+			exit(128 + got_signal);
+		if (B == 0)
+			snprintf(msg, sizeof msg, "stdin: stream ended at step "
+			    "%zu, before the %zu steps %s has done", s, t->step,
+			    t->o->out);
+		die("%s", msg);
+	}
+}
+
+/*
+ * One optimiser step on the views in t->x1, t->x2 (B pairs): forward,
+ * backward, update, log line.  Returns the loss.
+ */
+static float
+train_step(struct trainer *t, size_t B)
+{
+	const struct opts *o = t->o;
+	float parts[3];
+	double ts = now();
+	struct adam_params ap = o->adam;
+	double lr = sched_lr(&o->sched, t->step);
+	ap.lr = lr;
+	float loss = model_vicreg_step(t->model, t->x1, t->x2, B, &o->loss,
+	    parts);
+	if (!isfinite(loss)) {
+		if (t->saved_step > 0)
+			die("loss is %s at step %zu; %s keeps step %zu",
+			    isnan(loss) ? "NaN" : "Inf", t->step + 1, o->out,
+			    t->saved_step);
+		die("loss is %s at step %zu; no checkpoint written",
+		    isnan(loss) ? "NaN" : "Inf", t->step + 1);
+	}
+	optim_step(o->optim, model_params(t->model), t->m, t->v,
+	    model_grads(t->model), t->P, &ap, t->step + 1);
+	t->step++;
+	if (o->verbose)
+		fprintf(stderr, "%s: step %zu: %zu pairs in %.3f s\n",
+		    progname, t->step, B, now() - ts);
+	if (t->log != NULL) {
+		fprintf(t->log, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.9g\n", t->step,
+		    (t->step - 1) / t->plan.steps_per_epoch + 1, loss,
+		    parts[0], parts[1], parts[2], lr);
+		if (fflush(t->log) != 0)
+			die_errno("%s", o->log);
+	}
+	return loss;
+}
+
 /* ---- main ---- */
 
 int
@@ -762,7 +821,7 @@ main(int argc, char **argv)
 	size_t enc = model_encoder_param_count(t.model);
 	if (!o.quiet)
 		fprintf(stderr, "%s: encoder %s + projector %s parameters\n",
-	    progname, commas(a, sizeof a, enc), commas(b, sizeof b, t.P - enc));
+		    progname, commas(a, sizeof a, enc), commas(b, sizeof b, t.P - enc));
 	if (o.verbose)
 		fprintf(stderr, "%s: %zu activation floats per image: %.0f MB "
 		    "for 2 views of batch %zu\n", progname,
@@ -787,19 +846,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);     /* no SA_RESTART: reads stop */
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* Skip the batches the checkpoint has already seen. */
-	for (size_t s = 0; s < t.step; s++) {
-		long B = next_pairs(&in, t.plan.batch, msg, sizeof msg);
-		if (B > 0)
-			continue;
-		if (got_signal)
-			exit(128 + got_signal);
-		if (B == 0)
-			snprintf(msg, sizeof msg, "stdin: stream ended at step "
-			    "%zu, before the %zu steps %s has done", s, t.step,
-			    o.out);
-		die("%s", msg);
-	}
+	skip_done(&t, &in);
 
 	double t0 = now(), images = 0;
 	float loss = NAN;
@@ -818,40 +865,12 @@ main(int argc, char **argv)
 				break;
 			save_and_die(&t, msg);
 		}
-		float parts[3];
-		double ts = now();
-		struct adam_params ap = o.adam;
-		double lr = sched_lr(&o.sched, t.step);
-		ap.lr = lr;
-		loss = model_vicreg_step(t.model, t.x1, t.x2, (size_t)B,
-		    &o.loss, parts);
-		if (!isfinite(loss)) {
-			if (t.saved_step > 0)
-				die("loss is %s at step %zu; %s keeps step %zu",
-				    isnan(loss) ? "NaN" : "Inf", t.step + 1,
-				    o.out, t.saved_step);
-			die("loss is %s at step %zu; no checkpoint written",
-			    isnan(loss) ? "NaN" : "Inf", t.step + 1);
-		}
-		optim_step(o.optim, model_params(t.model), t.m, t.v,
-		    model_grads(t.model), t.P, &ap, t.step + 1);
-		t.step++;
+		loss = train_step(&t, (size_t)B);
 		images += (double)B;
-		if (o.verbose)
-			fprintf(stderr, "%s: step %zu: %zu pairs in %.3f s\n",
-			    progname, t.step, (size_t)B, now() - ts);
-		size_t epoch = (t.step - 1) / t.plan.steps_per_epoch + 1;
-		if (t.log != NULL) {
-			fprintf(t.log, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.9g\n",
-			    t.step, epoch, loss, parts[0], parts[1], parts[2],
-			    lr);
-			if (fflush(t.log) != 0)
-				die_errno("%s", o.log);
-		}
 		progress(&t, total, loss, images, now() - t0, 0);
 		int epoch_end = t.step % t.plan.steps_per_epoch == 0;
 		if (epoch_end && t.test_log != NULL)
-			test_eval(&t, epoch);
+			test_eval(&t, t.step / t.plan.steps_per_epoch);
 		if (every != 0 && t.step % every == 0 && t.step < stop)
 			save(&t);
 		if (got_signal)
