@@ -91,6 +91,21 @@ u8_header() {
 	    <(bytes "$T/a.npy" $((o1 + 12288)) 12288)
 }
 
+@test "augment: --first-epoch regenerates an epoch alone" {
+	augment -q -e 3 -b 8 -s 4 "$FIX/images.npy" > "$T/all.npy"
+	augment -q -e 1 -b 8 -s 4 --first-epoch 2 "$FIX/images.npy" > "$T/e2.npy"
+	run npy_list "$T/e2.npy"
+	[ "${#lines[@]}" -eq 3 ]
+	run od -A n -t d8 -j 128 -N 32 "$T/e2.npy"
+	[ "$(echo $output)" = "1 2 8 16" ]
+	# epoch 2 is arrays 5 and 6 of the full run, 1 and 2 here
+	a=$(npy_off "$T/all.npy" 5) b=$(npy_off "$T/e2.npy" 1)
+	cmp <(bytes "$T/all.npy" $((a - 128)) $((2 * (128 + 196608)))) \
+	    <(bytes "$T/e2.npy" $((b - 128)) $((2 * (128 + 196608))))
+	run -1 cmp -s <(bytes "$T/all.npy" "$(npy_off "$T/all.npy" 1)" 196608) \
+	    <(bytes "$T/e2.npy" "$b" 196608)
+}
+
 @test "augment: values are normalised pixels" {
 	augment -q -b 16 "$FIX/images.npy" > "$T/o.npy"
 	o=$(npy_off "$T/o.npy" 1)
@@ -296,6 +311,11 @@ u8_header() {
 	[[ "$stderr" == "augment: augmentation options do not apply to --normalize"* ]]
 	run -2 --separate-stderr augment --pairs "$FIX/nbrs.npy" --uint8 "$FIX/images.npy"
 	[[ "$stderr" == "augment: augmentation options do not apply to --pairs"* ]]
+}
+
+@test "augment: usage error: --first-epoch with --normalize" {
+	run -2 --separate-stderr augment --normalize --first-epoch 1 "$FIX/images.npy"
+	[[ "$stderr" == "augment: --first-epoch does not apply to --normalize"* ]]
 }
 
 @test "augment: usage error: --scale-min above --scale-max" {

@@ -26,6 +26,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: augment [-e EPOCHS] [-b BATCH] [-s SEED] [-t THREADS] [--drop-last]\n"
+	    "               [--first-epoch F]\n"
 	    "               [--scale-min X] [--scale-max X] [--no-blur] [--solarize P]\n"
 	    "               [--views 1|2] [--uint8] [-q] [FILE]\n"
 	    "       augment --pairs NEIGHBOURS [-e E] [-b B] [-s S] [--drop-last] [FILE]\n"
@@ -39,6 +40,7 @@ usage(FILE *fp)
 	    "  -s, --seed S          random seed (default 0)\n"
 	    "  -t, --threads N       OpenMP threads (default 0: all cores)\n"
 	    "      --drop-last       drop each epoch's last, smaller batch\n"
+	    "      --first-epoch F   start at epoch F (0): regenerate epochs alone\n"
 	    "      --scale-min X     smallest crop area fraction (default 0.2)\n"
 	    "      --scale-max X     largest crop area fraction (default 1.0)\n"
 	    "      --no-blur         never blur (not in the study)\n"
@@ -55,7 +57,7 @@ usage(FILE *fp)
 }
 
 struct opts {
-	size_t epochs, batch, threads, views;
+	size_t epochs, first_epoch, batch, threads, views;
 	uint64_t seed;
 	int drop_last, uint8_out, quiet, normalize;
 	const char *pairs;
@@ -186,7 +188,7 @@ run_epochs(struct npy_reader *r, const struct opts *o)
 	void *batch = xmalloc_array((B < N ? B : N) * V, IMG * esize);
 	size_t *perm = xmalloc_array(N, sizeof *perm);
 
-	for (size_t e = 0; e < o->epochs; e++) {
+	for (size_t e = o->first_epoch; e < o->first_epoch + o->epochs; e++) {
 		struct rng er;
 		rng_split(&er, o->seed, e);
 		for (size_t i = 0; i < N; i++)
@@ -233,7 +235,7 @@ run_epochs(struct npy_reader *r, const struct opts *o)
 		}
 		if (!o->quiet)
 			fprintf(stderr, "%s: epoch %zu/%zu done\n", progname,
-			    e + 1, o->epochs);
+			    e + 1 - o->first_epoch, o->epochs);
 	}
 	free(perm);
 	free(batch);
@@ -243,7 +245,7 @@ run_epochs(struct npy_reader *r, const struct opts *o)
 }
 
 enum {
-	OPT_DROP_LAST = 256, OPT_SCALE_MIN, OPT_SCALE_MAX, OPT_NO_BLUR,
+	OPT_DROP_LAST = 256, OPT_FIRST_EPOCH, OPT_SCALE_MIN, OPT_SCALE_MAX, OPT_NO_BLUR,
 	OPT_SOLARIZE, OPT_VIEWS, OPT_UINT8, OPT_PAIRS, OPT_NORMALIZE,
 	OPT_VERSION,
 };
@@ -258,6 +260,7 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "drop-last", no_argument, NULL, OPT_DROP_LAST },
+		{ "first-epoch", required_argument, NULL, OPT_FIRST_EPOCH },
 		{ "scale-min", required_argument, NULL, OPT_SCALE_MIN },
 		{ "scale-max", required_argument, NULL, OPT_SCALE_MAX },
 		{ "no-blur", no_argument, NULL, OPT_NO_BLUR },
@@ -295,6 +298,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_DROP_LAST:
 			o.drop_last = 1;
+			break;
+		case OPT_FIRST_EPOCH:
+			o.first_epoch = opt_size("--first-epoch", optarg, 0,
+			    1000000);
 			break;
 		case OPT_SCALE_MIN:
 			o.cfg.scale_lo = opt_double("--scale-min", optarg,
@@ -347,6 +354,8 @@ main(int argc, char **argv)
 		die_usage("--pairs -: the images are already read from stdin");
 	if (o.normalize && o.pairs)
 		die_usage("--normalize and --pairs exclude each other");
+	if (o.normalize && o.first_epoch)
+		die_usage("--first-epoch does not apply to --normalize");
 	if ((o.normalize || o.pairs) && training_opt)
 		die_usage("augmentation options do not apply to --%s",
 		    o.normalize ? "normalize" : "pairs");
