@@ -293,6 +293,9 @@ legend_draw(struct canvas *c, long x, long y, const struct legend_item *it,
 			int dash = it[i].kind == LEGEND_DASH;
 			canvas_polyline(c, xy, 2, 2, it[i].color, 1,
 			    dash ? 5 : 0, 3);
+			if (it[i].kind == LEGEND_LINE_POINT)
+				canvas_disc(c, sx + LG_SWATCH / 2.0, cy, 3,
+				    it[i].color, 1);
 		}
 		canvas_text(c, x + LG_PAD + LG_SWATCH + LG_PAD, ty,
 		    it[i].label, 1, TEXT);

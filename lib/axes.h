@@ -56,7 +56,7 @@ void axes_draw_grid(struct canvas *c, const struct axes *a);
 /* Frame, ticks, tick labels, axis labels and title, drawn over it. */
 void axes_draw_frame(struct canvas *c, const struct axes *a);
 
-enum legend_kind { LEGEND_POINT, LEGEND_LINE, LEGEND_DASH };
+enum legend_kind { LEGEND_POINT, LEGEND_LINE, LEGEND_DASH, LEGEND_LINE_POINT };
 
 struct legend_item {
 	const char *label;

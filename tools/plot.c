@@ -1102,7 +1102,7 @@ cmd_lines(int argc, char **argv)
 	for (size_t k = 0; k < ns; k++) {
 		items[k].label = s[k].label;
 		items[k].color = tab10[k % 10];
-		items[k].kind = LEGEND_LINE;
+		items[k].kind = o.markers ? LEGEND_LINE_POINT : LEGEND_LINE;
 	}
 	enum legend_where where = o.legend_set ? o.legend : LEGEND_BEST;
 	long lw, lh;
