@@ -130,9 +130,6 @@ main(int argc, char **argv)
 		die_usage("-m CKPT is required");
 	out_init();
 	blas_init(threads, verbose);
-	struct model *m = load(ckpt, batch);
-	size_t D = model_get_config(m)->rep_dim;
-
 	struct npy_reader r;
 	npy_reader_init(&r, stdin, "stdin");
 	stream_expect(&r, "the images");
@@ -142,6 +139,10 @@ main(int argc, char **argv)
 		die("stdin: expected images uint8 or float32 [N,3,32,32], "
 		    "got %s", npy_header_str(&h, got, sizeof got));
 	size_t N = h.shape[0];
+	if (batch > N)
+		batch = N > 0 ? N : 1;      /* the arena is sized by batch */
+	struct model *m = load(ckpt, batch);
+	size_t D = model_get_config(m)->rep_dim;
 	npy_header_set(&oh, NPY_F32, 2, N, D);
 	out_header(&oh);
 
