@@ -13,8 +13,11 @@
  * brightness, contrast, saturation, hue, grey, blur, the whole chain and
  * the normalisation all match byte for byte (bit for bit for floats).
  * The blur is the one place where exactness rests on float32 details
- * (torch's exp, its summation order); the test allows one grey level on
- * at most 1% of its bytes for that reason.
+ * (torch's exp, its summation order): on a larger run of the same
+ * generator (61 images, 600 chained views, not committed) one blurred
+ * byte in 749,568 and two chained bytes in 1,843,200 were off by one
+ * grey level, all else exact.  The test allows one grey level on at
+ * most 1% of the blurred bytes for that reason.
  */
 #include "augment.h"
 
