@@ -253,6 +253,7 @@ ckpt_save(const char *path, const struct ckpt_info *info,
 		free(tmp);
 		return -1;
 	}
+	errno = 0;
 	header_pack(h, info);
 	write_bytes(&w, h, sizeof h);
 	write_floats(&w, params, info->n_params);
