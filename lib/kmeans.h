@@ -3,10 +3,12 @@
  * k-means++ seeding, Lloyd iterations with its stopping rules, restarts
  * keeping the lowest inertia.
  *
- * Two drivers give the same clustering: kmeans_lloyd (plain Lloyd, every
- * distance every iteration by one GEMM, the reference) and
- * kmeans_hamerly (Hamerly's bounds skip points that cannot change
- * cluster, and centre sums are updated incrementally).  Both stop as
+ * Three drivers give the same clustering: kmeans_lloyd (plain Lloyd,
+ * every distance every iteration by one GEMM, the reference),
+ * kmeans_hamerly (one lower bound per point skips points that cannot
+ * change cluster) and kmeans_elkan (a lower bound per point and centre
+ * skips single distances); the last two update centre sums
+ * incrementally.  Both stop as
  * sklearn does: when no label changed in an iteration (the centres are
  * then final), or when the squared centre shift summed over clusters is
  * <= tol, or after max_iter iterations; in the last two cases the labels
@@ -38,6 +40,9 @@ struct kmeans_ws {
 	double *cum;        /* [N] k-means++: running sum of closest */
 	double *upper;      /* [N] Hamerly upper bound to own centre */
 	double *lower;      /* [N] Hamerly lower bound to any other */
+	float *lowk;        /* [N,K] Elkan lower bound to each centre */
+	float *fshift;      /* [K] shift rounded up to float32 */
+	double *cdist;      /* [K,K] half distances between centres */
 	double *shift;      /* [K] centre movement */
 	double *half;       /* [K] half distance to nearest other centre */
 	int32_t *old;       /* [N] previous labels */
@@ -68,6 +73,8 @@ void kmeans_plusplus(float *C, struct kmeans_ws *ws, const float *X,
 struct kmeans_result kmeans_lloyd(int32_t *labels, float *C,
     struct kmeans_ws *ws, const float *X, size_t max_iter, double tol);
 struct kmeans_result kmeans_hamerly(int32_t *labels, float *C,
+    struct kmeans_ws *ws, const float *X, size_t max_iter, double tol);
+struct kmeans_result kmeans_elkan(int32_t *labels, float *C,
     struct kmeans_ws *ws, const float *X, size_t max_iter, double tol);
 
 /* Sum of squared distances (float64) of each point to its centre. */

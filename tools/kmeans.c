@@ -213,7 +213,7 @@ main(int argc, char **argv)
 		}
 		res[rs] = lloyd ?
 		    kmeans_lloyd(l0, c0, w, X, max_iter, abs_tol) :
-		    kmeans_hamerly(l0, c0, w, X, max_iter, abs_tol);
+		    kmeans_elkan(l0, c0, w, X, max_iter, abs_tol);
 	}
 	size_t bi = 0;
 	for (size_t rs = 0; rs < restarts; rs++) {

@@ -1,5 +1,5 @@
 /*
- * test_kmeans.c - Lloyd and Hamerly against scikit-learn 1.2 from the
+ * test_kmeans.c - Lloyd, Hamerly and Elkan against scikit-learn 1.2 from the
  * same starting centres (labels equal, centres to 1e-5), and k-means++
  * restarts against sklearn's best inertia.
  */
@@ -66,7 +66,8 @@ from_init(const char *tag, const char *pts, const char *init,
 		for (size_t d = 0; d < D; d++)
 			C[k * D + d] = (float)(C[k * D + d] - mean[d]);
 	CHECK(kmeans_ws_alloc(&ws, N, D, K) == 0);
-	struct kmeans_result res = hamerly ?
+	struct kmeans_result res = hamerly == 2 ?
+	    kmeans_elkan(lab, C, &ws, X, max_iter, tol) : hamerly ?
 	    kmeans_hamerly(lab, C, &ws, X, max_iter, tol) :
 	    kmeans_lloyd(lab, C, &ws, X, max_iter, tol);
 	for (size_t k = 0; k < K; k++)
@@ -115,7 +116,7 @@ restarts(void)
 		struct rng g;
 		rng_split(&g, 0, r);
 		kmeans_plusplus(C, &ws, X, &g);
-		struct kmeans_result res = kmeans_hamerly(lab, C, &ws, X, 300,
+		struct kmeans_result res = kmeans_elkan(lab, C, &ws, X, 300,
 		    tol);
 		low = res.inertia < low ? res.inertia : low;
 	}
@@ -132,8 +133,9 @@ int
 main(void)
 {
 	blas_init(1, 0);
-	for (int hm = 0; hm < 2; hm++) {
-		const char *name = hm ? "hamerly" : "lloyd";
+	for (int hm = 0; hm < 3; hm++) {
+		const char *name = hm == 2 ? "elkan" : hm ? "hamerly" :
+		    "lloyd";
 		char tag[64];
 		snprintf(tag, sizeof tag, "%s blobs", name);
 		from_init(tag, DIR "km_blobs.npy", DIR "km_blobs_init.npy",
