@@ -184,6 +184,7 @@ col2im(float *dinp, const float *col, size_t ldc, size_t nc,
 					const float *r = row + oh * OW;
 					float *xr = x + (ih - s->pad) * W +
 					    (lo * st + kj - s->pad);
+#pragma omp simd
 					for (size_t ow = lo; ow < hi; ow++)
 						xr[(ow - lo) * st] += r[ow];
 				}
@@ -230,8 +231,10 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 				for (size_t oc = 0; oc < OC; oc++) {
 					float *o = out + (n0 + i) * out_sz +
 					    oc * ohw;
+					float bv = bias[oc];
+#pragma omp simd
 					for (size_t j = 0; j < ohw; j++)
-						o[j] += bias[oc];
+						o[j] += bv;
 				}
 	}
 }
@@ -365,66 +368,61 @@ conv2d_backward_ref(float *dinp, float *dweight, float *dbias,
 /* ----------------------------------------------------------- batchnorm */
 
 /*
- * Sums are taken in double, in four interleaved lanes (the compiler
- * may not reorder a single float or double sum, so one accumulator
- * would serialise on the add latency).
+ * Row sums are float reductions vectorised by `omp simd` (each vector
+ * lane sums a strided part of one feature-map row, the lanes are then
+ * combined: a fixed order for a given build); rows are summed in
+ * double.
  */
-#define LANES 4
 
 /* sum x */
 static double
 row_sum(const float *x, size_t n)
 {
-	double a[LANES] = { 0 };
-	size_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-		for (size_t k = 0; k < LANES; k++)
-			a[k] += x[j + k];
-	for (; j < n; j++)
-		a[0] += x[j];
-	return (a[0] + a[1]) + (a[2] + a[3]);
+	float a = 0.0f;
+#pragma omp simd reduction(+:a)
+	for (size_t j = 0; j < n; j++)
+		a += x[j];
+	return a;
 }
 
 /* sum (x - m)^2 */
 static double
-row_sumsq(const float *x, double m, size_t n)
+row_sumsq(const float *x, float m, size_t n)
 {
-	double a[LANES] = { 0 };
-	size_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-		for (size_t k = 0; k < LANES; k++) {
-			double d = x[j + k] - m;
-			a[k] += d * d;
-		}
-	for (; j < n; j++) {
-		double d = x[j] - m;
-		a[0] += d * d;
+	float a = 0.0f;
+#pragma omp simd reduction(+:a)
+	for (size_t j = 0; j < n; j++) {
+		float d = x[j] - m;
+		a += d * d;
 	}
-	return (a[0] + a[1]) + (a[2] + a[3]);
+	return a;
 }
 
 /* *sg += sum g, *sgx += sum g (x - m), g = d masked by y > 0 if y */
 static void
 row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
-    const float *x, double m, size_t n)
+    const float *x, float m, size_t n)
 {
-	double a[LANES] = { 0 }, b[LANES] = { 0 };
-	size_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-		for (size_t k = 0; k < LANES; k++) {
-			double g = (y == NULL || y[j + k] > 0.0f) ?
-			    d[j + k] : 0.0;
-			a[k] += g;
-			b[k] += g * (x[j + k] - m);
+	float a = 0.0f, b = 0.0f;
+	if (y) {
+#pragma omp simd reduction(+:a, b)
+		for (size_t j = 0; j < n; j++) {
+			float dv = d[j];
+			float g = y[j] > 0.0f ? dv : 0.0f;
+			a += g;
+			b += g * (x[j] - m);
 		}
-	for (; j < n; j++) {
-		double g = (y == NULL || y[j] > 0.0f) ? d[j] : 0.0;
-		a[0] += g;
-		b[0] += g * (x[j] - m);
+	} else {
+#pragma omp simd reduction(+:a, b)
+		for (size_t j = 0; j < n; j++) {
+			a += d[j];
+			b += d[j] * (x[j] - m);
+		}
 	}
-	*sg += (a[0] + a[1]) + (a[2] + a[3]);
-	*sgx += (b[0] + b[1]) + (b[2] + b[3]);
+	*sg += a;
+	*sgx += b;
 }
+
 static void
 bn_apply(float *out, const float *inp, const float *residual, int relu,
     float a, float b, size_t N, size_t C, size_t HW, size_t c)
@@ -435,13 +433,16 @@ bn_apply(float *out, const float *inp, const float *residual, int relu,
 		float *y = out + o;
 		if (residual) {
 			const float *r = residual + o;
+#pragma omp simd
 			for (size_t j = 0; j < HW; j++)
 				y[j] = x[j] * a + b + r[j];
 		} else {
+#pragma omp simd
 			for (size_t j = 0; j < HW; j++)
 				y[j] = x[j] * a + b;
 		}
 		if (relu)
+#pragma omp simd
 			for (size_t j = 0; j < HW; j++)
 				y[j] = y[j] > 0.0f ? y[j] : 0.0f;
 	}
@@ -462,7 +463,12 @@ bn_train(float *out, float *mean, float *rstd, float *running_mean,
 		double mu = s / (double)cnt;
 		float muf = (float)mu;
 		for (size_t n = 0; n < N; n++)
-			ss += row_sumsq(inp + (n * C + c) * HW, mu, HW);
+			ss += row_sumsq(inp + (n * C + c) * HW, muf, HW);
+		/* sum (x - muf)^2 = sum (x - mu)^2 + cnt (muf - mu)^2 */
+		double dm = (double)muf - mu;
+		ss -= (double)cnt * dm * dm;
+		if (ss < 0)
+			ss = 0;
 		double var = ss / (double)cnt;
 		float rsd = (float)(1.0 / sqrt(var + (double)eps));
 		mean[c] = muf;
@@ -572,12 +578,15 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 			float *dx = dinp + o;
 			if (relu_out) {
 				const float *y = relu_out + o;
+#pragma omp simd
 				for (size_t j = 0; j < HW; j++) {
-					float g = y[j] > 0.0f ? d[j] : 0.0f;
+					float dv = d[j];
+					float g = y[j] > 0.0f ? dv : 0.0f;
 					dx[j] += k * (g - mg - (x[j] - m) *
 					    mgx);
 				}
 			} else {
+#pragma omp simd
 				for (size_t j = 0; j < HW; j++)
 					dx[j] += k * (d[j] - mg - (x[j] - m) *
 					    mgx);
@@ -591,7 +600,7 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 void
 relu_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
@@ -599,16 +608,17 @@ relu_forward(float *out, const float *inp, size_t n)
 void
 relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
-	for (size_t i = 0; i < n; i++)
-		if (out[i] > 0.0f)
-			dinp[i] += dout[i];
+#pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
+	for (size_t i = 0; i < n; i++) {
+		float d = dout[i];
+		dinp[i] += out[i] > 0.0f ? d : 0.0f;
+	}
 }
 
 void
 add_forward(float *out, const float *a, const float *b, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
@@ -616,7 +626,7 @@ add_forward(float *out, const float *a, const float *b, size_t n)
 void
 add_backward(float *da, float *db, const float *dout, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++) {
 		if (da)
 			da[i] += dout[i];
@@ -813,7 +823,7 @@ adam_update(float *param, float *m, float *v, const float *grad, size_t n,
 	float b1 = (float)a->beta1, c1 = (float)(1.0 - a->beta1);
 	float b2 = (float)a->beta2, c2 = (float)(1.0 - a->beta2);
 	float wd = (float)a->weight_decay, eps = (float)a->eps;
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
 	for (size_t i = 0; i < n; i++) {
 		float g = grad[i] + wd * param[i];
 		m[i] = m[i] * b1 + c1 * g;
