@@ -7,7 +7,8 @@
 # SIL_REPS, its reference takes minutes), and prints medians and ratios.
 # Our time is the whole process (reading the stream included); the
 # reference's is the call alone, measured inside Python.  The reference
-# runs with BLIS_NUM_THREADS=OMP_NUM_THREADS=2, ours with --threads 2.
+# runs with BLIS_NUM_THREADS=OMP_NUM_THREADS=2 (torch: 2 threads), ours
+# with --threads 2 (linprobe: its default, one thread).
 #
 #   bench/cluster.sh            (from the top of the tree, after make)
 #   REPS=5 SIL_REPS=3 bench/cluster.sh
@@ -110,7 +111,7 @@ ours() {       # ours WHAT REP -> "seconds value"
 	silhouette) v=$(bin/silhouette --threads 2 "$W/train.npy") ;;
 	roc) bin/roc -q --metrics "$W/m" "$W/roc.npy" > "$W/roc.out"
 		v=$(awk -F'\t' '$1 == "auc" { print $2 }' "$W/m") ;;
-	linprobe) v=$(bin/linprobe --threads 2 --seed "$2" "$W/train.npy" \
+	linprobe) v=$(bin/linprobe --seed "$2" "$W/train.npy" \
 	    "$W/test.npy" | head -1 | cut -f2) ;;
 	esac
 	t1=$(now)

@@ -136,3 +136,16 @@ close() {
 	run -2 --separate-stderr linprobe --lr x a b
 	[[ "$stderr" == "linprobe: --lr: 'x' is not a number"* ]]
 }
+
+@test "linprobe: features not [N,D], missing or float labels are data errors" {
+	tensor pick 1 "$F/lp_train.npy" > "$T/y.npy"
+	run -1 --separate-stderr linprobe "$T/y.npy" "$F/lp_test.npy"
+	[ "$stderr" = "linprobe: train: expected float32 [N,D], got int64 [1000]" ]
+	tensor pick 0 "$F/lp_test.npy" > "$T/x.npy"
+	run -1 --separate-stderr linprobe "$F/lp_train.npy" "$T/x.npy"
+	[ "$stderr" = "linprobe: test: stream ended before the labels" ]
+	tensor const -t float32 -s 300 1 > "$T/f.npy"
+	tensor cat "$T/x.npy" "$T/f.npy" > "$T/test.npy"
+	run -1 --separate-stderr linprobe "$F/lp_train.npy" "$T/test.npy"
+	[ "$stderr" = "linprobe: test: labels: expected an integer dtype, got float32 [300]" ]
+}

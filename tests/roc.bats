@@ -89,3 +89,8 @@ setup() {
 	[[ "$stderr" == "roc: too many operands"* ]]
 	run -2 --separate-stderr roc --bogus
 }
+
+@test "roc example: scores and labels joined into one stream" {
+	tensor cat "$F/roc_u8_scores.npy" "$F/roc_u8_labels.npy" | roc -q > "$T/r.npy"
+	cmp "$T/r.npy" "$F/roc_u8_out.npy"
+}

@@ -108,3 +108,9 @@ close() {
 	run -2 --separate-stderr silhouette a b c
 	[[ "$stderr" == "silhouette: too many operands"* ]]
 }
+
+@test "silhouette: points that are not [N,D] are a data error" {
+	tensor pick 1 "$F/sil_in.npy" > "$T/v.npy"
+	run -1 --separate-stderr silhouette "$T/v.npy" "$T/v.npy"
+	[ "$stderr" = "silhouette: points: expected float32 [N,D], got int64 [400]" ]
+}
