@@ -10,6 +10,7 @@
 
 #include "blas.h"
 #include "eig.h"
+#include "lanczos.h"
 
 /* Column means in double; threads split the columns. */
 static void
@@ -67,6 +68,53 @@ pca_scatter(double *S /*[D,D]*/, float *Cb /*[D,D]*/, float *Xc /*[B,D]*/,
 	}
 }
 
+struct covop {
+	const double *S;        /* [D,D], both triangles */
+	size_t D;
+};
+
+static void
+covop_apply(double *y, const double *x, void *ctx)
+{
+	const struct covop *o = ctx;
+	dgemm(0, 1, 1, o->D, o->D, 1.0, x, o->D, o->S, o->D, 0.0, y, o->D);
+}
+
+/*
+ * The d largest eigenpairs of S (upper triangle given; vectors as rows
+ * of V, ascending w).  Small or wide problems: the dense solver.  A few
+ * pairs of a large matrix: the dense reduction alone would cost 4/3 D^3
+ * memory-bound flops, so Lanczos on S (one D x D product a step) finds
+ * them instead, to a residual of 1e-11 |S|.
+ */
+static void
+pca_top_eigen(double *S, size_t D, size_t d, double *w, double *V,
+    double *work)
+{
+	if (D <= PCA_DENSE_MAX || 8 * d > D) {
+		eig_sym_select(S, D, D - d, d, w, V, work);
+		return;
+	}
+	for (size_t i = 0; i < D; i++)
+		for (size_t j = 0; j < i; j++)
+			S[i * D + j] = S[j * D + i];
+	struct covop o = { S, D };
+	double *wd = malloc(d * sizeof *wd), *Vd = malloc(d * D * sizeof *Vd);
+	if (wd == NULL || Vd == NULL ||
+	    lanczos_largest(wd, Vd, covop_apply, &o, D, d, 0, 1e-11, 0, 1,
+	    NULL) < 0) {
+		/* no memory for the basis: fall back to the dense solver */
+		free(wd), free(Vd);
+		eig_sym_select(S, D, D - d, d, w, V, work);
+		return;
+	}
+	for (size_t k = 0; k < d; k++) {      /* descending -> ascending */
+		w[k] = wd[d - 1 - k];
+		memcpy(V + k * D, Vd + (d - 1 - k) * D, D * sizeof *V);
+	}
+	free(wd), free(Vd);
+}
+
 int
 pca_fit(const float *X, size_t N, size_t D, size_t d, float *Y,
     float *components, double *variance, double *ratio)
@@ -97,7 +145,7 @@ pca_fit(const float *X, size_t N, size_t D, size_t d, float *Y,
 	for (size_t j = 0; j < D; j++)
 		total += S[j * D + j];
 	total /= (double)(N - 1);
-	eig_sym_select(S, D, D - d, d, w, V, work);
+	pca_top_eigen(S, D, d, w, V, work);
 
 	/* descending order: component k is eigenpair D-1-k */
 	for (size_t k = 0; k < d; k++) {

@@ -4,7 +4,9 @@
  * The covariance (D x D) is one symmetric rank-k product per block of
  * rows of the centred data, accumulated in double (float products
  * within a block of PCA_BLOCK rows, blocks summed in double); its
- * eigenvectors come from the dense symmetric solver in eig.h (double).
+ * eigenvectors come from the dense symmetric solver in eig.h (double)
+ * when D <= PCA_DENSE_MAX or d > D/8, else from Lanczos (lanczos.h) on
+ * the covariance, converged to a residual of 1e-11 of its norm.
  * Components follow scikit-learn 1.2's sign convention (svd_flip on U):
  * in each column of the projection Y the entry of largest magnitude is
  * positive (the first such entry on ties).
@@ -17,6 +19,7 @@
 #include <stddef.h>
 
 #define PCA_BLOCK 1024          /* rows per float GEMM block */
+#define PCA_DENSE_MAX 512       /* larger D with d <= D/8: Lanczos */
 
 /*
  * Fit a centred PCA to X and project it onto d components.

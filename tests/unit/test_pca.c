@@ -5,8 +5,10 @@
 
 #include "blas.h"
 #include "check.h"
+#include "eig.h"
 #include "npy.h"
 #include "pca.h"
+#include "rng.h"
 
 #define FIX "tests/fixtures/spectral/"
 
@@ -39,6 +41,61 @@ load(const char *path, int idx, struct npy_header *h)
 	free(raw);
 	fclose(fp);
 	return out;
+}
+
+/*
+ * D > PCA_DENSE_MAX takes the Lanczos path: compare with the dense solver
+ * on the covariance computed here in plain double loops.
+ */
+static void
+test_lanczos_path(void)
+{
+	size_t N = 700, D = PCA_DENSE_MAX + 88, d = 3;
+	struct rng r;
+	rng_seed(&r, 11);
+	float *X = malloc(N * D * sizeof *X);
+	for (size_t i = 0; i < N; i++) {
+		double z[4] = { 9 * rng_normal(&r), 6 * rng_normal(&r),
+		    4 * rng_normal(&r), 3 * rng_normal(&r) };
+		for (size_t j = 0; j < D; j++)
+			X[i * D + j] = (float)(z[j % 4] * ((j % 7) + 1) / 7.0 +
+			    rng_normal(&r) + 2.0);
+	}
+	double *mean = calloc(D, sizeof *mean), *S = calloc(D * D, sizeof *S);
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < D; j++)
+			mean[j] += X[i * D + j] / (double)N;
+	for (size_t i = 0; i < N; i++)
+		for (size_t a = 0; a < D; a++) {
+			double xa = X[i * D + a] - mean[a];
+			for (size_t b = a; b < D; b++)
+				S[a * D + b] += xa * (X[i * D + b] - mean[b]);
+		}
+	double total = 0;
+	for (size_t j = 0; j < D; j++)
+		total += S[j * D + j];
+	double w[3], V[3 * (PCA_DENSE_MAX + 88)];
+	double *work = malloc(eig_work_size(D) * sizeof *work);
+	eig_sym_select(S, D, D - d, d, w, V, work);
+	float *Y = malloc(N * d * sizeof *Y), *W = malloc(d * D * sizeof *W);
+	double var[3], ratio[3], want_var[3], want_ratio[3];
+	CHECK(pca_fit(X, N, D, d, Y, W, var, ratio) == 0);
+	double worst = 0;
+	for (size_t k = 0; k < d; k++) {
+		const double *v = V + (d - 1 - k) * D;
+		want_var[k] = w[d - 1 - k] / (double)(N - 1);
+		want_ratio[k] = w[d - 1 - k] / total;
+		double dot = 0;
+		for (size_t j = 0; j < D; j++)
+			dot += v[j] * W[k * D + j];
+		worst = fmax(worst, 1 - fabs(dot));
+	}
+	printf("lanczos path: D %zu, worst 1 - |cos| between axes %.3g\n", D,
+	    worst);
+	CHECK(worst <= 1e-6);
+	check_close_f64("lanczos path variance", var, want_var, d, 0, 1e-6);
+	check_close_f64("lanczos path ratio", ratio, want_ratio, d, 0, 1e-6);
+	free(X), free(mean), free(S), free(work), free(Y), free(W);
 }
 
 int
@@ -91,6 +148,7 @@ main(void)
 	CHECK(pca_fit(X, N, D, D + 1, Y2, NULL, NULL, NULL) == -1);
 	CHECK(pca_fit(X, 1, D, 1, Y, NULL, NULL, NULL) == -1);
 
+	test_lanczos_path();
 	free(Xd), free(Yr), free(Cr), free(ratio_r), free(var_r), free(X);
 	free(Y), free(W), free(Yrf), free(Crf), free(Y2), free(W2), free(r2);
 	return check_done();
