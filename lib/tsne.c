@@ -1,0 +1,841 @@
+/*
+ * tsne.c - t-SNE affinities, PCA initialisation, exact gradient, KL and
+ * the optimiser.  The FFT gradient is in tsne_fft.c.
+ *
+ * Facts from scikit-learn 1.2 (sklearn/manifold/_t_sne.py, _utils.pyx):
+ * K = min(N-1, int(3 perplexity + 1)); squared distances; binary search
+ * with beta = 1 start, doubling/halving, 100 steps, |H - log perp| <=
+ * 1e-5, sum floor 1e-8; P = (C + C^T) / sum; PCA init / std(col 0) *
+ * 1e-4; learning rate max(N / exaggeration / 4, 50); gains +0.2 / *0.8
+ * clipped at 0.01; update and gains reset at the stage change; checks
+ * every 50 iterations (stop when no progress for 250 / 300 iterations
+ * or gradient norm <= 1e-7); gradient factor 2 (dof + 1) / dof = 4.
+ */
+#include "tsne.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas.h"
+#include "rng.h"
+
+void
+tsne_options_default(struct tsne_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->perplexity = 30;
+	o->iterations = 1000;
+	o->early_iterations = 250;
+	o->exaggeration = 12;
+	o->learning_rate = 0;
+	o->method = TSNE_FFT;
+	o->init = TSNE_INIT_PCA;
+}
+
+size_t
+tsne_neighbors(size_t N, double perplexity)
+{
+	double k = floor(3.0 * perplexity + 1.0);
+	if (N < 2)
+		return 0;
+	if (k >= (double)(N - 1))
+		return N - 1;
+	return k < 1 ? 1 : (size_t)k;
+}
+
+/* ---- nearest neighbours ---------------------------------------------- */
+
+/* (d, j) > (e, k): the max-heap order, ties broken by index */
+static int
+pair_gt(double d, size_t j, double e, size_t k)
+{
+	return d > e || (d == e && j > k);
+}
+
+static void
+heap_sift_down(double *d, size_t *ix, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && pair_gt(d[l], ix[l], d[m], ix[m]))
+			m = l;
+		if (r < n && pair_gt(d[r], ix[r], d[m], ix[m]))
+			m = r;
+		if (m == i)
+			return;
+		double td = d[i];
+		d[i] = d[m];
+		d[m] = td;
+		size_t tj = ix[i];
+		ix[i] = ix[m];
+		ix[m] = tj;
+		i = m;
+	}
+}
+
+static void
+heap_sift_up(double *d, size_t *ix, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!pair_gt(d[i], ix[i], d[p], ix[p]))
+			return;
+		double td = d[i];
+		d[i] = d[p];
+		d[p] = td;
+		size_t tj = ix[i];
+		ix[i] = ix[p];
+		ix[p] = tj;
+		i = p;
+	}
+}
+
+static double
+sqdist_f64(const float *a, const float *b, size_t D)
+{
+	double s = 0;
+	for (size_t k = 0; k < D; k++) {
+		double t = (double)a[k] - (double)b[k];
+		s += t * t;
+	}
+	return s;
+}
+
+void
+tsne_knn(size_t *idx, double *dist2, const float *X, size_t N, size_t D,
+    size_t K, float *work, float *norms)
+{
+	for (size_t i = 0; i < N; i++) {
+		double s = 0;
+		for (size_t k = 0; k < D; k++)
+			s += (double)X[i * D + k] * X[i * D + k];
+		norms[i] = (float)s;
+	}
+	for (size_t b0 = 0; b0 < N; b0 += TSNE_KNN_BLOCK) {
+		size_t nb = N - b0 < TSNE_KNN_BLOCK ? N - b0 : TSNE_KNN_BLOCK;
+		/* work[r, j] = -2 x_{b0+r} . x_j */
+		sgemm(0, 1, nb, N, D, -2.0f, X + b0 * D, D, X, D, 0.0f, work,
+		    N);
+#pragma omp parallel for schedule(dynamic, 8)
+		for (size_t r = 0; r < nb; r++) {
+			size_t i = b0 + r, n = 0;
+			double *hd = dist2 + i * K;
+			size_t *hi = idx + i * K;
+			const float *row = work + r * N;
+			for (size_t j = 0; j < N; j++) {
+				if (j == i)
+					continue;
+				double d = (double)(norms[i] + norms[j] +
+				    row[j]);
+				if (n < K) {
+					hd[n] = d;
+					hi[n] = j;
+					heap_sift_up(hd, hi, n);
+					n++;
+				} else if (pair_gt(hd[0], hi[0], d, j)) {
+					hd[0] = d;
+					hi[0] = j;
+					heap_sift_down(hd, hi, K, 0);
+				}
+			}
+			/* exact distances, then sort by (distance, index) */
+			for (size_t k = 0; k < K; k++)
+				hd[k] = sqdist_f64(X + i * D, X + hi[k] * D, D);
+			for (size_t k = 1; k < K; k++) {
+				double d = hd[k];
+				size_t j = hi[k], m = k;
+				while (m > 0 && pair_gt(hd[m - 1], hi[m - 1],
+				    d, j)) {
+					hd[m] = hd[m - 1];
+					hi[m] = hi[m - 1];
+					m--;
+				}
+				hd[m] = d;
+				hi[m] = j;
+			}
+		}
+	}
+}
+
+/* ---- affinities ------------------------------------------------------- */
+
+void
+tsne_binary_search(double *cond, const double *dist2, size_t N, size_t K,
+    double perplexity)
+{
+	/* sklearn passes the perplexity as a C float and the distances as
+	 * float32, and computes in double */
+	const double desired = log((double)(float)perplexity);
+	const double tol = (double)1e-5f, floor_sum = (double)1e-8f;
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		const double *d = dist2 + i * K;
+		double *c = cond + i * K;
+		double beta = 1.0, bmin = -INFINITY, bmax = INFINITY;
+		for (int step = 0; step < 100; step++) {
+			double sum = 0, sdp = 0;
+			for (size_t k = 0; k < K; k++) {
+				c[k] = exp(-(double)(float)d[k] * beta);
+				sum += c[k];
+			}
+			if (sum == 0.0)
+				sum = floor_sum;
+			for (size_t k = 0; k < K; k++) {
+				c[k] /= sum;
+				sdp += (double)(float)d[k] * c[k];
+			}
+			double diff = log(sum) + beta * sdp - desired;
+			if (fabs(diff) <= tol)
+				break;
+			if (diff > 0) {
+				bmin = beta;
+				beta = bmax == INFINITY ? beta * 2 :
+				    (beta + bmax) / 2;
+			} else {
+				bmax = beta;
+				beta = bmin == -INFINITY ? beta / 2 :
+				    (beta + bmin) / 2;
+			}
+		}
+	}
+}
+
+void
+tsne_symmetrize_count(struct tsne_p *P, const size_t *idx, size_t N,
+    size_t K, size_t *colcount)
+{
+	/* colcount[j] = how many rows list j */
+	memset(colcount, 0, (N + 1) * sizeof *colcount);
+	for (size_t i = 0; i < N * K; i++)
+		colcount[idx[i]]++;
+	/* row i of C + C^T: the union of row i of C (sorted by index
+	 * after a merge) and column i of C; count the union */
+	P->N = N;
+	P->indptr[0] = 0;
+	for (size_t i = 0; i < N; i++)
+		P->indptr[i + 1] = P->indptr[i] + K + colcount[i];
+	/* an upper bound: duplicates (j in nbrs(i) and i in nbrs(j))
+	 * are merged by the fill pass, which rewrites indptr */
+}
+
+void
+tsne_symmetrize_fill(struct tsne_p *P, const size_t *idx, const double *cond,
+    size_t N, size_t K, const size_t *colcount, size_t *cursor,
+    size_t *tcol, double *tval)
+{
+	/* transpose: for each column j, the rows i listing j (increasing)
+	 * and C[i,j], at tcol/tval[start_j ..) */
+	size_t s = 0;
+	for (size_t j = 0; j < N; j++) {
+		cursor[j] = s;
+		s += colcount[j];
+	}
+	for (size_t i = 0; i < N; i++)
+		for (size_t k = 0; k < K; k++) {
+			size_t j = idx[i * K + k];
+			tcol[cursor[j]] = i;
+			tval[cursor[j]] = cond[i * K + k];
+			cursor[j]++;
+		}
+	/* cursor[j] is now the end of column j */
+	size_t out = 0;
+	double total = 0;
+	for (size_t i = 0; i < N; i++) {
+		size_t tb = cursor[i] - colcount[i], te = cursor[i];
+		size_t rs = out, nc = te - tb;
+		size_t *ind = P->indices;
+		double *val = P->val;
+		/* row i of C, sorted by column (insertion sort) */
+		for (size_t k = 0; k < K; k++) {
+			size_t j = idx[i * K + k], m = rs + k;
+			double v = cond[i * K + k];
+			while (m > rs && ind[m - 1] > j) {
+				ind[m] = ind[m - 1];
+				val[m] = val[m - 1];
+				m--;
+			}
+			ind[m] = j;
+			val[m] = v;
+		}
+		/* merge column i of C in, backwards from the end of the
+		 * room this row has (K + nc slots); a write never reaches
+		 * an own entry not yet consumed */
+		size_t w = rs + K + nc, ra = rs + K, rb = te;
+		while (rb > tb) {
+			w--;
+			if (ra > rs && ind[ra - 1] > tcol[rb - 1]) {
+				ind[w] = ind[ra - 1];
+				val[w] = val[ra - 1];
+				ra--;
+			} else if (ra > rs && ind[ra - 1] == tcol[rb - 1]) {
+				ind[w] = ind[ra - 1];
+				val[w] = val[ra - 1] + tval[rb - 1];
+				ra--;
+				rb--;
+			} else {
+				ind[w] = tcol[rb - 1];
+				val[w] = tval[rb - 1];
+				rb--;
+			}
+		}
+		/* own entries left at [rs, ra); close the gap up to w */
+		size_t tail = rs + K + nc - w;
+		memmove(ind + ra, ind + w, tail * sizeof *ind);
+		memmove(val + ra, val + w, tail * sizeof *val);
+		out = ra + tail;
+		P->indptr[i + 1] = out;
+		for (size_t m = rs; m < out; m++)
+			total += val[m];
+	}
+	if (total < DBL_EPSILON)
+		total = DBL_EPSILON;
+	for (size_t m = 0; m < out; m++)
+		P->val[m] /= total;
+}
+
+void
+tsne_p_free(struct tsne_p *P)
+{
+	free(P->indptr);
+	free(P->indices);
+	free(P->val);
+	memset(P, 0, sizeof *P);
+}
+
+/* ---- PCA initialisation ----------------------------------------------- */
+
+#define PCA_BLOCKV 8
+
+size_t
+tsne_pca_work(size_t N, size_t D)
+{
+	return N * D + D * D + 2 * D * PCA_BLOCKV + D;
+}
+
+/* orthonormalise the columns of V [D,B] (modified Gram-Schmidt); a
+ * column that vanishes is replaced by the next unit vector that does
+ * not (one exists while B <= D) */
+static void
+orthonormalize(double *V, size_t D, size_t B)
+{
+	size_t unit = 0;
+	for (size_t a = 0; a < B; a++) {
+		for (;;) {
+			for (size_t b = 0; b < a; b++) {
+				double dot = 0;
+				for (size_t k = 0; k < D; k++)
+					dot += V[k * B + a] * V[k * B + b];
+				for (size_t k = 0; k < D; k++)
+					V[k * B + a] -= dot * V[k * B + b];
+			}
+			double nrm = 0;
+			for (size_t k = 0; k < D; k++)
+				nrm += V[k * B + a] * V[k * B + a];
+			nrm = sqrt(nrm);
+			if (nrm > 1e-150 || unit >= D) {
+				for (size_t k = 0; k < D; k++)
+					V[k * B + a] /= nrm > 0 ? nrm : 1;
+				break;
+			}
+			for (size_t k = 0; k < D; k++)
+				V[k * B + a] = (k == unit);
+			unit++;
+		}
+	}
+}
+
+/* Jacobi eigen-decomposition of the symmetric A [n,n] (destroyed):
+ * values into w, vectors (columns) into Q [n,n], sorted descending. */
+static void
+jacobi_eig(double *A, double *Q, double *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			Q[i * n + j] = (i == j);
+	for (int sweep = 0; sweep < 100; sweep++) {
+		double off = 0, diag = 0;
+		for (size_t i = 0; i < n; i++) {
+			diag += A[i * n + i] * A[i * n + i];
+			for (size_t j = i + 1; j < n; j++)
+				off += A[i * n + j] * A[i * n + j];
+		}
+		if (off <= 1e-32 * diag || off == 0)
+			break;
+		for (size_t p = 0; p < n; p++)
+			for (size_t q = p + 1; q < n; q++) {
+				double apq = A[p * n + q];
+				if (apq == 0)
+					continue;
+				double th = (A[q * n + q] - A[p * n + p]) /
+				    (2 * apq);
+				double t = (th >= 0 ? 1 : -1) /
+				    (fabs(th) + sqrt(th * th + 1));
+				double c = 1 / sqrt(t * t + 1), s = t * c;
+				for (size_t k = 0; k < n; k++) {
+					double akp = A[k * n + p];
+					double akq = A[k * n + q];
+					A[k * n + p] = c * akp - s * akq;
+					A[k * n + q] = s * akp + c * akq;
+				}
+				for (size_t k = 0; k < n; k++) {
+					double apk = A[p * n + k];
+					double aqk = A[q * n + k];
+					A[p * n + k] = c * apk - s * aqk;
+					A[q * n + k] = s * apk + c * aqk;
+				}
+				for (size_t k = 0; k < n; k++) {
+					double qkp = Q[k * n + p];
+					double qkq = Q[k * n + q];
+					Q[k * n + p] = c * qkp - s * qkq;
+					Q[k * n + q] = s * qkp + c * qkq;
+				}
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		w[i] = A[i * n + i];
+	for (size_t i = 0; i < n; i++) {
+		size_t m = i;
+		for (size_t j = i + 1; j < n; j++)
+			if (w[j] > w[m])
+				m = j;
+		if (m == i)
+			continue;
+		double t = w[i];
+		w[i] = w[m];
+		w[m] = t;
+		for (size_t k = 0; k < n; k++) {
+			t = Q[k * n + i];
+			Q[k * n + i] = Q[k * n + m];
+			Q[k * n + m] = t;
+		}
+	}
+}
+
+int
+tsne_init_pca(double *Y, const float *X, size_t N, size_t D, double *work)
+{
+	const size_t B = D < PCA_BLOCKV ? D : PCA_BLOCKV;
+	double *Xc = work;                      /* [N,D] centred X */
+	double *C = Xc + N * D;                 /* [D,D] scatter matrix */
+	double *V = C + D * D;                  /* [D,B] */
+	double *W = V + D * PCA_BLOCKV;         /* [D,B] */
+	double *mean = W + D * PCA_BLOCKV;      /* [D] */
+	double A[PCA_BLOCKV * PCA_BLOCKV], Q[PCA_BLOCKV * PCA_BLOCKV];
+	double ev[PCA_BLOCKV];
+
+	for (size_t k = 0; k < D; k++)
+		mean[k] = 0;
+	for (size_t i = 0; i < N; i++)
+		for (size_t k = 0; k < D; k++)
+			mean[k] += X[i * D + k];
+	for (size_t k = 0; k < D; k++)
+		mean[k] /= (double)N;
+	for (size_t i = 0; i < N; i++)
+		for (size_t k = 0; k < D; k++)
+			Xc[i * D + k] = (double)X[i * D + k] - mean[k];
+	dgemm(1, 0, D, D, N, 1.0, Xc, D, Xc, D, 0.0, C, D);
+	double trace = 0;
+	for (size_t k = 0; k < D; k++)
+		trace += C[k * D + k];
+	if (!(trace > 0))
+		return -1;
+	/* orthogonal iteration with B vectors and Rayleigh-Ritz, until
+	 * the two leading Ritz pairs have residual <= 1e-11 lambda_1 */
+	for (size_t k = 0; k < D; k++)
+		for (size_t b = 0; b < B; b++)
+			V[k * B + b] = (k % B == b) + 1e-3 * (double)((k * 7 +
+			    b * 13) % 17);
+	orthonormalize(V, D, B);
+	for (int it = 0; it < 3000; it++) {
+		for (size_t k = 0; k < D; k++)
+			for (size_t b = 0; b < B; b++) {
+				double s = 0;
+				for (size_t m = 0; m < D; m++)
+					s += C[k * D + m] * V[m * B + b];
+				W[k * B + b] = s;
+			}
+		for (size_t a = 0; a < B; a++)
+			for (size_t b = 0; b < B; b++) {
+				double s = 0;
+				for (size_t k = 0; k < D; k++)
+					s += V[k * B + a] * W[k * B + b];
+				A[a * B + b] = s;
+			}
+		for (size_t a = 0; a < B; a++)
+			for (size_t b = a + 1; b < B; b++)
+				A[a * B + b] = A[b * B + a] = 0.5 *
+				    (A[a * B + b] + A[b * B + a]);
+		jacobi_eig(A, Q, ev, B);
+		double res = 0;
+		for (size_t k = 0; k < D; k++)
+			for (size_t b = 0; b < 2 && b < B; b++) {
+				double cv = 0, v = 0;
+				for (size_t a = 0; a < B; a++) {
+					cv += W[k * B + a] * Q[a * B + b];
+					v += V[k * B + a] * Q[a * B + b];
+				}
+				res += (cv - ev[b] * v) * (cv - ev[b] * v);
+			}
+		int done = sqrt(res) <= 1e-11 * fabs(ev[0]) || it == 2999;
+		/* V = V Q (Ritz vectors) when done, else orth(W Q) */
+		const double *S = done ? V : W;
+		for (size_t k = 0; k < D; k++) {
+			double row[PCA_BLOCKV];
+			for (size_t b = 0; b < B; b++) {
+				double s = 0;
+				for (size_t a = 0; a < B; a++)
+					s += S[k * B + a] * Q[a * B + b];
+				row[b] = s;
+			}
+			for (size_t b = 0; b < B; b++)
+				V[k * B + b] = row[b];
+		}
+		if (done)
+			break;
+		orthonormalize(V, D, B);
+	}
+	for (size_t i = 0; i < N; i++) {
+		double s0 = 0, s1 = 0;
+		for (size_t k = 0; k < D; k++) {
+			s0 += Xc[i * D + k] * V[k * B + 0];
+			s1 += B > 1 ? Xc[i * D + k] * V[k * B + 1] : 0;
+		}
+		Y[2 * i] = s0;
+		Y[2 * i + 1] = s1;
+	}
+	/* sklearn 1.2's svd_flip on U: largest |entry| of each column > 0 */
+	for (size_t c = 0; c < 2; c++) {
+		size_t arg = 0;
+		for (size_t i = 1; i < N; i++)
+			if (fabs(Y[2 * i + c]) > fabs(Y[2 * arg + c]))
+				arg = i;
+		if (Y[2 * arg + c] < 0)
+			for (size_t i = 0; i < N; i++)
+				Y[2 * i + c] = -Y[2 * i + c];
+	}
+	/* to float32, then / std(col 0) * 1e-4 in float32 as numpy */
+	double m0 = 0, v0 = 0;
+	for (size_t i = 0; i < 2 * N; i++)
+		Y[i] = (float)Y[i];
+	for (size_t i = 0; i < N; i++)
+		m0 += Y[2 * i];
+	m0 /= (double)N;
+	for (size_t i = 0; i < N; i++)
+		v0 += (Y[2 * i] - m0) * (Y[2 * i] - m0);
+	float sd = (float)sqrt(v0 / (double)N);
+	if (!(sd > 0))
+		return -1;
+	for (size_t i = 0; i < 2 * N; i++)
+		Y[i] = (float)((float)Y[i] / sd) * 1e-4f;
+	return 0;
+}
+
+/* ---- gradients -------------------------------------------------------- */
+
+void
+tsne_attractive(double *attr, const struct tsne_p *P, double exaggeration,
+    const double *Y, size_t N, double *rowkl)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		double fx = 0, fy = 0, k = 0;
+		double yx = Y[2 * i], yy = Y[2 * i + 1];
+		for (size_t m = P->indptr[i]; m < P->indptr[i + 1]; m++) {
+			size_t j = P->indices[m];
+			double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+			double w = 1.0 / (1.0 + dx * dx + dy * dy);
+			double p = P->val[m] * exaggeration;
+			fx += p * w * dx;
+			fy += p * w * dy;
+			if (rowkl && p > 0)
+				k += p * log(p / w);
+		}
+		attr[2 * i] = fx;
+		attr[2 * i + 1] = fy;
+		if (rowkl)
+			rowkl[i] = k;
+	}
+}
+
+/* Sums over points are taken per row in parallel and added serially,
+ * never by an OpenMP reduction (whose order is unspecified), so the
+ * result is the same bytes on every run. */
+
+void
+tsne_gradient_exact(double *grad, const struct tsne_p *P,
+    double exaggeration, const double *Y, size_t N, double *rowz,
+    double *kl)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		double z = 0, rx = 0, ry = 0;
+		double yx = Y[2 * i], yy = Y[2 * i + 1];
+		for (size_t j = 0; j < N; j++) {
+			if (j == i)
+				continue;
+			double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+			double w = 1.0 / (1.0 + dx * dx + dy * dy);
+			z += w;
+			rx += w * w * dx;
+			ry += w * w * dy;
+		}
+		rowz[i] = z;
+		grad[2 * i] = rx;
+		grad[2 * i + 1] = ry;
+	}
+	double Z = 0;
+	for (size_t i = 0; i < N; i++)
+		Z += rowz[i];
+	/* attractive part; rowz is reused for each row's KL terms */
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		double fx = 0, fy = 0, k = 0;
+		double yx = Y[2 * i], yy = Y[2 * i + 1];
+		for (size_t m = P->indptr[i]; m < P->indptr[i + 1]; m++) {
+			size_t j = P->indices[m];
+			double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+			double w = 1.0 / (1.0 + dx * dx + dy * dy);
+			double p = P->val[m] * exaggeration;
+			fx += p * w * dx;
+			fy += p * w * dy;
+			if (p > 0)
+				k += p * log(p / (w / Z));
+		}
+		rowz[i] = k;
+		grad[2 * i] = 4.0 * (fx - grad[2 * i] / Z);
+		grad[2 * i + 1] = 4.0 * (fy - grad[2 * i + 1] / Z);
+	}
+	if (kl) {
+		double klsum = 0;
+		for (size_t i = 0; i < N; i++)
+			klsum += rowz[i];
+		*kl = klsum;
+	}
+}
+
+double
+tsne_kl_exact(const struct tsne_p *P, const double *Y, size_t N,
+    double *rowz)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		double z = 0;
+		double yx = Y[2 * i], yy = Y[2 * i + 1];
+		for (size_t j = 0; j < N; j++) {
+			if (j == i)
+				continue;
+			double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+			z += 1.0 / (1.0 + dx * dx + dy * dy);
+		}
+		rowz[i] = z;
+	}
+	double Z = 0;
+	for (size_t i = 0; i < N; i++)
+		Z += rowz[i];
+	double kl = 0;
+	for (size_t i = 0; i < N; i++)
+		for (size_t m = P->indptr[i]; m < P->indptr[i + 1]; m++) {
+			size_t j = P->indices[m];
+			double dx = Y[2 * i] - Y[2 * j];
+			double dy = Y[2 * i + 1] - Y[2 * j + 1];
+			double q = 1.0 / (1.0 + dx * dx + dy * dy) / Z;
+			double p = P->val[m];
+			if (p > 0)
+				kl += p * log(p / q);
+		}
+	return kl;
+}
+
+/* ---- the driver --------------------------------------------------------- */
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int
+build_p(struct tsne_p *P, const float *X, size_t N, size_t D, size_t K,
+    double perplexity)
+{
+	size_t *idx = malloc(N * K * sizeof *idx);
+	double *dist2 = malloc(N * K * sizeof *dist2);
+	float *work = malloc((size_t)TSNE_KNN_BLOCK * N * sizeof *work);
+	float *norms = malloc(N * sizeof *norms);
+	double *cond = malloc(N * K * sizeof *cond);
+	size_t *colcount = malloc((N + 1) * sizeof *colcount);
+	size_t *cursor = malloc(N * sizeof *cursor);
+	size_t *tcol = malloc(N * K * sizeof *tcol);
+	double *tval = malloc(N * K * sizeof *tval);
+	int rc = -1;
+	memset(P, 0, sizeof *P);
+	P->indptr = malloc((N + 1) * sizeof *P->indptr);
+	if (!idx || !dist2 || !work || !norms || !cond || !colcount ||
+	    !cursor || !tcol || !tval || !P->indptr)
+		goto out;
+	tsne_knn(idx, dist2, X, N, D, K, work, norms);
+	free(work);
+	work = NULL;
+	tsne_binary_search(cond, dist2, N, K, perplexity);
+	tsne_symmetrize_count(P, idx, N, K, colcount);
+	size_t cap = 0;
+	for (size_t i = 0; i < N; i++)
+		cap += K + colcount[i];
+	P->indices = malloc(cap * sizeof *P->indices);
+	P->val = malloc(cap * sizeof *P->val);
+	if (!P->indices || !P->val)
+		goto out;
+	tsne_symmetrize_fill(P, idx, cond, N, K, colcount, cursor, tcol, tval);
+	rc = 0;
+out:
+	free(idx);
+	free(dist2);
+	free(work);
+	free(norms);
+	free(cond);
+	free(colcount);
+	free(cursor);
+	free(tcol);
+	free(tval);
+	if (rc < 0) {
+		tsne_p_free(P);
+		errno = ENOMEM;
+	}
+	return rc;
+}
+
+int
+tsne_run(float *Yout, const float *X, size_t N, size_t D,
+    const struct tsne_options *o, struct tsne_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (N < 2 || D < 1 || !(o->perplexity > 0) ||
+	    o->perplexity >= (double)N) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t K = tsne_neighbors(N, o->perplexity);
+	struct tsne_p P;
+	double t0 = now();
+	if (build_p(&P, X, N, D, K, o->perplexity) < 0)
+		return -1;
+	res->neighbors = K;
+	res->seconds_affinities = now() - t0;
+	t0 = now();
+
+	double *Y = malloc(2 * N * sizeof *Y);
+	double *grad = malloc(2 * N * sizeof *grad);
+	double *update = malloc(2 * N * sizeof *update);
+	double *gains = malloc(2 * N * sizeof *gains);
+	double *rowz = malloc(N * sizeof *rowz);
+	double *pw = NULL;
+	struct tsne_fft *f = NULL;
+	int rc = -1, err = ENOMEM;
+	if (!Y || !grad || !update || !gains || !rowz)
+		goto out;
+	if (o->init == TSNE_INIT_PCA) {
+		pw = malloc(tsne_pca_work(N, D) * sizeof *pw);
+		if (!pw)
+			goto out;
+		if (tsne_init_pca(Y, X, N, D, pw) < 0) {
+			err = EINVAL;
+			goto out;
+		}
+	} else {
+		struct rng r;
+		rng_seed(&r, o->seed);
+		for (size_t i = 0; i < 2 * N; i++)
+			Y[i] = (float)(1e-4 * (float)rng_normal(&r));
+	}
+	if (o->method == TSNE_FFT) {
+		f = tsne_fft_alloc(N, blas_threads());
+		if (!f)
+			goto out;
+	}
+	double lr = o->learning_rate;
+	if (!(lr > 0)) {
+		lr = (double)N / o->exaggeration / 4;
+		if (lr < 50)
+			lr = 50;
+	}
+	res->learning_rate = lr;
+
+	size_t it = 0;
+	size_t stage_end[2] = { o->early_iterations, o->iterations };
+	if (stage_end[0] > o->iterations)
+		stage_end[0] = o->iterations;
+	for (int stage = 0; stage < 2; stage++) {
+		double exag = stage == 0 ? o->exaggeration : 1.0;
+		double mom = stage == 0 ? 0.5 : 0.8;
+		size_t without = stage == 0 ? 250 : 300;
+		double best = DBL_MAX;
+		size_t best_it = it;
+		for (size_t i = 0; i < 2 * N; i++) {
+			update[i] = 0;
+			gains[i] = 1;
+		}
+		for (; it < stage_end[stage]; it++) {
+			int check = (it + 1) % 50 == 0;
+			double kl = 0;
+			if (o->method == TSNE_FFT)
+				tsne_gradient_fft(grad, &P, exag, Y, N, f,
+				    check ? &kl : NULL);
+			else
+				tsne_gradient_exact(grad, &P, exag, Y, N,
+				    rowz, check ? &kl : NULL);
+			double gn = 0;
+			for (size_t i = 0; i < 2 * N; i++) {
+				if (update[i] * grad[i] < 0)
+					gains[i] += 0.2;
+				else
+					gains[i] *= 0.8;
+				if (gains[i] < 0.01)
+					gains[i] = 0.01;
+				grad[i] *= gains[i];
+				gn += grad[i] * grad[i];
+				update[i] = mom * update[i] - lr * grad[i];
+				Y[i] += update[i];
+			}
+			if (check) {
+				if (o->progress)
+					o->progress(o->progress_ctx, it + 1,
+					    kl);
+				if (kl < best) {
+					best = kl;
+					best_it = it;
+				} else if (it - best_it > without) {
+					it++;
+					break;
+				}
+				if (sqrt(gn) <= 1e-7) {
+					it++;
+					break;
+				}
+			}
+		}
+	}
+	res->iterations = it;
+	res->seconds_optimize = now() - t0;
+	res->kl = tsne_kl_exact(&P, Y, N, rowz);
+	for (size_t i = 0; i < 2 * N; i++)
+		Yout[i] = (float)Y[i];
+	rc = 0;
+out:
+	free(Y);
+	free(grad);
+	free(update);
+	free(gains);
+	free(rowz);
+	free(pw);
+	tsne_fft_free(f);
+	tsne_p_free(&P);
+	if (rc < 0)
+		errno = err;
+	return rc;
+}

@@ -1,0 +1,536 @@
+/*
+ * tsne_fft.c - the t-SNE gradient with FFT-accelerated interpolation.
+ *
+ * The method is FIt-SNE's (G. C. Linderman et al., "Fast interpolation-
+ * based t-SNE for improved visualization of single-cell RNA-seq data",
+ * Nature Methods 16, 2019; defaults as openTSNE: 3 interpolation nodes
+ * per box, box width <= 1, at least 50 boxes per axis).  With
+ * w_ij = 1 / (1 + |y_i - y_j|^2), the repulsive sums
+ *   sum_j w_ij^2 (y_i - y_j) = y_i phi_0(i) - phi_{1,2}(i),
+ *   sum_j w_ij               = (1 + |y_i|^2) phi_0 - 2 y_i . phi_{1,2}
+ *                              + phi_3
+ * with phi_c(i) = sum_j w_ij^2 c_j for the charges c = 1, y_1, y_2,
+ * |y|^2 (coordinates taken from the grid centre).  Each phi is the
+ * kernel w^2 convolved with charges spread onto a uniform grid of
+ * Lagrange nodes, evaluated back by the same interpolation; the grid
+ * convolution is a 2-D FFT product (zero-padded to twice the grid).
+ * Two real charge grids share one complex FFT (real and imaginary
+ * parts), as the kernel's transform is real.
+ *
+ * The FFT is a Stockham autosort transform for lengths with factors 2,
+ * 3 and 5 (radix 4, 2, 3, 5 butterflies); the grid sizes are chosen so
+ * that every length qualifies.
+ */
+#include "tsne.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define COLB 4                  /* columns per gathered batch */
+
+struct tsne_fft {
+	size_t N, nthreads, mmax;
+	struct tsne_cpx *A, *B;     /* [mmax,mmax] charge grids */
+	double *kre;                /* [mmax,mmax] kernel transform */
+	struct tsne_cpx *tw;        /* [mmax] */
+	size_t twn;                 /* length the twiddles are for */
+	struct tsne_cpx *scratch;   /* [nthreads, (COLB + 1) mmax] */
+	double *wgt;                /* [N,6] Lagrange weights x then y */
+	size_t *node;               /* [N,2] first node of the point's box */
+	double *attr;               /* [N,2] */
+	double *rowkl;              /* [N] */
+	double *rowz;               /* [N] */
+	size_t boxes;
+};
+
+/* ---- FFT -------------------------------------------------------------- */
+
+int
+tsne_fft_size_ok(size_t n)
+{
+	if (n == 0)
+		return 0;
+	while (n % 2 == 0)
+		n /= 2;
+	while (n % 3 == 0)
+		n /= 3;
+	while (n % 5 == 0)
+		n /= 5;
+	return n == 1;
+}
+
+void
+tsne_fft_twiddles(struct tsne_cpx *tw, size_t n)
+{
+	const double pi = 3.14159265358979323846;
+	for (size_t k = 0; k < n; k++) {
+		double a = -2.0 * pi * (double)k / (double)n;
+		tw[k].re = cos(a);
+		tw[k].im = sin(a);
+	}
+}
+
+static size_t
+fft_factor(size_t n, size_t *f)
+{
+	size_t c = 0;
+	while (n % 4 == 0) {
+		f[c++] = 4;
+		n /= 4;
+	}
+	while (n % 2 == 0) {
+		f[c++] = 2;
+		n /= 2;
+	}
+	while (n % 3 == 0) {
+		f[c++] = 3;
+		n /= 3;
+	}
+	while (n % 5 == 0) {
+		f[c++] = 5;
+		n /= 5;
+	}
+	return c;
+}
+
+static inline struct tsne_cpx
+cmul(struct tsne_cpx a, struct tsne_cpx b)
+{
+	struct tsne_cpx r = { a.re * b.re - a.im * b.im,
+		a.re * b.im + a.im * b.re };
+	return r;
+}
+
+/*
+ * One Stockham autosort stage of radix R (2, 3, 4 or 5): Ns is the
+ * product of the radices before it, q = n / R the stride of a
+ * butterfly's inputs.  Input j = b Ns + k (k < Ns) is twiddled by
+ * W_{Ns R}^{r k} and butterfly outputs go to b Ns R + k + r Ns.
+ * sg = 1 forward (W = exp(-2 pi i / n)), -1 inverse.
+ */
+static inline __attribute__((always_inline)) void
+fft_stage(struct tsne_cpx *dst, const struct tsne_cpx *src, size_t n,
+    size_t R, size_t Ns, const struct tsne_cpx *tw, double sg)
+{
+	const size_t q = n / R, nblk = q / Ns, ts = n / (Ns * R);
+	const double c3 = -0.5, s3 = 0.86602540378443864676;
+	const double c51 = 0.30901699437494742410, c52 = -0.80901699437494742410;
+	const double s51 = 0.95105651629515357212, s52 = 0.58778525229247312917;
+	for (size_t b = 0; b < nblk; b++) {
+		const struct tsne_cpx *in = src + b * Ns;
+		struct tsne_cpx *out = dst + b * Ns * R;
+		for (size_t k = 0; k < Ns; k++) {
+			struct tsne_cpx v[5];
+			v[0] = in[k];
+			for (size_t r = 1; r < R; r++) {
+				struct tsne_cpx w = tw[r * k * ts];
+				w.im *= sg;
+				v[r] = k ? cmul(in[k + r * q], w) : in[k + r * q];
+			}
+			if (R == 2) {
+				out[k].re = v[0].re + v[1].re;
+				out[k].im = v[0].im + v[1].im;
+				out[k + Ns].re = v[0].re - v[1].re;
+				out[k + Ns].im = v[0].im - v[1].im;
+			} else if (R == 4) {
+				double s02r = v[0].re + v[2].re;
+				double s02i = v[0].im + v[2].im;
+				double d02r = v[0].re - v[2].re;
+				double d02i = v[0].im - v[2].im;
+				double s13r = v[1].re + v[3].re;
+				double s13i = v[1].im + v[3].im;
+				/* -i sg (v1 - v3) */
+				double e13r = sg * (v[1].im - v[3].im);
+				double e13i = -sg * (v[1].re - v[3].re);
+				out[k].re = s02r + s13r;
+				out[k].im = s02i + s13i;
+				out[k + 2 * Ns].re = s02r - s13r;
+				out[k + 2 * Ns].im = s02i - s13i;
+				out[k + Ns].re = d02r + e13r;
+				out[k + Ns].im = d02i + e13i;
+				out[k + 3 * Ns].re = d02r - e13r;
+				out[k + 3 * Ns].im = d02i - e13i;
+			} else if (R == 3) {
+				double tr = v[1].re + v[2].re;
+				double ti = v[1].im + v[2].im;
+				double mr = v[0].re + c3 * tr;
+				double mi = v[0].im + c3 * ti;
+				/* -i sg s3 (v1 - v2) */
+				double er = sg * s3 * (v[1].im - v[2].im);
+				double ei = -sg * s3 * (v[1].re - v[2].re);
+				out[k].re = v[0].re + tr;
+				out[k].im = v[0].im + ti;
+				out[k + Ns].re = mr + er;
+				out[k + Ns].im = mi + ei;
+				out[k + 2 * Ns].re = mr - er;
+				out[k + 2 * Ns].im = mi - ei;
+			} else {
+				double a1r = v[1].re + v[4].re;
+				double a1i = v[1].im + v[4].im;
+				double b1r = v[1].re - v[4].re;
+				double b1i = v[1].im - v[4].im;
+				double a2r = v[2].re + v[3].re;
+				double a2i = v[2].im + v[3].im;
+				double b2r = v[2].re - v[3].re;
+				double b2i = v[2].im - v[3].im;
+				double m1r = v[0].re + c51 * a1r + c52 * a2r;
+				double m1i = v[0].im + c51 * a1i + c52 * a2i;
+				double m2r = v[0].re + c52 * a1r + c51 * a2r;
+				double m2i = v[0].im + c52 * a1i + c51 * a2i;
+				/* -i sg (s51 b1 + s52 b2), -i sg (s52 b1 - s51 b2) */
+				double n1r = sg * (s51 * b1i + s52 * b2i);
+				double n1i = -sg * (s51 * b1r + s52 * b2r);
+				double n2r = sg * (s52 * b1i - s51 * b2i);
+				double n2i = -sg * (s52 * b1r - s51 * b2r);
+				out[k].re = v[0].re + a1r + a2r;
+				out[k].im = v[0].im + a1i + a2i;
+				out[k + Ns].re = m1r + n1r;
+				out[k + Ns].im = m1i + n1i;
+				out[k + 4 * Ns].re = m1r - n1r;
+				out[k + 4 * Ns].im = m1i - n1i;
+				out[k + 2 * Ns].re = m2r + n2r;
+				out[k + 2 * Ns].im = m2i + n2i;
+				out[k + 3 * Ns].re = m2r - n2r;
+				out[k + 3 * Ns].im = m2i - n2i;
+			}
+		}
+	}
+}
+
+void
+tsne_fft_1d(struct tsne_cpx *x, struct tsne_cpx *work, size_t n,
+    const struct tsne_cpx *tw, int inv)
+{
+	size_t f[64], nf = fft_factor(n, f), Ns = 1;
+	struct tsne_cpx *src = x, *dst = work;
+	for (size_t s = 0; s < nf; s++) {
+		double sg = inv ? -1.0 : 1.0;
+		/* constant radices, so that each stage is specialised */
+		switch (f[s]) {
+		case 4:
+			fft_stage(dst, src, n, 4, Ns, tw, sg);
+			break;
+		case 2:
+			fft_stage(dst, src, n, 2, Ns, tw, sg);
+			break;
+		case 3:
+			fft_stage(dst, src, n, 3, Ns, tw, sg);
+			break;
+		default:
+			fft_stage(dst, src, n, 5, Ns, tw, sg);
+			break;
+		}
+		Ns *= f[s];
+		struct tsne_cpx *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != x)
+		memcpy(x, src, n * sizeof *x);
+}
+
+/* 1-D transforms of rows [r0, r1) of A [m,m], in place */
+static void
+fft_rows(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t r0,
+    size_t r1, int inv)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t r = r0; r < r1; r++) {
+		int t = 0;
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		struct tsne_cpx *tmp = f->scratch + (size_t)t * (COLB + 1) *
+		    f->mmax;
+		tsne_fft_1d(A + r * m, tmp, m, f->tw, inv);
+	}
+}
+
+/* 1-D transforms of columns [0, c1) of A [m,m], in place, COLB at a
+ * time gathered into contiguous scratch */
+static void
+fft_cols(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t c1,
+    int inv)
+{
+	size_t nbatch = (c1 + COLB - 1) / COLB;
+#pragma omp parallel for schedule(static)
+	for (size_t bi = 0; bi < nbatch; bi++) {
+		int t = 0;
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		struct tsne_cpx *g = f->scratch + (size_t)t * (COLB + 1) *
+		    f->mmax;
+		struct tsne_cpx *tmp = g + COLB * f->mmax;
+		size_t c0 = bi * COLB, nc = c1 - c0 < COLB ? c1 - c0 : COLB;
+		for (size_t r = 0; r < m; r++)
+			for (size_t b = 0; b < nc; b++)
+				g[b * m + r] = A[r * m + c0 + b];
+		for (size_t b = 0; b < nc; b++)
+			tsne_fft_1d(g + b * m, tmp, m, f->tw, inv);
+		for (size_t r = 0; r < m; r++)
+			for (size_t b = 0; b < nc; b++)
+				A[r * m + c0 + b] = g[b * m + r];
+	}
+}
+
+/* ---- work space --------------------------------------------------------- */
+
+struct tsne_fft *
+tsne_fft_alloc(size_t N, size_t threads)
+{
+	struct tsne_fft *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	size_t nt = threads ? threads : 1;
+#ifdef _OPENMP
+	if ((size_t)omp_get_max_threads() > nt)
+		nt = (size_t)omp_get_max_threads();
+#endif
+	f->N = N;
+	f->nthreads = nt;
+	f->mmax = 2 * TSNE_FFT_INTERP * TSNE_FFT_MAX_BOXES;
+	size_t mm = f->mmax * f->mmax;
+	f->A = malloc(mm * sizeof *f->A);
+	f->B = malloc(mm * sizeof *f->B);
+	f->kre = malloc(mm * sizeof *f->kre);
+	f->tw = malloc(f->mmax * sizeof *f->tw);
+	f->scratch = malloc(nt * (COLB + 1) * f->mmax * sizeof *f->scratch);
+	f->wgt = malloc(6 * N * sizeof *f->wgt);
+	f->node = malloc(2 * N * sizeof *f->node);
+	f->attr = malloc(2 * N * sizeof *f->attr);
+	f->rowkl = malloc(N * sizeof *f->rowkl);
+	f->rowz = malloc(N * sizeof *f->rowz);
+	if (!f->A || !f->B || !f->kre || !f->tw || !f->scratch || !f->wgt ||
+	    !f->node || !f->attr || !f->rowkl || !f->rowz) {
+		tsne_fft_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+tsne_fft_free(struct tsne_fft *f)
+{
+	if (!f)
+		return;
+	free(f->A);
+	free(f->B);
+	free(f->kre);
+	free(f->tw);
+	free(f->scratch);
+	free(f->wgt);
+	free(f->node);
+	free(f->attr);
+	free(f->rowkl);
+	free(f->rowz);
+	free(f);
+}
+
+size_t
+tsne_fft_boxes(const struct tsne_fft *f)
+{
+	return f->boxes;
+}
+
+/* ---- the gradient --------------------------------------------------------- */
+
+static size_t
+boxes_for(double span)
+{
+	double want = ceil(span);       /* box width <= 1 */
+	size_t nb = want < TSNE_FFT_MIN_BOXES ? TSNE_FFT_MIN_BOXES :
+	    want > TSNE_FFT_MAX_BOXES ? TSNE_FFT_MAX_BOXES : (size_t)want;
+	while (!tsne_fft_size_ok(nb))
+		nb++;
+	return nb < TSNE_FFT_MAX_BOXES ? nb : TSNE_FFT_MAX_BOXES;
+}
+
+/* Lagrange weights at t in [0,1] for nodes (j + 0.5) / P */
+static void
+lagrange(double *w, double t)
+{
+	const double P = TSNE_FFT_INTERP;
+	for (size_t j = 0; j < TSNE_FFT_INTERP; j++) {
+		double xj = ((double)j + 0.5) / P, v = 1;
+		for (size_t l = 0; l < TSNE_FFT_INTERP; l++) {
+			if (l == j)
+				continue;
+			double xl = ((double)l + 0.5) / P;
+			v *= (t - xl) / (xj - xl);
+		}
+		w[j] = v;
+	}
+}
+
+void
+tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
+    const double *Y, size_t N, struct tsne_fft *f, double *kl)
+{
+	const size_t ip = TSNE_FFT_INTERP;
+	double lo = Y[0], hi = Y[0];
+	for (size_t i = 0; i < 2 * N; i++) {
+		if (Y[i] < lo)
+			lo = Y[i];
+		if (Y[i] > hi)
+			hi = Y[i];
+	}
+	double span = hi - lo;
+	if (!(span > 1e-12))
+		span = 1e-12;
+	size_t nb = boxes_for(span);
+	f->boxes = nb;
+	const size_t n = ip * nb, m = 2 * n;
+	const double bw = span / (double)nb, delta = bw / (double)ip;
+	const double cen = lo + 0.5 * span;
+	if (f->twn != m) {
+		tsne_fft_twiddles(f->tw, m);
+		f->twn = m;
+	}
+
+	/* each point's box and weights */
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++)
+		for (size_t d = 0; d < 2; d++) {
+			double u = (Y[2 * i + d] - lo) / bw;
+			size_t b = u <= 0 ? 0 : (size_t)u;
+			if (b >= nb)
+				b = nb - 1;
+			f->node[2 * i + d] = b * ip;
+			lagrange(f->wgt + 6 * i + 3 * d, u - (double)b);
+		}
+
+	/* kernel w^2 on the circulant grid, and its transform (real) */
+	struct tsne_cpx *A = f->A, *B = f->B;
+#pragma omp parallel for schedule(static)
+	for (size_t a = 0; a < m; a++) {
+		double da = a < n ? (double)a : a > m - n ? (double)a -
+		    (double)m : NAN;
+		for (size_t b = 0; b < m; b++) {
+			double db = b < n ? (double)b : b > m - n ? (double)b -
+			    (double)m : NAN;
+			double v = 0;
+			if (!isnan(da) && !isnan(db)) {
+				double r2 = (da * da + db * db) * delta * delta;
+				v = 1.0 / ((1.0 + r2) * (1.0 + r2));
+			}
+			A[a * m + b].re = v;
+			A[a * m + b].im = 0;
+		}
+	}
+	/* K is even in both axes: row m - a equals row a, so transform
+	 * rows [0, n] and copy; the transform is even in the column
+	 * frequency too, so only columns [0, m/2] are transformed */
+	fft_rows(f, A, m, 0, n + 1, 0);
+	for (size_t a = n + 1; a < m; a++)
+		memcpy(A + a * m, A + (m - a) * m, m * sizeof *A);
+	fft_cols(f, A, m, m / 2 + 1, 0);
+	const double scale = 1.0 / ((double)m * (double)m);
+#pragma omp parallel for schedule(static)
+	for (size_t a = 0; a < m; a++)
+		for (size_t b = 0; b < m; b++)
+			f->kre[a * m + b] = A[a * m + (b <= m / 2 ? b :
+			    m - b)].re * scale;
+
+	/* spread the charges 1, y1 | y2, |y|^2 (serial: a scatter) */
+	memset(A, 0, m * m * sizeof *A);
+	memset(B, 0, m * m * sizeof *B);
+	for (size_t i = 0; i < N; i++) {
+		double y0 = Y[2 * i] - cen, y1 = Y[2 * i + 1] - cen;
+		double q2 = y0 * y0 + y1 * y1;
+		const double *wx = f->wgt + 6 * i, *wy = wx + 3;
+		size_t gx = f->node[2 * i], gy = f->node[2 * i + 1];
+		for (size_t jx = 0; jx < ip; jx++)
+			for (size_t jy = 0; jy < ip; jy++) {
+				double w = wx[jx] * wy[jy];
+				size_t g = (gx + jx) * m + gy + jy;
+				A[g].re += w;
+				A[g].im += w * y0;
+				B[g].re += w * y1;
+				B[g].im += w * q2;
+			}
+	}
+	/* convolve: rows [0,n) are the only non-zero ones going in, and
+	 * only rows and columns [0,n) are needed coming out */
+	fft_rows(f, A, m, 0, n, 0);
+	fft_rows(f, B, m, 0, n, 0);
+	fft_cols(f, A, m, m, 0);
+	fft_cols(f, B, m, m, 0);
+#pragma omp parallel for schedule(static)
+	for (size_t a = 0; a < m * m; a++) {
+		A[a].re *= f->kre[a];
+		A[a].im *= f->kre[a];
+		B[a].re *= f->kre[a];
+		B[a].im *= f->kre[a];
+	}
+	fft_cols(f, A, m, m, 1);
+	fft_cols(f, B, m, m, 1);
+	fft_rows(f, A, m, 0, n, 1);
+	fft_rows(f, B, m, 0, n, 1);
+
+	/* the kernel between nodes of one box, for the self terms */
+	double kself[2 * TSNE_FFT_INTERP - 1][2 * TSNE_FFT_INTERP - 1];
+	for (size_t a = 0; a < 2 * ip - 1; a++)
+		for (size_t b = 0; b < 2 * ip - 1; b++) {
+			double da = ((double)a - (double)(ip - 1)) * delta;
+			double db = ((double)b - (double)(ip - 1)) * delta;
+			double r2 = da * da + db * db;
+			kself[a][b] = 1.0 / ((1.0 + r2) * (1.0 + r2));
+		}
+
+	/* gather the potentials, repulsion and the normaliser */
+	double *rep = grad;
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < N; i++) {
+		const double *wx = f->wgt + 6 * i, *wy = wx + 3;
+		size_t gx = f->node[2 * i], gy = f->node[2 * i + 1];
+		double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+		for (size_t jx = 0; jx < ip; jx++)
+			for (size_t jy = 0; jy < ip; jy++) {
+				double w = wx[jx] * wy[jy];
+				size_t g = (gx + jx) * m + gy + jy;
+				p0 += w * A[g].re;
+				p1 += w * A[g].im;
+				p2 += w * B[g].re;
+				p3 += w * B[g].im;
+			}
+		double y0 = Y[2 * i] - cen, y1 = Y[2 * i + 1] - cen;
+		rep[2 * i] = y0 * p0 - p1;
+		rep[2 * i + 1] = y1 * p0 - p2;
+		/* the point's own interpolated interaction, which the
+		 * charges sum to exactly (it would be 1 without the
+		 * interpolation error): removed exactly */
+		double self = 0;
+		for (size_t jx = 0; jx < ip; jx++)
+			for (size_t kx = 0; kx < ip; kx++)
+				for (size_t jy = 0; jy < ip; jy++)
+					for (size_t ky = 0; ky < ip; ky++)
+						self += wx[jx] * wx[kx] * wy[jy] *
+						    wy[ky] * kself[jx + ip - 1 -
+						    kx][jy + ip - 1 - ky];
+		f->rowz[i] = (1.0 + y0 * y0 + y1 * y1) * p0 -
+		    2.0 * (y0 * p1 + y1 * p2) + p3 - self;
+	}
+	double Z = 0;
+	for (size_t i = 0; i < N; i++)
+		Z += f->rowz[i];
+	if (!(Z > 1e-300))
+		Z = 1e-300;
+
+	tsne_attractive(f->attr, P, exaggeration, Y, N, kl ? f->rowkl : NULL);
+	for (size_t i = 0; i < 2 * N; i++)
+		grad[i] = 4.0 * (f->attr[i] - rep[i] / Z);
+	if (kl) {
+		double s = 0, psum = 0;
+		for (size_t i = 0; i < N; i++)
+			s += f->rowkl[i];
+		for (size_t k = 0; k < P->indptr[N]; k++)
+			psum += P->val[k];
+		*kl = s + exaggeration * psum * log(Z);
+	}
+}
