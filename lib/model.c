@@ -52,6 +52,7 @@ struct block {
 struct model {
 	struct model_config cfg;
 	size_t maxb, threads;
+	int eval_only;        /* model_create_eval: no training buffers */
 	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch;
 	size_t ntensor, tsize[MODEL_MAX_TENSORS];
 
@@ -248,8 +249,8 @@ falloc(size_t n)
 	return calloc(n > 0 ? n : 1, sizeof(float));
 }
 
-struct model *
-model_create(const struct model_config *c, size_t max_batch)
+static struct model *
+create(const struct model_config *c, size_t max_batch, int eval_only)
 {
 	if (model_config_check(c, NULL, 0) != 0 || max_batch < 1)
 		return NULL;
@@ -259,6 +260,7 @@ model_create(const struct model_config *c, size_t max_batch)
 	m->cfg = *c;
 	m->maxb = max_batch;
 	m->threads = blas_threads();
+	m->eval_only = eval_only;
 	model_layout(m);
 	size_t B = max_batch, D = c->proj[c->nproj - 1];
 	int ok = 1;
@@ -267,22 +269,38 @@ model_create(const struct model_config *c, size_t max_batch)
 		ok = ok && (p) != NULL; \
 	} while (0)
 	ALLOC(m->params, m->nparam);
-	ALLOC(m->grads, m->nparam);
 	ALLOC(m->bufs, m->nbuf);
 	ALLOC(m->scratch, m->nscratch);
-	for (int v = 0; v < 2; v++) {
-		ALLOC(m->act[v], m->nact * B);
-		ALLOC(m->stats[v], m->nstat);
-		ALLOC(m->dz[v], B * D);
+	ALLOC(m->act[0], m->nact * B);
+	ALLOC(m->stats[0], m->nstat);
+	ALLOC(m->g[0], m->maxmap * B);
+	if (!eval_only) {
+		ALLOC(m->grads, m->nparam);
+		ALLOC(m->act[1], m->nact * B);
+		ALLOC(m->stats[1], m->nstat);
+		for (int v = 0; v < 2; v++)
+			ALLOC(m->dz[v], B * D);
+		for (int i = 1; i < 4; i++)
+			ALLOC(m->g[i], m->maxmap * B);
 	}
-	for (int i = 0; i < 4; i++)
-		ALLOC(m->g[i], m->maxmap * B);
 #undef ALLOC
 	if (!ok) {
 		model_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+struct model *
+model_create(const struct model_config *c, size_t max_batch)
+{
+	return create(c, max_batch, 0);
+}
+
+struct model *
+model_create_eval(const struct model_config *c, size_t max_batch)
+{
+	return create(c, max_batch, 1);
 }
 
 void
@@ -329,6 +347,8 @@ size_t
 model_activation_floats(const struct model *m)
 {
 	/* both views' saved tensors + the four gradient buffers */
+	if (m->eval_only)
+		return m->nact + m->maxmap;
 	return 2 * m->nact + 4 * m->maxmap;
 }
 
@@ -607,6 +627,10 @@ model_vicreg_step(struct model *m, const float *x1, const float *x2,
 {
 	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
 	const float *z[2];
+	if (m->eval_only) {
+		parts[0] = parts[1] = parts[2] = NAN;
+		return NAN;
+	}
 	encoder_forward(m, 0, TRAIN, x1, N);
 	z[0] = projector_forward(m, 0, TRAIN, N);
 	encoder_forward(m, 1, TRAIN, x2, N);
@@ -627,6 +651,10 @@ model_vicreg_eval(struct model *m, const float *x1, const float *x2,
 {
 	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
 	const float *z[2];
+	if (m->eval_only) {
+		parts[0] = parts[1] = parts[2] = NAN;
+		return NAN;
+	}
 	encoder_forward(m, 0, EVAL, x1, N);
 	z[0] = projector_forward(m, 0, EVAL, N);
 	encoder_forward(m, 1, EVAL, x2, N);

@@ -74,6 +74,14 @@ struct model;
  * through BLIS in the linear layers and the loss.
  */
 struct model *model_create(const struct model_config *c, size_t max_batch);
+/*
+ * The same for model_encode() only: no gradients, no second view, one
+ * gradient-sized buffer; model_activation_floats() is then about half
+ * (1.1 M floats, 4.5 MB per image at the study's configuration).
+ * model_grads() is NULL; model_vicreg_step/eval return NaN.
+ */
+struct model *model_create_eval(const struct model_config *c,
+    size_t max_batch);
 void model_free(struct model *m);
 const struct model_config *model_get_config(const struct model *m);
 size_t model_max_batch(const struct model *m);
