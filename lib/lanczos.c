@@ -97,59 +97,68 @@ lanczos_largest(double *w, double *V, lanczos_op op, void *ctx, size_t n,
 	random_orthogonal(B, t, NULL, 0, n, &g);
 
 	size_t j = 0;                  /* next column of H to fill */
+	size_t since = 0;              /* steps since the last check */
 	double beta = 0;
 	for (;;) {
-		while (j < m) {
-			double *x = B + j * n, *y = B + (j + 1) * n;
-			op(y, x, ctx);
-			matvecs++;
-			memset(h, 0, (j + 1) * sizeof *h);
-			orthogonalize(y, h, t, B, j + 1, n);
-			for (size_t i = 0; i <= j; i++)
-				H[i * m + j] = H[j * m + i] = h[i];
-			beta = norm2(y, n);
-			double scale = fabs(h[j]) + beta + 1e-300;
-			if (beta <= 1e-12 * scale) {
-				/* invariant subspace: continue from a fresh
-				 * direction, uncoupled */
-				beta = 0;
-				if (j + 1 < n)
-					random_orthogonal(y, t, B, j + 1, n, &g);
-				else
-					memset(y, 0, n * sizeof *y);
-			} else {
-				for (size_t i = 0; i < n; i++)
-					y[i] /= beta;
-			}
-			if (j + 1 < m)
-				H[(j + 1) * m + j] = H[j * m + j + 1] = beta;
-			j++;
+		/* one Lanczos step: column j of H, basis vector j + 1 */
+		double *x = B + j * n, *y = B + (j + 1) * n;
+		op(y, x, ctx);
+		matvecs++;
+		memset(h, 0, (j + 1) * sizeof *h);
+		orthogonalize(y, h, t, B, j + 1, n);
+		for (size_t i = 0; i <= j; i++)
+			H[i * m + j] = H[j * m + i] = h[i];
+		beta = norm2(y, n);
+		double scale = fabs(h[j]) + beta + 1e-300;
+		if (beta <= 1e-12 * scale) {
+			/* invariant subspace: continue from a fresh direction,
+			 * uncoupled */
+			beta = 0;
+			if (j + 1 < n)
+				random_orthogonal(y, t, B, j + 1, n, &g);
+			else
+				memset(y, 0, n * sizeof *y);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				y[i] /= beta;
 		}
-		/* Ritz pairs of H (ascending) */
-		memcpy(Hc, H, m * m * sizeof *H);
-		eig_sym_select(Hc, m, 0, m, th, S, work);
+		if (j + 1 < m)
+			H[(j + 1) * m + j] = H[j * m + j + 1] = beta;
+		j++;
+		since++;
+		/* check every 8 steps once there are enough Ritz pairs, and
+		 * always when the basis is full */
+		if (j < m && (j <= nev || since < 8))
+			continue;
+		since = 0;
+		size_t q = j;              /* size of the projected problem */
+		for (size_t r = 0; r < q; r++)
+			memcpy(Hc + r * q, H + r * m, q * sizeof *H);
+		eig_sym_select(Hc, q, 0, q, th, S, work);
 		double big = 0;
-		for (size_t i = 0; i < m; i++)
+		for (size_t i = 0; i < q; i++)
 			if (fabs(th[i]) > big)
 				big = fabs(th[i]);
 		worst = 0;
 		for (size_t i = 0; i < nev; i++) {
-			double r = fabs(beta * S[(m - 1 - i) * m + m - 1]);
+			double r = fabs(beta * S[(q - 1 - i) * q + q - 1]);
 			if (r > worst)
 				worst = r;
 		}
-		int done = worst <= tol * (big > 0 ? big : 1) || m == n ||
-		    matvecs >= maxiter;
+		int conv = worst <= tol * (big > 0 ? big : 1) || q == n;
+		int done = conv || matvecs >= maxiter;
+		if (!done && q < m)
+			continue;
 		size_t p = done ? nev : keep;
-		/* the p largest Ritz vectors: Y[i] = sum_l S[m-1-i][l] B[l] */
+		/* the p largest Ritz vectors: Y[i] = sum_l S[q-1-i][l] B[l] */
 		for (size_t i = 0; i < p; i++)
-			memcpy(Hc + i * m, S + (m - 1 - i) * m, m * sizeof *S);
-		dgemm(0, 0, p, n, m, 1.0, Hc, m, B, n, 0.0, Y, n);
+			memcpy(Hc + i * q, S + (q - 1 - i) * q, q * sizeof *S);
+		dgemm(0, 0, p, n, q, 1.0, Hc, q, B, n, 0.0, Y, n);
 		if (done) {
 			for (size_t i = 0; i < nev; i++)
-				w[i] = th[m - 1 - i];
+				w[i] = th[q - 1 - i];
 			memcpy(V, Y, nev * n * sizeof *V);
-			rc = worst <= tol * (big > 0 ? big : 1) || m == n ? 0 : 1;
+			rc = conv ? 0 : 1;
 			break;
 		}
 		/* thick restart: H = diag(theta) with an arrow to the residual

@@ -77,7 +77,15 @@ static void
 covop_apply(double *y, const double *x, void *ctx)
 {
 	const struct covop *o = ctx;
-	dgemm(0, 1, 1, o->D, o->D, 1.0, x, o->D, o->S, o->D, 0.0, y, o->D);
+	size_t D = o->D;
+	#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < D; i++) {
+		const double *row = o->S + i * D;
+		double s = 0;
+		for (size_t j = 0; j < D; j++)
+			s += row[j] * x[j];
+		y[i] = s;
+	}
 }
 
 /*
