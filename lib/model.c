@@ -391,7 +391,8 @@ void
 model_init(struct model *m, struct rng *r)
 {
 	const struct convl *s = &m->stem;
-	init_default_layer(m->params + s->w, s->s.OC * s->s.C * 9,
+	init_default_layer(m->params + s->w,
+	    s->s.OC * s->s.C * s->s.KS * s->s.KS,
 	    m->params + s->b, s->s.OC, s->s.C * s->s.KS * s->s.KS, r);
 	init_bn(m, &m->stem_bn);
 	for (size_t i = 0; i < 8; i++) {
@@ -520,8 +521,14 @@ projector_forward(struct model *m, int v, int mode, size_t N)
 void
 model_encode(struct model *m, const float *x, size_t N, float *rep)
 {
-	encoder_forward(m, 0, EVAL, x, N);
-	memcpy(rep, ACT(0, m->rep), N * m->cfg.rep_dim * sizeof *rep);
+	size_t D = m->cfg.rep_dim;
+	/* more than max_batch images: in pieces (eval mode: no batch
+	 * statistics, so the result is the same) */
+	for (size_t n0 = 0; n0 < N; n0 += m->maxb) {
+		size_t nb = N - n0 < m->maxb ? N - n0 : m->maxb;
+		encoder_forward(m, 0, EVAL, x + n0 * 3 * 32 * 32, nb);
+		memcpy(rep + n0 * D, ACT(0, m->rep), nb * D * sizeof *rep);
+	}
 }
 
 /* --------------------------------------------------------- backward */
@@ -627,7 +634,7 @@ model_vicreg_step(struct model *m, const float *x1, const float *x2,
 {
 	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
 	const float *z[2];
-	if (m->eval_only) {
+	if (m->eval_only || N < 2 || N > m->maxb) {
 		parts[0] = parts[1] = parts[2] = NAN;
 		return NAN;
 	}
@@ -651,7 +658,7 @@ model_vicreg_eval(struct model *m, const float *x1, const float *x2,
 {
 	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
 	const float *z[2];
-	if (m->eval_only) {
+	if (m->eval_only || N < 2 || N > m->maxb) {
 		parts[0] = parts[1] = parts[2] = NAN;
 		return NAN;
 	}

@@ -102,7 +102,8 @@ void model_init(struct model *m, struct rng *r);
 
 /*
  * Eval-mode encoder (BN with running statistics):
- * x [N,3,32,32] normalised images -> rep [N,D]; N <= max_batch.
+ * x [N,3,32,32] normalised images -> rep [N,D]; any N (in pieces of
+ * max_batch).
  */
 void model_encode(struct model *m, const float *x, size_t N, float *rep);
 
@@ -113,7 +114,8 @@ void model_encode(struct model *m, const float *x, size_t N, float *rep);
  * accumulated) into model_grads(); BN running statistics are updated
  * (view 1 then view 2, as two PyTorch forward calls would).
  * x1, x2 [N,3,32,32]; 2 <= N <= max_batch.  Returns the loss and
- * parts[3] = inv, var, cov.
+ * parts[3] = inv, var, cov (NaN for an N out of range or an
+ * eval-only model).
  */
 float model_vicreg_step(struct model *m, const float *x1, const float *x2,
     size_t N, const struct vicreg_params *p, float parts[3]);

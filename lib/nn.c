@@ -1,8 +1,9 @@
 /*
  * nn.c - layer kernels (see nn.h).  Convolutions are im2col + GEMM
- * over chunks of images, one chunk per thread; BN statistics are summed in double, one
- * channel per OpenMP iteration, so results do not depend on the
- * thread count except through BLIS.
+ * over chunks of images, one chunk per thread with a single-threaded
+ * GEMM; BN statistics are float row sums added in double, one channel
+ * per OpenMP iteration.  Results do not depend on the thread count
+ * except through BLIS in linear_* and the VICReg loss.
  */
 #include <blis.h>
 #include <math.h>

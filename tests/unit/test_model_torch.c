@@ -188,8 +188,8 @@ test_tiny(void)
 	float *r = malloc(nrep * sizeof *r);
 	model_encode(m, x1, N, r);
 	cmp("eval representation", r, reps, nrep, 0);
-	/* the encode-only model gives the same bytes */
-	struct model *em = model_create_eval(&c, N);
+	/* the encode-only model, max_batch below N: the same values */
+	struct model *em = model_create_eval(&c, N - 2);
 	CHECK(em != NULL);
 	if (em != NULL) {
 		float *r2 = malloc(nrep * sizeof *r2);
@@ -199,7 +199,7 @@ test_tiny(void)
 		memcpy(model_params(em), p0, np * sizeof *p0);
 		memcpy(model_buffers(em), b1, nb * sizeof *b1);
 		model_encode(em, x1, N, r2);
-		CHECK(memcmp(r, r2, nrep * sizeof *r) == 0);
+		cmp("eval-only representation", r2, reps, nrep, 0);
 		CHECK(isnan(model_vicreg_eval(em, x1, x2, N, &vp, got + 1)));
 		free(r2);
 		model_free(em);

@@ -9,8 +9,8 @@
  * (L+ - L-) / (x+ - x-) is compared with the backward's gradient:
  * |fd - grad| <= 2e-3 max|grad| + 1e-2 |grad|.  ReLU inputs near 0
  * could make a finite difference straddle the kink; the fixed seed's
- * data avoid it (a failure there would show as one isolated element).  The float32 forward
- * limits the finite difference to about 1e-5..1e-4 relative, so these
+ * data avoid it (a failure there would show as one isolated element).
+ * The float32 forward limits the finite difference to about 1e-5..1e-4 relative, so these
  * tolerances are loose enough for rounding and far below any real
  * error (a wrong factor or a missing term).  The fast conv is also
  * compared with its reference twin at 1e-5.
@@ -205,7 +205,8 @@ check_bn(const char *name, size_t N, size_t C, size_t HW, int relu)
 		fdcheck(what, bn_loss, &c, c.res, dr, n, 1e-3);
 		free(dr);
 	}
-	free(c.res), free(c.x), free(c.w), free(c.b), free(c.y), free(c.r), free(c.mean);
+	free(c.res), free(c.x), free(c.w), free(c.b), free(c.y), free(c.r);
+	free(c.mean);
 	free(c.rstd), free(dx), free(dw), free(db);
 }
 
