@@ -134,3 +134,17 @@ inf_points() {
 	run -2 --separate-stderr knn-graph a b
 	[[ "$stderr" == *"too many operands"* ]]
 }
+
+@test "knn-graph: man page example, nearest and farthest of one query" {
+	tensor take 0 "$S/knn_base.npy" |
+	    knn-graph -k 5 --base "$S/knn_base.npy" > "$T/near.npy"
+	tensor take 0 "$S/knn_base.npy" |
+	    knn-graph -k 5 --farthest --base "$S/knn_base.npy" > "$T/far.npy"
+	# row 0 of the self graph with the point itself
+	tensor take 0 "$S/knn_self_k5_incl.npy" > "$T/row0.npy"
+	cmp "$T/near.npy" "$T/row0.npy"
+	run -0 tensor print -a 0 "$T/far.npy"
+	# the farthest of row 0 excluding itself is the farthest overall
+	[ "$(echo "$output" | awk 'NF { print $1; exit }')" = \
+	    "$(tensor print -a 0 "$S/knn_self_far_k4.npy" | awk 'NF { print $1; exit }')" ]
+}

@@ -142,3 +142,11 @@ nan_points() {
 	run -1 --separate-stderr laplacian --graph -d 1 "$T/g.npy"
 	[ "$stderr" = "laplacian: indices: expected an integer array [N,k], got float32 [3,1]" ]
 }
+
+@test "laplacian: man page example on CIFAR-10 test pixels (first 200 images)" {
+	need_data
+	cifar-decode -s test -n 200 "$CIFAR" | laplacian -k 10 -d 2 > "$T/e.npy"
+	run -0 tensor info "$T/e.npy"
+	[ "${lines[0]}" = "0 float32 [200,2]" ]
+	[ "${lines[1]}" = "1 uint8 [200]" ]
+}
