@@ -43,8 +43,8 @@ optim_step(enum optim_kind kind, float *param, float *m, float *v,
 		return;
 	}
 	struct adam_params plain = *a;
-	float keep = 1.0f - a->lr * a->weight_decay;
-	plain.weight_decay = 0.0f;
+	float keep = (float)(1.0 - a->lr * a->weight_decay);
+	plain.weight_decay = 0.0;
 	#pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
 		param[i] *= keep;
