@@ -59,7 +59,7 @@ load(const char *path, size_t batch)
 		c.proj[i] = in->proj[i];
 	if (model_config_check(&c, msg, sizeof msg) < 0)
 		die("%s: corrupt checkpoint (%s)", path, msg);
-	struct model *m = model_create(&c, batch);
+	struct model *m = model_create_eval(&c, batch);
 	if (m == NULL)
 		die("out of memory for the model (batch %zu)", batch);
 	if (in->n_params != model_param_count(m) ||
