@@ -93,6 +93,78 @@ test_counts(void)
 }
 
 static void
+moments(const float *x, size_t n, double *lo, double *hi, double *sd)
+{
+	double s = 0, ss = 0;
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		s += x[i];
+		ss += (double)x[i] * x[i];
+		if (x[i] < *lo)
+			*lo = x[i];
+		if (x[i] > *hi)
+			*hi = x[i];
+	}
+	*sd = sqrt(ss / (double)n - (s / n) * (s / n));
+}
+
+/*
+ * model_init: the stem conv and the linears U(-1/sqrt(fan_in), ..)
+ * (sd bound/sqrt(3)), the ResNet convs N(0, 2/fan_out), BN 1 and 0,
+ * running mean 0 and var 1; the same seed gives the same bytes.
+ */
+static void
+test_init(void)
+{
+	struct model_config c;
+	model_config_default(&c);
+	c.width = 16;
+	struct model *m = model_create(&c, 2), *m2 = model_create(&c, 2);
+	CHECK(m != NULL && m2 != NULL);
+	if (m == NULL || m2 == NULL)
+		exit(1);
+	struct rng r;
+	rng_seed(&r, 7);
+	model_init(m, &r);
+	rng_seed(&r, 7);
+	model_init(m2, &r);
+	CHECK(memcmp(model_params(m), model_params(m2),
+	    model_param_count(m) * sizeof(float)) == 0);
+	const size_t *ts;
+	size_t nt = model_param_tensors(m, &ts), off[128];
+	const float *p = model_params(m);
+	for (size_t i = 0, o = 0; i < nt && i < 128; i++) {
+		off[i] = o;
+		o += ts[i];
+	}
+	double lo, hi, sd, b;
+	/* stem conv weight [16,3,3,3], fan_in 27 */
+	moments(p + off[0], ts[0], &lo, &hi, &sd);
+	b = 1 / sqrt(27.0);
+	CHECK(lo >= -b && hi <= b && fabs(sd - b / sqrt(3)) < 0.1 * b);
+	/* stem BN */
+	for (size_t i = 0; i < 16; i++)
+		CHECK(p[off[2] + i] == 1.0f && p[off[3] + i] == 0.0f);
+	/* layer2.0.conv1 [32,16,3,3] (tensor 16): sd sqrt(2 / (32*9)) */
+	CHECK(ts[16] == 32 * 16 * 9);
+	moments(p + off[16], ts[16], &lo, &hi, &sd);
+	b = sqrt(2.0 / (32 * 9));
+	printf("init: layer2.0.conv1 sd %.4f want %.4f\n", sd, b);
+	CHECK(fabs(sd - b) < 0.05 * b);
+	/* fc weight [512,128] (tensor 61): fan_in 128 */
+	CHECK(ts[61] == 512 * 128);
+	moments(p + off[61], ts[61], &lo, &hi, &sd);
+	b = 1 / sqrt(128.0);
+	CHECK(lo >= -b && hi <= b && fabs(sd - b / sqrt(3)) < 0.05 * b);
+	const float *bf = model_buffers(m);
+	for (size_t i = 0; i < 16; i++)
+		CHECK(bf[i] == 0.0f && bf[16 + i] == 1.0f);
+	model_free(m);
+	model_free(m2);
+}
+
+static void
 test_tiny(void)
 {
 	FILE *fp = fopen(FIX, "rb");
@@ -242,6 +314,7 @@ main(void)
 {
 	blas_init(2, 0);
 	test_counts();
+	test_init();
 	test_tiny();
 	return check_done();
 }
