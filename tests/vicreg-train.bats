@@ -105,29 +105,42 @@ u64_at() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
 	cmp "$T/test.csv" "$D/full-test.csv"
 }
 
-@test "vicreg-train: SIGTERM finishes the step, saves, exits 143; resume completes" {
+# Feed the plan and 3 steps through a FIFO, wait for their log lines,
+# send signal $1 while vicreg-train waits for the 4th; sets status.
+interrupt() {
 	mkfifo "$T/fifo"
 	vicreg-train -o "$T/s.ck" $TINY --log "$T/s.csv" < "$T/fifo" 2> "$T/err" &
-	local pid=$! status=0 i
+	local pid=$! i
 	exec 7> "$T/fifo"
 	for i in 0 1 2 3; do tensor pick $i "$D/pairs.npy"; done >&7
-	# wait for the three steps, then signal while it waits for the 4th
 	for i in $(seq 300); do
 		[ "$(wc -l < "$T/s.csv")" -ge 4 ] && break
 		sleep 0.1
 	done
 	[ "$(wc -l < "$T/s.csv")" -eq 4 ]
-	kill -TERM "$pid"
+	kill -"$1" "$pid"
 	sleep 0.5
 	exec 7>&-
+	status=0
 	wait "$pid" || status=$?
 	cat "$T/err"
+}
+
+@test "vicreg-train: SIGTERM finishes the step, saves, exits 143; resume completes" {
+	interrupt TERM
 	[ "$status" -eq 143 ]
-	grep -q "vicreg-train: Terminated: saved $T/s.ck at step 3" "$T/err"
+	grep -qx "vicreg-train: Terminated: saved $T/s.ck at step 3" "$T/err"
 	[ "$(u64_at "$T/s.ck" 304)" -eq 3 ]
 	vicreg-train -o "$T/s.ck" $TINY --resume --log "$T/s.csv" < "$D/pairs.npy"
 	cmp "$T/s.ck" "$D/full.ck"
 	cmp "$T/s.csv" "$D/full.csv"
+}
+
+@test "vicreg-train: SIGINT saves and exits 130" {
+	interrupt INT
+	[ "$status" -eq 130 ]
+	grep -qx "vicreg-train: Interrupt: saved $T/s.ck at step 3" "$T/err"
+	[ "$(u64_at "$T/s.ck" 304)" -eq 3 ]
 }
 
 @test "vicreg-train: cosine schedule with warm-up in the lr column" {
