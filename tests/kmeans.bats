@@ -144,3 +144,11 @@ nan_points() {
 	[[ "$stderr" == "kmeans: too many operands"* ]]
 	run -2 --separate-stderr kmeans --bogus
 }
+
+@test "kmeans warns when duplicate points leave a cluster empty" {
+	printf '1 1\n1 1\n1 1\n2 2\n' | tensor from-text -t float32 -r 2 > "$T/d.npy"
+	run -0 --separate-stderr sh -c 'kmeans -q -k 3 "$1" > "$2"' sh \
+	    "$T/d.npy" "$T/o.npy"
+	tensor info "$T/o.npy" | grep -qx '1 float32 \[3,2\]'
+	[ "$stderr" = "kmeans: warning: only 2 distinct clusters found for k 3 (duplicate points?)" ]
+}

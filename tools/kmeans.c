@@ -228,6 +228,13 @@ main(int argc, char **argv)
 	struct kmeans_result best = res[bi];
 	int32_t *best_labels = labels + bi * N;
 	float *best_C = C + bi * K * D;
+	size_t *size = xcalloc(K, sizeof *size), used = 0;
+	for (size_t i = 0; i < N; i++)
+		used += size[best_labels[i]]++ == 0;
+	if (used < K)       /* as sklearn's ConvergenceWarning */
+		warnx("warning: only %zu distinct clusters found for k %zu "
+		    "(duplicate points?)", used, K);
+	free(size);
 	for (size_t k = 0; k < K; k++)
 		for (size_t d = 0; d < D; d++)
 			best_C[k * D + d] = (float)(best_C[k * D + d] + mean[d]);
