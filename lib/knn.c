@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,56 @@ rows_center(float *Xc, const float *X, const float *mu, size_t R, size_t D)
 			Xc[i * D + j] = X[i * D + j] - mu[j];
 }
 
+/*
+ * The transposed tile for the base block's own queries (a self graph):
+ * column c of tile[QB,BB] holds query b0 + c against candidates q0 + r.
+ * Each thread owns a range of columns (so of queries' heaps) and walks
+ * the rows in order, reading its part of each row contiguously; thr[BB]
+ * holds the columns' current thresholds.
+ */
+static void
+knn_scan_columns(struct cand *heaps, size_t *hn, size_t C, const float *tile,
+    size_t QB, size_t BB, size_t q0, size_t b0, const float *bnf, float sgn,
+    float *thr /*[BB]*/)
+{
+	#pragma omp parallel
+	{
+		size_t nth = (size_t)omp_get_num_threads();
+		size_t tid = (size_t)omp_get_thread_num();
+		size_t groups = (BB + 15) / 16;
+		size_t cs = groups * tid / nth * 16, ce = groups * (tid + 1) / nth * 16;
+		if (ce > BB)
+			ce = BB;
+		for (size_t c = cs; c < ce; c++) {
+			size_t n = hn[b0 + c];
+			thr[c] = n == C ? (float)heaps[(b0 + c) * C].key : INFINITY;
+		}
+		for (size_t r = 0; r < QB; r++) {
+			const float *g = tile + r * BB;
+			float base = bnf[q0 + r];
+			for (size_t c0 = cs; c0 < ce; c0 += 16) {
+				size_t c1 = c0 + 16 < ce ? c0 + 16 : ce;
+				int any = 0;
+				#pragma omp simd reduction(|:any)
+				for (size_t c = c0; c < c1; c++)
+					any |= sgn * (base - 2 * g[c]) <= thr[c];
+				if (!any)
+					continue;
+				for (size_t c = c0; c < c1; c++) {
+					float key = sgn * (base - 2 * g[c]);
+					if (key > thr[c])
+						continue;
+					struct cand *h = heaps + (b0 + c) * C;
+					struct cand cd = { key, (int64_t)(q0 + r) };
+					heap_push(h, &hn[b0 + c], C, cd);
+					if (hn[b0 + c] == C)
+						thr[c] = (float)h[0].key;
+				}
+			}
+		}
+	}
+}
+
 int
 knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
     const float *B, size_t N, size_t D, size_t k, int flags,
@@ -168,6 +219,9 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 	size_t avail = (flags & KNN_EXCLUDE_SELF) ? N - 1 : N;
 	size_t C = 2 * k + 8 < avail ? 2 * k + 8 : avail;
 	int far = (flags & KNN_FARTHEST) != 0;
+	/* a self graph: tile (q, b) transposed is tile (b, q), so only the
+	 * tiles on and above the diagonal are computed */
+	int sym = Q == B && M == N;
 	float sgn = far ? -1.0f : 1.0f;
 	double *qn = malloc(M * sizeof *qn), *bn = malloc(N * sizeof *bn);
 	float *bnf = malloc(N * sizeof *bnf);
@@ -178,11 +232,12 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 	size_t BB0 = N < KNN_BBLOCK ? N : KNN_BBLOCK;
 	float *qc = malloc(QB0 * D * sizeof *qc), *bc = malloc(BB0 * D * sizeof *bc);
 	float *mu = malloc(D * sizeof *mu);
+	float *thrbuf = malloc(KNN_BBLOCK * sizeof *thrbuf);
 	double *mud = calloc(D, sizeof *mud);
 	size_t nfall = 0;
 	int rc = -1;
 	if (!qn || !bn || !bnf || !tile || !heaps || !hn || !qc || !bc ||
-	    !mu || !mud) {
+	    !mu || !mud || !thrbuf) {
 		errno = ENOMEM;
 		goto out;
 	}
@@ -203,7 +258,7 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 	for (size_t q0 = 0; q0 < M; q0 += KNN_QBLOCK) {
 		size_t QB = M - q0 < KNN_QBLOCK ? M - q0 : KNN_QBLOCK;
 		rows_center(qc, Q + q0 * D, mu, QB, D);
-		for (size_t b0 = 0; b0 < N; b0 += KNN_BBLOCK) {
+		for (size_t b0 = sym ? q0 : 0; b0 < N; b0 += KNN_BBLOCK) {
 			size_t BB = N - b0 < KNN_BBLOCK ? N - b0 : KNN_BBLOCK;
 			/* tile[QB,BB] = Q_blk B_blk^T */
 			rows_center(bc, B + b0 * D, mu, BB, D);
@@ -240,6 +295,9 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 				}
 				hn[qi] = n;
 			}
+			if (sym && b0 != q0)
+				knn_scan_columns(heaps, hn, C, tile, QB, BB, q0, b0,
+				    bnf, sgn, thrbuf);
 		}
 	}
 
@@ -288,7 +346,7 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 	rc = 0;
 out:
 	free(qn), free(bn), free(bnf), free(tile), free(heaps), free(hn);
-	free(qc), free(bc), free(mu), free(mud);
+	free(qc), free(bc), free(mu), free(mud), free(thrbuf);
 	return rc;
 }
 
