@@ -53,14 +53,14 @@ kmeans_ws_alloc(struct kmeans_ws *ws, size_t N, size_t D, size_t K)
 	ws->lower = malloc(N * sizeof *ws->lower);
 	ws->lowk = malloc(N * K * sizeof *ws->lowk);
 	ws->cdist = malloc(K * K * sizeof *ws->cdist);
-	ws->fshift = malloc(K * sizeof *ws->fshift);
+	ws->drift = malloc(K * sizeof *ws->drift);
 	ws->shift = malloc(K * sizeof *ws->shift);
 	ws->half = malloc(K * sizeof *ws->half);
 	ws->old = malloc(N * sizeof *ws->old);
 	ws->idx = malloc(N * sizeof *ws->idx);
 	if (!ws->xx || !ws->dist || !ws->cc || !ws->cold || !ws->gather ||
 	    !ws->sums || !ws->count || !ws->closest || !ws->cum ||
-	    !ws->upper || !ws->lower || !ws->lowk || !ws->cdist || !ws->fshift || !ws->shift || !ws->half ||
+	    !ws->upper || !ws->lower || !ws->lowk || !ws->cdist || !ws->drift || !ws->shift || !ws->half ||
 	    !ws->old || !ws->idx) {
 		kmeans_ws_free(ws);
 		return -1;
@@ -84,7 +84,7 @@ kmeans_ws_free(struct kmeans_ws *ws)
 	free(ws->lower);
 	free(ws->lowk);
 	free(ws->cdist);
-	free(ws->fshift);
+	free(ws->drift);
 	free(ws->shift);
 	free(ws->half);
 	free(ws->old);
@@ -550,22 +550,12 @@ kmeans_hamerly(int32_t *labels, float *C, struct kmeans_ws *ws,
 	return res;
 }
 
-/*
- * Elkan's lower bounds are kept in float32 (half the memory traffic of
- * the N K bounds), rounded down; shifts subtracted from them rounded up.
- */
+/* Elkan's lower bounds are kept in float32, rounded down. */
 static float
 low_f32(double x)
 {
 	float f = (float)x;
 	return (double)f > x ? nextafterf(f, 0.0f) : f;
-}
-
-static float
-up_f32(double x)
-{
-	float f = (float)x;
-	return (double)f < x ? nextafterf(f, INFINITY) : f;
 }
 
 /* Move point i from cluster was to now in the incremental sums. */
@@ -616,6 +606,14 @@ kmeans_elkan(int32_t *labels, float *C, struct kmeans_ws *ws,
 		}
 	}
 	sums_from_labels(ws, X, labels);
+	/*
+	 * Bounds are stored lazily: with drift[k] the total movement of
+	 * centre k so far, the stored lower bound is l + drift[k] and the
+	 * stored upper bound u - drift[a] at the time of storing; a point
+	 * whose bounds settle it is then skipped without touching them.
+	 */
+	for (size_t k = 0; k < K; k++)
+		ws->drift[k] = 0;
 	for (size_t it = 1;; it++) {
 		memcpy(ws->cold, C, K * D * sizeof *C);
 		if (relocate_empty(ws, X, labels, 1)) {
@@ -638,7 +636,7 @@ kmeans_elkan(int32_t *labels, float *C, struct kmeans_ws *ws,
 			break;
 
 		for (size_t k = 0; k < K; k++)
-			ws->fshift[k] = up_f32(ws->shift[k]);
+			ws->drift[k] += ws->shift[k];
 		for (size_t k = 0; k < K; k++) {
 			double m = INFINITY;
 			ws->cdist[k * K + k] = 0;
@@ -655,39 +653,34 @@ kmeans_elkan(int32_t *labels, float *C, struct kmeans_ws *ws,
 		for (size_t i = 0; i < N; i++) {
 			const float *x = X + i * D;
 			float *low = ws->lowk + i * K;
+			const double *drift = ws->drift;
 			size_t a = (size_t)labels[i];
-			double u = ws->upper[i] + ws->shift[a];
-			for (size_t k = 0; k < K; k++) {
-				float l = low[k] - ws->fshift[k];
-				low[k] = l > 0 ? l : 0;
-			}
-			if (u <= ws->half[a]) {
-				ws->upper[i] = u;
+			double u = ws->upper[i] + drift[a];
+			if (u <= ws->half[a])
 				continue;
-			}
 			int tight = 0;
 			size_t start_a = a;
 			for (size_t k = 0; k < K; k++) {
-				if (k == a || u <= low[k] ||
+				if (k == a || u <= low[k] - drift[k] ||
 				    u <= ws->cdist[a * K + k])
 					continue;
 				if (!tight) {
 					u = sqrt(sqdist(x, C + a * D, D));
-					low[a] = low_f32(u);
+					low[a] = low_f32(u + drift[a]);
 					tight = 1;
-					if (u <= low[k] ||
+					if (u <= low[k] - drift[k] ||
 					    u <= ws->cdist[a * K + k])
 						continue;
 				}
 				double dk = sqrt(sqdist(x, C + k * D, D));
-				low[k] = low_f32(dk);
+				low[k] = low_f32(dk + drift[k]);
 				/* ties go to the lower index, as argmin */
 				if (dk < u || (dk == u && k < a)) {
 					a = k;
 					u = dk;
 				}
 			}
-			ws->upper[i] = u;
+			ws->upper[i] = u - drift[a];
 			if (a != start_a) {
 				labels[i] = (int32_t)a;
 				move_point(ws, x, start_a, a);

@@ -41,7 +41,7 @@ struct kmeans_ws {
 	double *upper;      /* [N] Hamerly upper bound to own centre */
 	double *lower;      /* [N] Hamerly lower bound to any other */
 	float *lowk;        /* [N,K] Elkan lower bound to each centre */
-	float *fshift;      /* [K] shift rounded up to float32 */
+	double *drift;      /* [K] Elkan: total centre movement so far */
 	double *cdist;      /* [K,K] half distances between centres */
 	double *shift;      /* [K] centre movement */
 	double *half;       /* [K] half distance to nearest other centre */
