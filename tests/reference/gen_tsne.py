@@ -15,6 +15,8 @@ Writes tests/fixtures/tsne/*.npy (tensor streams: arrays back to back).
             embedding float32 [600,2]; float64 [3] = (sklearn's reported
             kl_divergence_, exact KL of that embedding against the same
             P, trustworthiness k=10)
+  labels.npy  int64 [600], the blob of each row of run.npy's X
+  nan.npy   float32 [10,3] with one NaN (an error case for the tool)
 """
 import os
 
@@ -93,7 +95,7 @@ def main():
           np.array([kl], dtype=np.float64))
 
     # 5 blobs in 10-D, randomly projected to 32-D
-    Z, _ = blobs(rng, 600, 10, 5, spread=1.0, sep=4.0)
+    Z, lab = blobs(rng, 600, 10, 5, spread=1.0, sep=4.0)
     R = rng.normal(size=(10, 32)) / np.sqrt(10)
     X = (Z @ R).astype(np.float32)
     ts = TSNE(n_components=2, perplexity=30.0, init="pca",
@@ -103,6 +105,10 @@ def main():
     t = trustworthiness(X, E, n_neighbors=10)
     write("run.npy", X, E,
           np.array([ts.kl_divergence_, exact_kl(P, E), t], dtype=np.float64))
+    write("labels.npy", lab.astype(np.int64))
+    bad = np.arange(30, dtype=np.float32).reshape(10, 3)
+    bad[4, 1] = np.nan
+    write("nan.npy", bad)
     print("sklearn kl %.6f exact %.6f trust %.6f"
           % (ts.kl_divergence_, exact_kl(P, E), t))
 
