@@ -39,7 +39,7 @@ pca_mean(double *mean /*[D]*/, const float *X /*[N,D]*/, size_t N, size_t D)
 static void
 pca_center(float *Xc, const float *X, const double *mean, size_t B, size_t D)
 {
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (B * D >= ((size_t)1 << 20))
 	for (size_t i = 0; i < B; i++)
 		for (size_t j = 0; j < D; j++)
 			Xc[i * D + j] = (float)((double)X[i * D + j] - mean[j]);
@@ -47,7 +47,7 @@ pca_center(float *Xc, const float *X, const double *mean, size_t B, size_t D)
 
 /*
  * S[D,D] (upper triangle) = sum of (X - mean)^T (X - mean): a float
- * rank-B update per block of PCA_BLOCK rows (BLIS ssyrk), each block's
+ * rank-B update per block of rows (BLIS ssyrk), each block's
  * result added into S in double so the rounding error grows with the
  * block length only, not with N.
  */
@@ -56,12 +56,13 @@ pca_scatter(double *S /*[D,D]*/, float *Cb /*[D,D]*/, float *Xc /*[B,D]*/,
     const float *X, const double *mean, size_t N, size_t D)
 {
 	memset(S, 0, D * D * sizeof *S);
-	for (size_t i0 = 0; i0 < N; i0 += PCA_BLOCK) {
-		size_t B = N - i0 < PCA_BLOCK ? N - i0 : PCA_BLOCK;
+	size_t R = pca_block_rows(D);
+	for (size_t i0 = 0; i0 < N; i0 += R) {
+		size_t B = N - i0 < R ? N - i0 : R;
 		pca_center(Xc, X + i0 * D, mean, B, D);
 		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (f77_int)D,
 		    (f77_int)B, 1.0f, Xc, (f77_int)D, 0.0f, Cb, (f77_int)D);
-		#pragma omp parallel for schedule(dynamic, 16)
+		#pragma omp parallel for schedule(dynamic, 16) if (D >= 512)
 		for (size_t r = 0; r < D; r++)
 			for (size_t c = r; c < D; c++)
 				S[r * D + c] += Cb[r * D + c];
@@ -123,6 +124,13 @@ pca_top_eigen(double *S, size_t D, size_t d, double *w, double *V,
 	free(wd), free(Vd);
 }
 
+size_t
+pca_block_rows(size_t D)
+{
+	size_t r = PCA_BLOCK_FLOATS / (D ? D : 1);
+	return r < 256 ? 256 : r;
+}
+
 int
 pca_fit(const float *X, size_t N, size_t D, size_t d, float *Y,
     float *components, double *variance, double *ratio)
@@ -131,7 +139,7 @@ pca_fit(const float *X, size_t N, size_t D, size_t d, float *Y,
 		errno = EINVAL;
 		return -1;
 	}
-	size_t B = N < PCA_BLOCK ? N : PCA_BLOCK;
+	size_t R = pca_block_rows(D), B = N < R ? N : R;
 	double *mean = malloc(D * sizeof *mean);
 	double *S = malloc(D * D * sizeof *S);
 	double *V = malloc(d * D * sizeof *V);
@@ -170,8 +178,8 @@ pca_fit(const float *X, size_t N, size_t D, size_t d, float *Y,
 	}
 
 	/* Y = (X - mean) W^T, block by block */
-	for (size_t i0 = 0; i0 < N; i0 += PCA_BLOCK) {
-		size_t b = N - i0 < PCA_BLOCK ? N - i0 : PCA_BLOCK;
+	for (size_t i0 = 0; i0 < N; i0 += R) {
+		size_t b = N - i0 < R ? N - i0 : R;
 		pca_center(Xc, X + i0 * D, mean, b, D);
 		sgemm(0, 1, b, d, D, 1.0f, Xc, D, W, D, 0.0f, Y + i0 * d, d);
 	}

@@ -3,7 +3,7 @@
  *
  * The covariance (D x D) is one symmetric rank-k product per block of
  * rows of the centred data, accumulated in double (float products
- * within a block of PCA_BLOCK rows, blocks summed in double); its
+ * within a block of pca_block_rows(D) rows, blocks summed in double); its
  * eigenvectors come from the dense symmetric solver in eig.h (double)
  * when D <= PCA_DENSE_MAX or d > D/8, else from Lanczos (lanczos.h) on
  * the covariance, converged to a residual of 1e-11 of its norm.
@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#define PCA_BLOCK 1024          /* rows per float GEMM block */
+#define PCA_BLOCK_FLOATS ((size_t)1 << 21)  /* a float GEMM block: 8 MiB */
 #define PCA_DENSE_MAX 512       /* larger D with d <= D/8: Lanczos */
 
 /*
@@ -29,9 +29,12 @@
  * variance:   [d] explained variance (eigenvalue, divisor N - 1) or NULL
  * ratio:      [d] explained variance ratio (of the total) or NULL
  * Needs 1 <= d <= min(N, D) and N >= 2.  Allocates its own work space
- * (about 3 D^2 doubles plus PCA_BLOCK x D floats).  Returns 0, or -1
+ * (about 3 D^2 doubles plus an 8 MiB block).  Returns 0, or -1
  * on bad arguments or out of memory (errno set: EINVAL, ENOMEM).
  */
+/* Rows per block: PCA_BLOCK_FLOATS / D, at least 256. */
+size_t pca_block_rows(size_t D);
+
 int pca_fit(const float *X /*[N,D]*/, size_t N, size_t D, size_t d,
             float *Y /*[N,d]*/, float *components /*[d,D]*/,
             double *variance /*[d]*/, double *ratio /*[d]*/);
