@@ -12,11 +12,13 @@
 #
 #   bench/cluster.sh            (from the top of the tree, after make)
 #   REPS=5 SIL_REPS=3 bench/cluster.sh
+#   SECTIONS="kmeans silhouette" REPS=1 bench/cluster.sh
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
 REPS=${REPS:-3}
 SIL_REPS=${SIL_REPS:-1}
+SECTIONS=${SECTIONS:-roc linprobe kmeans silhouette}
 W=${BENCH_DIR:-${TMPDIR:-/tmp}/vt-bench-cluster}
 mkdir -p "$W"
 export BLIS_NUM_THREADS=2 OMP_NUM_THREADS=2
@@ -119,7 +121,7 @@ ours() {       # ours WHAT REP -> "seconds value"
 }
 
 printf '%-11s %10s %10s %8s  %s\n' tool ours_s ref_s ratio "values (ours | reference, medians)"
-for what in roc linprobe kmeans silhouette; do
+for what in $SECTIONS; do
 	n=$REPS
 	[ "$what" = silhouette ] && n=$SIL_REPS
 	: > "$W/o.txt"; : > "$W/r.txt"
