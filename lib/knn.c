@@ -2,6 +2,7 @@
  * a certified fallback.  See knn.h. */
 #include "knn.h"
 
+#include <blis.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -153,61 +154,99 @@ row_norms(double *n2 /*[N]*/, const float *X /*[N,D]*/, const float *mu,
 static void
 rows_center(float *Xc, const float *X, const float *mu, size_t R, size_t D)
 {
-	#pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < R; i++)
 		for (size_t j = 0; j < D; j++)
 			Xc[i * D + j] = X[i * D + j] - mu[j];
 }
 
 /*
+ * Row r of tile[QB,BB] holds query q0 + r against base points b0 + c.
+ * key = sgn (|b|^2 - 2 q.b): d^2 less the query's own |q|^2, which does
+ * not change its ranking.  A group of 64 keys is first tested against
+ * the heap's worst as one vector comparison: usually nothing enters.
+ */
+static void
+knn_scan_rows(struct cand *heaps, size_t *hn, size_t C, const float *tile,
+    size_t QB, size_t BB, size_t q0, size_t b0, const float *bnf, float sgn,
+    int exclude_self)
+{
+	for (size_t r = 0; r < QB; r++) {
+		size_t qi = q0 + r;
+		struct cand *h = heaps + qi * C;
+		size_t n = hn[qi];
+		const float *g = tile + r * BB;
+		const float *bb = bnf + b0;
+		float thr = n == C ? (float)h[0].key : INFINITY;
+		for (size_t c0 = 0; c0 < BB; c0 += 64) {
+			size_t c1 = c0 + 64 < BB ? c0 + 64 : BB;
+			int any = 0;
+			#pragma omp simd reduction(|:any)
+			for (size_t c = c0; c < c1; c++)
+				any |= sgn * (bb[c] - 2 * g[c]) <= thr;
+			if (!any)
+				continue;        /* the common case */
+			for (size_t c = c0; c < c1; c++) {
+				float key = sgn * (bb[c] - 2 * g[c]);
+				size_t j = b0 + c;
+				if (key > thr || (exclude_self && j == qi))
+					continue;
+				struct cand cd = { key, (int64_t)j };
+				heap_push(h, &n, C, cd);
+				if (n == C)
+					thr = (float)h[0].key;
+			}
+		}
+		hn[qi] = n;
+	}
+}
+
+/*
  * The transposed tile for the base block's own queries (a self graph):
  * column c of tile[QB,BB] holds query b0 + c against candidates q0 + r.
- * Each thread owns a range of columns (so of queries' heaps) and walks
- * the rows in order, reading its part of each row contiguously; thr[BB]
- * holds the columns' current thresholds.
+ * Rows are walked in order, 16 columns at a time; thr[BB] holds the
+ * columns' current thresholds.
  */
 static void
 knn_scan_columns(struct cand *heaps, size_t *hn, size_t C, const float *tile,
     size_t QB, size_t BB, size_t q0, size_t b0, const float *bnf, float sgn,
     float *thr /*[BB]*/)
 {
-	#pragma omp parallel
-	{
-		size_t nth = (size_t)omp_get_num_threads();
-		size_t tid = (size_t)omp_get_thread_num();
-		size_t groups = (BB + 15) / 16;
-		size_t cs = groups * tid / nth * 16, ce = groups * (tid + 1) / nth * 16;
-		if (ce > BB)
-			ce = BB;
-		for (size_t c = cs; c < ce; c++) {
-			size_t n = hn[b0 + c];
-			thr[c] = n == C ? (float)heaps[(b0 + c) * C].key : INFINITY;
-		}
-		for (size_t r = 0; r < QB; r++) {
-			const float *g = tile + r * BB;
-			float base = bnf[q0 + r];
-			for (size_t c0 = cs; c0 < ce; c0 += 16) {
-				size_t c1 = c0 + 16 < ce ? c0 + 16 : ce;
-				int any = 0;
-				#pragma omp simd reduction(|:any)
-				for (size_t c = c0; c < c1; c++)
-					any |= sgn * (base - 2 * g[c]) <= thr[c];
-				if (!any)
+	for (size_t c = 0; c < BB; c++) {
+		size_t n = hn[b0 + c];
+		thr[c] = n == C ? (float)heaps[(b0 + c) * C].key : INFINITY;
+	}
+	for (size_t r = 0; r < QB; r++) {
+		const float *g = tile + r * BB;
+		float base = bnf[q0 + r];
+		for (size_t c0 = 0; c0 < BB; c0 += 16) {
+			size_t c1 = c0 + 16 < BB ? c0 + 16 : BB;
+			int any = 0;
+			#pragma omp simd reduction(|:any)
+			for (size_t c = c0; c < c1; c++)
+				any |= sgn * (base - 2 * g[c]) <= thr[c];
+			if (!any)
+				continue;
+			for (size_t c = c0; c < c1; c++) {
+				float key = sgn * (base - 2 * g[c]);
+				if (key > thr[c])
 					continue;
-				for (size_t c = c0; c < c1; c++) {
-					float key = sgn * (base - 2 * g[c]);
-					if (key > thr[c])
-						continue;
-					struct cand *h = heaps + (b0 + c) * C;
-					struct cand cd = { key, (int64_t)(q0 + r) };
-					heap_push(h, &hn[b0 + c], C, cd);
-					if (hn[b0 + c] == C)
-						thr[c] = (float)h[0].key;
-				}
+				struct cand *h = heaps + (b0 + c) * C;
+				struct cand cd = { key, (int64_t)(q0 + r) };
+				heap_push(h, &hn[b0 + c], C, cd);
+				if (hn[b0 + c] == C)
+					thr[c] = (float)h[0].key;
 			}
 		}
 	}
 }
+
+/* One thread's scratch: two centred blocks, the tile, thresholds. */
+struct knn_scratch {
+	float *qc;      /* [QBLOCK,D] */
+	float *bc;      /* [BBLOCK,D] */
+	float *tile;    /* [QBLOCK,BBLOCK] */
+	float *thr;     /* [BBLOCK] */
+};
 
 int
 knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
@@ -220,27 +259,44 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 	size_t C = 2 * k + 8 < avail ? 2 * k + 8 : avail;
 	int far = (flags & KNN_FARTHEST) != 0;
 	/* a self graph: tile (q, b) transposed is tile (b, q), so only the
-	 * tiles on and above the diagonal are computed */
-	int sym = Q == B && M == N;
+	 * tiles on and above the diagonal are computed (KNN_QBLOCK ==
+	 * KNN_BBLOCK keeps the blocks aligned) */
+	int sym = Q == B && M == N && KNN_QBLOCK == KNN_BBLOCK;
 	float sgn = far ? -1.0f : 1.0f;
+	size_t nq = (M + KNN_QBLOCK - 1) / KNN_QBLOCK;
+	size_t nb = (N + KNN_BBLOCK - 1) / KNN_BBLOCK;
+	size_t ntiles = sym ? nq * (nq + 1) / 2 : nq * nb;
+	size_t nth = blas_threads();
 	double *qn = malloc(M * sizeof *qn), *bn = malloc(N * sizeof *bn);
 	float *bnf = malloc(N * sizeof *bnf);
-	float *tile = malloc((size_t)KNN_QBLOCK * KNN_BBLOCK * sizeof *tile);
 	struct cand *heaps = malloc(M * C * sizeof *heaps);
 	size_t *hn = calloc(M ? M : 1, sizeof *hn);
 	size_t QB0 = M < KNN_QBLOCK ? M : KNN_QBLOCK;
 	size_t BB0 = N < KNN_BBLOCK ? N : KNN_BBLOCK;
-	float *qc = malloc(QB0 * D * sizeof *qc), *bc = malloc(BB0 * D * sizeof *bc);
+	struct knn_scratch *scr = calloc(nth, sizeof *scr);
+	omp_lock_t *locks = malloc(nq * sizeof *locks);
+	size_t (*tiles)[2] = malloc(ntiles * sizeof *tiles);
 	float *mu = malloc(D * sizeof *mu);
-	float *thrbuf = malloc(KNN_BBLOCK * sizeof *thrbuf);
 	double *mud = calloc(D, sizeof *mud);
-	size_t nfall = 0;
+	size_t nfall = 0, nlocks = 0;
 	int rc = -1;
-	if (!qn || !bn || !bnf || !tile || !heaps || !hn || !qc || !bc ||
-	    !mu || !mud || !thrbuf) {
+	if (!qn || !bn || !bnf || !heaps || !hn || !scr || !locks || !tiles ||
+	    !mu || !mud) {
 		errno = ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < nth; i++) {
+		scr[i].qc = malloc(QB0 * D * sizeof *scr[i].qc);
+		scr[i].bc = malloc(BB0 * D * sizeof *scr[i].bc);
+		scr[i].tile = malloc(QB0 * BB0 * sizeof *scr[i].tile);
+		scr[i].thr = malloc(BB0 * sizeof *scr[i].thr);
+		if (!scr[i].qc || !scr[i].bc || !scr[i].tile || !scr[i].thr) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	for (; nlocks < nq; nlocks++)
+		omp_init_lock(&locks[nlocks]);
 	for (size_t i = 0; i < N; i++)
 		for (size_t j = 0; j < D; j++)
 			mud[j] += B[i * D + j];
@@ -255,49 +311,45 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 			bmax = bn[j];
 	}
 
-	for (size_t q0 = 0; q0 < M; q0 += KNN_QBLOCK) {
+	/*
+	 * Tiles in parallel, each thread with its own single-threaded GEMM,
+	 * so there is no barrier per tile.  A query block's heaps are
+	 * locked while a tile's keys go in.  The candidates a heap ends
+	 * with are the C best (key, index) pairs offered, whatever the
+	 * order of the tiles, so the result does not depend on the threads.
+	 */
+	size_t nt = 0;
+	for (size_t qb = 0; qb < nq; qb++)
+		for (size_t bb = sym ? qb : 0; bb < (sym ? nq : nb); bb++) {
+			tiles[nt][0] = qb;
+			tiles[nt][1] = bb;
+			nt++;
+		}
+	#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+	for (size_t ti = 0; ti < ntiles; ti++) {
+		struct knn_scratch *s = &scr[omp_get_thread_num()];
+		size_t qb = tiles[ti][0], bb = tiles[ti][1];
+		size_t q0 = qb * KNN_QBLOCK, b0 = bb * KNN_BBLOCK;
 		size_t QB = M - q0 < KNN_QBLOCK ? M - q0 : KNN_QBLOCK;
-		rows_center(qc, Q + q0 * D, mu, QB, D);
-		for (size_t b0 = sym ? q0 : 0; b0 < N; b0 += KNN_BBLOCK) {
-			size_t BB = N - b0 < KNN_BBLOCK ? N - b0 : KNN_BBLOCK;
-			/* tile[QB,BB] = Q_blk B_blk^T */
-			rows_center(bc, B + b0 * D, mu, BB, D);
-			sgemm(0, 1, QB, BB, D, 1.0f, qc, D, bc, D, 0.0f, tile, BB);
-			#pragma omp parallel for schedule(static)
-			for (size_t r = 0; r < QB; r++) {
-				size_t qi = q0 + r;
-				struct cand *h = heaps + qi * C;
-				size_t n = hn[qi];
-				const float *g = tile + r * BB;
-				const float *bb = bnf + b0;
-				/* key = sgn (|b|^2 - 2 q.b): d^2 less the query's
-				 * own |q|^2, which does not change its ranking */
-				float thr = n == C ? (float)h[0].key : INFINITY;
-				for (size_t c0 = 0; c0 < BB; c0 += 64) {
-					size_t c1 = c0 + 64 < BB ? c0 + 64 : BB;
-					int any = 0;
-					#pragma omp simd reduction(|:any)
-					for (size_t c = c0; c < c1; c++)
-						any |= sgn * (bb[c] - 2 * g[c]) <= thr;
-					if (!any)
-						continue;        /* the common case */
-					for (size_t c = c0; c < c1; c++) {
-						float key = sgn * (bb[c] - 2 * g[c]);
-						size_t j = b0 + c;
-						if (key > thr || ((flags &
-						    KNN_EXCLUDE_SELF) && j == qi))
-							continue;
-						struct cand cd = { key, (int64_t)j };
-						heap_push(h, &n, C, cd);
-						if (n == C)
-							thr = (float)h[0].key;
-					}
-				}
-				hn[qi] = n;
-			}
-			if (sym && b0 != q0)
-				knn_scan_columns(heaps, hn, C, tile, QB, BB, q0, b0,
-				    bnf, sgn, thrbuf);
+		size_t BB = N - b0 < KNN_BBLOCK ? N - b0 : KNN_BBLOCK;
+		rows_center(s->qc, Q + q0 * D, mu, QB, D);
+		rows_center(s->bc, B + b0 * D, mu, BB, D);
+		/* tile[QB,BB] = Qc_blk Bc_blk^T, on this thread alone */
+		float one = 1, zero = 0;
+		rntm_t rntm = BLIS_RNTM_INITIALIZER;
+		bli_rntm_set_num_threads(1, &rntm);
+		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)QB,
+		    (dim_t)BB, (dim_t)D, &one, s->qc, (inc_t)D, 1, s->bc,
+		    (inc_t)D, 1, &zero, s->tile, (inc_t)BB, 1, NULL, &rntm);
+		omp_set_lock(&locks[qb]);
+		knn_scan_rows(heaps, hn, C, s->tile, QB, BB, q0, b0, bnf, sgn,
+		    (flags & KNN_EXCLUDE_SELF) != 0);
+		omp_unset_lock(&locks[qb]);
+		if (sym && bb != qb) {
+			omp_set_lock(&locks[bb]);
+			knn_scan_columns(heaps, hn, C, s->tile, QB, BB, q0, b0,
+			    bnf, sgn, s->thr);
+			omp_unset_lock(&locks[bb]);
 		}
 	}
 
@@ -345,8 +397,15 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 		*fallbacks = nfall;
 	rc = 0;
 out:
-	free(qn), free(bn), free(bnf), free(tile), free(heaps), free(hn);
-	free(qc), free(bc), free(mu), free(mud), free(thrbuf);
+	for (size_t l = 0; l < nlocks; l++)
+		omp_destroy_lock(&locks[l]);
+	if (scr != NULL)
+		for (size_t i = 0; i < nth; i++) {
+			free(scr[i].qc), free(scr[i].bc), free(scr[i].tile);
+			free(scr[i].thr);
+		}
+	free(qn), free(bn), free(bnf), free(heaps), free(hn), free(scr);
+	free(locks), free(tiles), free(mu), free(mud);
 	return rc;
 }
 
