@@ -10,8 +10,11 @@
  * than the last candidate's, and if that, less an error bound, could
  * still beat the k-th exact distance, the query is redone by brute force
  * in float64.  Results equal a float64 brute force; ties go to the
- * smaller base index.  Memory: the tile (QBLOCK x BBLOCK floats) plus
- * C candidates per query, besides the inputs and outputs.
+ * smaller base index.  Tiles run in parallel, one single-threaded GEMM
+ * each (a self graph computes only the tiles on and above the diagonal
+ * and scans each also transposed).  Memory: per thread a tile
+ * (QBLOCK x BBLOCK floats) and two blocks of centred rows, plus C
+ * candidates per query, besides the inputs and outputs.
  *
  * Call blas_init() once before knn_search.
  */
