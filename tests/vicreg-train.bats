@@ -105,6 +105,17 @@ u64_at() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
 	cmp "$T/test.csv" "$D/full-test.csv"
 }
 
+@test "vicreg-train: --resume of a finished run reads the stream and changes nothing" {
+	cp "$D/full.ck" "$T/r.ck"
+	vicreg-train -o "$T/r.ck" $TINY --resume < "$D/pairs.npy"
+	cmp "$T/r.ck" "$D/full.ck"
+	# the steps it skips must all be there
+	{ for i in 0 1 2 3; do tensor pick $i "$D/pairs.npy"; done; } > "$T/s.npy"
+	run -1 --separate-stderr vicreg-train -o "$T/r.ck" $TINY --resume < "$T/s.npy"
+	[ "$stderr" = "vicreg-train: stdin: stream ended at step 3, before the 20 steps $T/r.ck has done" ]
+	cmp "$T/r.ck" "$D/full.ck"
+}
+
 # Feed the plan and 3 steps through a FIFO, wait for their log lines,
 # send signal $1 while vicreg-train waits for the 4th; sets status.
 interrupt() {

@@ -723,8 +723,10 @@ skip_done(struct trainer *t, struct npy_reader *in)
 	char msg[512];
 	for (size_t s = 0; s < t->step; s++) {
 		long B = next_pairs(in, t->plan.batch, msg, sizeof msg);
-		if (B > 0)
+		if (B > 0 && npy_read_rows(in, t->pairs, (size_t)B) == 0)
 			continue;
+		if (B > 0)
+			snprintf(msg, sizeof msg, "%s", in->err);
 		if (got_signal)
 			exit(128 + got_signal);
 		if (B == 0)
@@ -886,7 +888,8 @@ main(int argc, char **argv)
 	if (stop == total && npy_expect_end(&in) < 0)
 		save_and_die(&t, in.err);
 	save(&t);
-	progress(&t, total, loss, images, now() - t0, 1);
+	if (images > 0)
+		progress(&t, total, loss, images, now() - t0, 1);
 	log_close(t.log, o.log);
 	log_close(t.test_log, o.test_log);
 	model_free(t.model);
