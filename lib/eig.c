@@ -49,7 +49,8 @@ eig_tridiagonalize(double *A, double *diag, double *off, double *tau,
 		v[0] = x0 - alpha;
 		off[k] = alpha;
 		double pv = 0;
-		#pragma omp parallel for schedule(static) reduction(+:pv)
+		#pragma omp parallel for schedule(static) reduction(+:pv) \
+		    if (m >= 256)
 		for (size_t i = 0; i < m; i++) {
 			const double *row = S + i * n;
 			double s = 0;
@@ -61,7 +62,7 @@ eig_tridiagonalize(double *A, double *diag, double *off, double *tau,
 		double K = 0.5 * t * pv;
 		for (size_t i = 0; i < m; i++)
 			p[i] -= K * v[i];               /* p is now w */
-		#pragma omp parallel for schedule(static)
+		#pragma omp parallel for schedule(static) if (m >= 256)
 		for (size_t i = 0; i < m; i++) {
 			double *row = S + i * n;
 			double vi = v[i], wi = p[i];
@@ -85,7 +86,7 @@ void
 eig_back_transform(const double *A, const double *tau, double *Y,
     size_t count, size_t n)
 {
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (count * n >= 4096)
 	for (size_t c = 0; c < count; c++) {
 		double *y = Y + c * n;
 		for (size_t k = n >= 2 ? n - 2 : 0; k-- > 0;) {
@@ -160,7 +161,7 @@ eig_tridiag_values(const double *diag, const double *off, size_t n,
 	double pivmin = DBL_MIN * fmax(1.0, tnorm * tnorm);
 	glo -= 2 * DBL_EPSILON * tnorm * (double)n + 2 * pivmin;
 	ghi += 2 * DBL_EPSILON * tnorm * (double)n + 2 * pivmin;
-	#pragma omp parallel for schedule(dynamic)
+	#pragma omp parallel for schedule(dynamic) if (count * n >= 4096)
 	for (size_t j = 0; j < count; j++) {
 		size_t idx = lo + j;     /* want smallest x with count > idx */
 		double a = glo, b = ghi;

@@ -11,7 +11,9 @@
 #include "eig.h"
 #include "rng.h"
 
-/* x -= B^T (B x) twice for the rows B[0..r-1]; h += the coefficients. */
+/* x -= B^T (B x) twice for the rows B[0..r-1]; h += the coefficients.
+ * Plain loops: a few hundred thousand multiply-adds, called once a
+ * step, where a threaded GEMM would only add synchronisation. */
 static void
 orthogonalize(double *x /*[n]*/, double *h /*[r]*/, double *t /*[r]*/,
     const double *B /*[r,n]*/, size_t r, size_t n)
@@ -19,8 +21,19 @@ orthogonalize(double *x /*[n]*/, double *h /*[r]*/, double *t /*[r]*/,
 	if (r == 0)
 		return;
 	for (int pass = 0; pass < 2; pass++) {
-		dgemm(0, 1, 1, r, n, 1.0, x, n, B, n, 0.0, t, r);
-		dgemm(0, 0, 1, n, r, -1.0, t, r, B, n, 1.0, x, n);
+		for (size_t i = 0; i < r; i++) {
+			const double *b = B + i * n;
+			double s = 0;
+			for (size_t j = 0; j < n; j++)
+				s += b[j] * x[j];
+			t[i] = s;
+		}
+		for (size_t i = 0; i < r; i++) {
+			const double *b = B + i * n;
+			double c = t[i];
+			for (size_t j = 0; j < n; j++)
+				x[j] -= c * b[j];
+		}
 		if (h != NULL)
 			for (size_t i = 0; i < r; i++)
 				h[i] += t[i];

@@ -157,7 +157,7 @@ normop_apply(double *y, const double *x, void *ctx)
 {
 	const struct normop *o = ctx;
 	const struct spectral_graph *g = o->g;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (g->rowptr[g->N] >= 1000000)
 	for (size_t i = 0; i < g->N; i++) {
 		double s = 0;
 		for (size_t p = g->rowptr[i]; p < g->rowptr[i + 1]; p++)
