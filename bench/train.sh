@@ -9,15 +9,15 @@
 # Ours and PyTorch alternate; the table has medians and the ratio
 # ours / PyTorch in throughput (> 1: ours is faster).
 #
-# Environment: WIDTHS ("64 16"), STEPS (timed steps per run, 2), REPS
-# (runs per side, 2), ENC_N (images to encode, 1024), PY
+# Environment: WIDTHS ("64 16"), STEPS (timed steps per run, 1), REPS
+# (runs per side, 2), ENC_N (images to encode, 512), PY
 # (/usr/bin/python3).  The machine may be shared: note its load.
 set -eu
 cd "$(dirname "$0")/.."
 WIDTHS=${WIDTHS:-"64 16"}
-STEPS=${STEPS:-2}
+STEPS=${STEPS:-1}
 REPS=${REPS:-2}
-ENC_N=${ENC_N:-1024}
+ENC_N=${ENC_N:-512}
 PY=${PY:-/usr/bin/python3}
 BATCH=256
 export BLIS_NUM_THREADS=2 OMP_NUM_THREADS=2
