@@ -244,28 +244,58 @@ def running(model):
     return out
 
 
+def hashu(n, t):
+    """n values in [-1, 1) of stream t: a Weyl sequence mod 2^32 in exact
+    integer arithmetic, so the C test regenerates the same floats
+    (test_model_torch.c: hashu)."""
+    i = np.arange(n, dtype=np.uint64)
+    c = np.uint64(((t + 1) * 2246822519) % 2**64)
+    h = (i * np.uint64(2654435761) + c) & np.uint64(0xFFFFFFFF)
+    return h.astype(np.float64) / 4294967296.0 * 2.0 - 1.0
+
+
+def hashed(shape, t, shift, scale):
+    n = int(np.prod(shape))
+    return torch.from_numpy(
+        (shift + scale * hashu(n, t)).astype(np.float32)).view(*shape)
+
+
 def gen_model(name, w, rep, head, proj, N, stem_stride=1, stem_pad=0):
+    """Parameters and inputs are not stored: they come from hashu()
+    (per tensor a shift and scale, stored); BN running statistics are
+    random and stored."""
     enc = Encoder(w, head, rep, stem_stride, stem_pad)
     pj = projector(rep, proj)
     model = nn.Sequential(enc, pj).double()
-    # scramble the BN affine parameters and running statistics so the
-    # test sees them used
+    bn_init = {}
+    for mod in model.modules():
+        if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            bn_init[id(mod.weight)] = (1.0, 0.2)
+            bn_init[id(mod.bias)] = (0.0, 0.2)
+    pinit = []
+    fan = 1
     with torch.no_grad():
+        for t, p in enumerate(model.parameters()):
+            if id(p) in bn_init:
+                shift, scale = bn_init[id(p)]
+            elif p.dim() > 1:
+                fan = p[0].numel()
+                shift, scale = 0.0, 1.0 / np.sqrt(fan)
+            else:                       # a conv/linear bias
+                shift, scale = 0.0, 1.0 / np.sqrt(fan)
+            pinit.append((shift, scale))
+            p.copy_(hashed(p.shape, t, shift, scale).double())
         for mod in model.modules():
             if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
-                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
-                mod.bias.copy_(0.2 * torch.randn_like(mod.bias))
                 mod.running_mean.copy_(0.1 * torch.randn_like(
                     mod.running_mean))
                 mod.running_var.copy_(1 + 0.2 * torch.rand_like(
                     mod.running_var))
-        # float32-representable starting point
-        for t in list(model.parameters()) + list(model.buffers()):
-            t.copy_(t.float().double())
-    params0 = flat(model.parameters())
+                mod.running_mean.copy_(mod.running_mean.float().double())
+                mod.running_var.copy_(mod.running_var.float().double())
     bufs0 = flat(running(model))
-    x1 = torch.randn(N, 3, 32, 32, dtype=torch.float32).double()
-    x2 = torch.randn(N, 3, 32, 32, dtype=torch.float32).double()
+    x1 = hashed((N, 3, 32, 32), 1000, 0.0, 1.0).double()
+    x2 = hashed((N, 3, 32, 32), 1001, 0.0, 1.0).double()
 
     model.train()
     z1 = model(x1)
@@ -294,11 +324,11 @@ def gen_model(name, w, rep, head, proj, N, stem_stride=1, stem_pad=0):
     cfg = [w, rep, head, stem_stride, stem_pad, len(proj)] + list(proj)
     cfg += [0] * (4 - len(proj)) + [N]
     sizes = np.array([p.numel() for p in model.parameters()], np.int64)
-    write(name, [np.array(cfg, np.int64), sizes, params0, bufs0,
-                 f32(x1), f32(x2), f32(parts), grads, bufs1, f32(eparts),
-                 f32(reps), delta])
+    write(name, [np.array(cfg, np.int64), sizes,
+                 np.array(pinit, np.float64), bufs0, f32(parts), grads,
+                 bufs1, f32(eparts), f32(reps), delta])
     print("%s: %d params (%d encoder), %d buffers" % (
-        name, params0.size, nparams(enc), bufs0.size))
+        name, grads.size, nparams(enc), bufs0.size))
 
 
 def main():
@@ -317,6 +347,9 @@ def main():
     gen_vicreg("vicreg.npy", 8, 6)
     gen_adam("adam.npy", 10, 3, 1e-2, 1e-2)
     gen_model("model_tiny.npy", 4, 8, 16, [16, 16, 16], 6)
+    # the CPU-speed stem options, a two-layer projector
+    gen_model("model_stem2.npy", 2, 4, 8, [8, 6], 4, stem_stride=2,
+              stem_pad=1)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print("fixtures: %d bytes" % total)
     return 0

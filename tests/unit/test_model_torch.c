@@ -4,7 +4,10 @@
  *
  * tests/fixtures/nn/model_tiny.npy (tests/reference/gen_nn.py, float64
  * reference): a width-4 ResNet-18 + projector (head 16, D 8, projector
- * 16-16-16), batch 6 per view, one VICReg training step: loss and parts,
+ * 16-16-16), batch 6 per view, and model_stem2.npy: width 2, stem
+ * stride 2 and padding 1, head 8, D 4, projector 8-6, batch 4.  One
+ * VICReg training step from hashed parameters and inputs (regenerated
+ * here from the same integer hash): loss and parts,
  * every parameter gradient, BN running statistics after the step, the
  * eval-mode loss and representations, and one Adam step (the study's
  * hyper-parameters) applied to the reference gradients.
@@ -24,16 +27,31 @@
 #include "model.h"
 #include "npy.h"
 
-#define FIX "tests/fixtures/nn/model_tiny.npy"
+#define DIR "tests/fixtures/nn/"
 
 static struct npy_reader rd;
+static const char *fix_name;
+
+/*
+ * The fixture's parameters and inputs, regenerated: element i of
+ * stream t is shift + scale u, u in [-1, 1) from a Weyl sequence mod
+ * 2^32 (gen_nn.py: hashu), computed in double and rounded to float.
+ */
+static float
+hashu(size_t i, size_t t, double shift, double scale)
+{
+	uint64_t h = ((uint64_t)i * 2654435761u +
+	    ((uint64_t)t + 1) * 2246822519u) & 0xFFFFFFFFu;
+	double u = (double)h / 4294967296.0 * 2.0 - 1.0;
+	return (float)(shift + scale * u);
+}
 
 static void *
 next_as(enum npy_dtype t, size_t *n)
 {
 	void *raw;
 	if (npy_next(&rd) != 1 || npy_read_all(&rd, &raw) != 0) {
-		fprintf(stderr, "%s: %s\n", FIX, rd.err);
+		fprintf(stderr, "%s: %s\n", fix_name, rd.err);
 		exit(1);
 	}
 	size_t cnt = npy_count(&rd.h);
@@ -165,21 +183,24 @@ test_init(void)
 }
 
 static void
-test_tiny(void)
+test_tiny(const char *file)
 {
-	FILE *fp = fopen(FIX, "rb");
+	FILE *fp = fopen(file, "rb");
 	if (fp == NULL) {
-		perror(FIX);
+		perror(file);
 		exit(1);
 	}
-	npy_reader_init(&rd, fp, FIX);
+	fix_name = file;
+	printf("%s\n", file);
+	npy_reader_init(&rd, fp, file);
 	int64_t *cfgv = next_as(NPY_I64, NULL);
 	size_t nt;
 	int64_t *sizes = next_as(NPY_I64, &nt);
-	size_t np, nb, nx;
-	float *p0 = next_as(NPY_F32, &np), *b0 = next_as(NPY_F32, &nb);
-	float *x1 = next_as(NPY_F32, &nx), *x2 = next_as(NPY_F32, NULL);
-	float *parts = next_as(NPY_F32, NULL), *grads = next_as(NPY_F32, NULL);
+	double *pinit = next_as(NPY_F64, NULL);
+	size_t nb;
+	float *b0 = next_as(NPY_F32, &nb);
+	size_t np;
+	float *parts = next_as(NPY_F32, NULL), *grads = next_as(NPY_F32, &np);
 	float *b1 = next_as(NPY_F32, NULL), *eparts = next_as(NPY_F32, NULL);
 	size_t nrep;
 	float *reps = next_as(NPY_F32, &nrep), *delta = next_as(NPY_F32, NULL);
@@ -210,9 +231,19 @@ test_tiny(void)
 		CHECK(ts[i] == (size_t)sizes[i]);
 	CHECK(model_param_count(m) == np);
 	CHECK(model_buffer_count(m) == nb);
-	CHECK(nx == N * 3 * 32 * 32);
 	if (check_failures)
 		exit(1);
+	float *p0 = malloc(np * sizeof *p0);
+	float *x1 = malloc(N * 3072 * sizeof *x1);
+	float *x2 = malloc(N * 3072 * sizeof *x2);
+	for (size_t t = 0, off = 0; t < nt; off += ts[t], t++)
+		for (size_t i = 0; i < ts[t]; i++)
+			p0[off + i] = hashu(i, t, pinit[2 * t],
+			    pinit[2 * t + 1]);
+	for (size_t i = 0; i < N * 3072; i++) {
+		x1[i] = hashu(i, 1000, 0.0, 1.0);
+		x2[i] = hashu(i, 1001, 0.0, 1.0);
+	}
 
 	memcpy(model_params(m), p0, np * sizeof *p0);
 	memcpy(model_buffers(m), b0, nb * sizeof *b0);
@@ -304,7 +335,8 @@ test_tiny(void)
 	free(p), free(mm), free(vv), free(d);
 
 	model_free(m);
-	free(cfgv), free(sizes), free(p0), free(b0), free(x1), free(x2);
+	free(cfgv), free(sizes), free(pinit), free(p0), free(b0), free(x1);
+	free(x2);
 	free(parts), free(grads), free(b1), free(eparts), free(reps);
 	free(delta);
 }
@@ -315,6 +347,7 @@ main(void)
 	blas_init(2, 0);
 	test_counts();
 	test_init();
-	test_tiny();
+	test_tiny(DIR "model_tiny.npy");
+	test_tiny(DIR "model_stem2.npy");
 	return check_done();
 }
