@@ -608,6 +608,14 @@ log_close(FILE *fp, const char *path)
 		die_errno("%s", path);
 }
 
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* ---- the test set ---- */
 
 /* Largest batch of the test stream's plan (checked again per batch). */
@@ -636,6 +644,7 @@ test_eval(struct trainer *t, size_t epoch)
 	size_t batches = 0;
 	long B;
 
+	double t0 = now();
 	npy_reader_init(&r, fp, o->test);
 	read_plan(&r, &p);
 	while ((B = next_pairs(&r, model_max_batch(t->model), msg,
@@ -664,17 +673,14 @@ test_eval(struct trainer *t, size_t epoch)
 	    sum[2] / (double)batches, sum[3] / (double)batches);
 	if (fflush(t->test_log) != 0)
 		die_errno("%s", o->test_log);
+	if (!o->quiet)
+		fprintf(stderr, "%s%s: epoch %zu: test loss %.4f (%zu batches, "
+		    "%.1f s)\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+		    progname, epoch, sum[0] / (double)batches, batches,
+		    now() - t0);
 }
 
 /* ---- progress ---- */
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* "1,234,567" */
 static const char *
@@ -693,8 +699,8 @@ commas(char *buf, size_t len, size_t v)
 }
 
 static void
-progress(const struct trainer *t, size_t total, float loss, double images,
-    double secs, int final)
+progress(const struct trainer *t, size_t total, size_t stop, float loss,
+    double images, double secs, int final)
 {
 	static double last = -1;
 	double tnow = now();
@@ -704,7 +710,7 @@ progress(const struct trainer *t, size_t total, float loss, double images,
 	double rate = secs > 0 ? images / secs : 0;
 	double per_step = t->step > 0 && images > 0 ? secs / images *
 	    (double)t->plan.batch : 0;
-	double eta = per_step * (double)(total - t->step);
+	double eta = per_step * (double)(stop > t->step ? stop - t->step : 0);
 	int tty = isatty(STDERR_FILENO);
 	fprintf(stderr, "%s%s: step %zu/%zu epoch %zu/%zu loss %.4f "
 	    "%.1f img/s ETA %dh%02dm%02ds%s", tty ? "\r" : "", progname,
@@ -869,7 +875,7 @@ main(int argc, char **argv)
 		}
 		loss = train_step(&t, (size_t)B);
 		images += (double)B;
-		progress(&t, total, loss, images, now() - t0, 0);
+		progress(&t, total, stop, loss, images, now() - t0, 0);
 		int epoch_end = t.step % t.plan.steps_per_epoch == 0;
 		if (epoch_end && t.test_log != NULL)
 			test_eval(&t, t.step / t.plan.steps_per_epoch);
@@ -889,7 +895,8 @@ main(int argc, char **argv)
 		save_and_die(&t, in.err);
 	save(&t);
 	if (images > 0)
-		progress(&t, total, loss, images, now() - t0, 1);
+		progress(&t, total, stop, loss, images, now() - t0,
+		    1);
 	log_close(t.log, o.log);
 	log_close(t.test_log, o.test_log);
 	model_free(t.model);
