@@ -38,7 +38,8 @@
  * (kept for the backward pass) and four gradient buffers for max_batch
  * images: model_activation_floats() per image, 2.35 M floats (9.4 MB)
  * at the study's configuration, i.e. 2.4 GB for batch 256 per view,
- * plus parameters, gradients and im2col scratch (a few tens of MB).
+ * plus parameters, gradients (46 MB each) and im2col scratch (about
+ * 80 MB at batch 256 on 2 threads).
  */
 #ifndef MODEL_H
 #define MODEL_H
@@ -97,7 +98,14 @@ float *model_params(struct model *m);    /* [model_param_count] */
 float *model_grads(struct model *m);     /* [model_param_count] */
 float *model_buffers(struct model *m);   /* [model_buffer_count] */
 
-/* PyTorch default initialisation (see nn.h), drawn in parameter order. */
+/*
+ * The study's model as PyTorch builds it, drawn in parameter order:
+ * the block and downsample convs as torchvision's ResNet re-initialises
+ * them, N(0, 2 / fan_out) (kaiming_normal_, mode fan_out, relu); the
+ * stem conv and every Linear (replaced or added by the study) with the
+ * nn.Conv2d / nn.Linear defaults (nn.h: init_default_layer); BN weight
+ * 1, bias 0, running mean 0, running var 1.
+ */
 void model_init(struct model *m, struct rng *r);
 
 /*
