@@ -4,7 +4,8 @@
 # same session, medians of R runs (default 3).  Ours: wall time of the
 # whole tool (reading the stream included); sklearn: wall time of the
 # fit/transform call only, inside Python, data already in memory.
-# Usage: bench/spectral.sh [QUICK]   (QUICK=1: R=1, smaller sizes)
+# Usage: R=3 bench/spectral.sh  (also prints the machine's load average,
+# since on a shared machine the wall times are the scheduler's too)
 set -eu
 cd "$(dirname "$0")/.."
 R=${R:-3}
@@ -64,7 +65,10 @@ if [ ! -s "$W/cifar50k.npy" ]; then
 fi
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() {
+	sort -g | awk '{ a[NR] = $1 }
+	    END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 
 # case NAME OURS-COMMAND REF-ARGS TARGET
 run_case() {
@@ -90,6 +94,7 @@ echo "BLIS (ours):"
 bin/pca -v -d 1 "$W/x10k_128.npy" 2>&1 >/dev/null | head -1
 echo "BLIS (numpy/sklearn), BLIS_ARCH_DEBUG=1:"
 BLIS_ARCH_DEBUG=1 $PY -c "import numpy as np; a = np.ones((64, 64)); a @ a" 2>&1 | head -3
+uptime
 printf '%-34s %9s %9s %8s\n' case "ours s" "sklearn s" ratio
 run_case "pca 50000x128 d2" "bin/pca --threads $TH $W/x50k_128.npy" \
     "pca $W/x50k_128.npy" 20
@@ -107,3 +112,4 @@ run_case "laplacian 10000x128 k10" \
 run_case "laplacian 10000x3072 (CIFAR) k10" \
     "bin/laplacian -k 10 --threads $TH $W/cifar10k.npy" \
     "laplacian $W/cifar10k.npy" 5
+uptime
