@@ -31,7 +31,6 @@
 #include <omp.h>
 #endif
 
-#define COLB 4                  /* columns per gathered batch */
 
 struct tsne_fft {
 	size_t N, nthreads, mmax;
@@ -39,13 +38,15 @@ struct tsne_fft {
 	double *kre;                /* [mmax,mmax] kernel transform */
 	struct tsne_cpx *tw;        /* [mmax] */
 	size_t twn;                 /* length the twiddles are for */
-	struct tsne_cpx *scratch;   /* [nthreads, (COLB + 1) mmax] */
+	double *scratch;            /* [nthreads, 4 CB mmax] */
 	double *wgt;                /* [N,6] Lagrange weights x then y */
 	size_t *node;               /* [N,2] first node of the point's box */
 	double *attr;               /* [N,2] */
 	double *rowkl;              /* [N] */
 	double *rowz;               /* [N] */
 	size_t boxes;
+	size_t kern_m;              /* the grid kre was computed for */
+	double kern_delta;
 };
 
 /* ---- FFT -------------------------------------------------------------- */
@@ -234,48 +235,271 @@ tsne_fft_1d(struct tsne_cpx *x, struct tsne_cpx *work, size_t n,
 		memcpy(x, src, n * sizeof *x);
 }
 
-/* 1-D transforms of rows [r0, r1) of A [m,m], in place */
+/*
+ * Batched transforms: CB signals of length n side by side, split real
+ * and imaginary parts, x[i * CB + l] = element i of signal l.  Every
+ * butterfly is then a loop over the CB lanes that the compiler turns
+ * into vector instructions.  The same Stockham stages as fft_stage.
+ */
+#define CB 16
+
+/* The butterflies of one (b, k) over the CB lanes, one function per
+ * radix so that every pointer is a distinct restrict argument. */
+#define TWL(K) double v##K##r = x##K##r[l] * wr[K] - x##K##i[l] * wi[K], \
+	v##K##i = x##K##r[l] * wi[K] + x##K##i[l] * wr[K]
+#define PIN(K) const double *restrict x##K##r, const double *restrict x##K##i
+#define POUT(K) double *restrict y##K##r, double *restrict y##K##i
+
+static inline void
+lanes2(POUT(0), POUT(1), PIN(0), PIN(1), const double *wr,
+    const double *wi)
+{
+	for (size_t l = 0; l < CB; l++) {
+		double v0r = x0r[l], v0i = x0i[l];
+		TWL(1);
+		y0r[l] = v0r + v1r;
+		y0i[l] = v0i + v1i;
+		y1r[l] = v0r - v1r;
+		y1i[l] = v0i - v1i;
+	}
+}
+
+static inline void
+lanes3(POUT(0), POUT(1), POUT(2), PIN(0), PIN(1), PIN(2),
+    const double *wr, const double *wi, double sg, double c3, double s3)
+{
+	for (size_t l = 0; l < CB; l++) {
+		double v0r = x0r[l], v0i = x0i[l];
+		TWL(1);
+		TWL(2);
+		double tr = v1r + v2r, ti = v1i + v2i;
+		double mr = v0r + c3 * tr, mi = v0i + c3 * ti;
+		double er = sg * s3 * (v1i - v2i);
+		double ei = -sg * s3 * (v1r - v2r);
+		y0r[l] = v0r + tr;
+		y0i[l] = v0i + ti;
+		y1r[l] = mr + er;
+		y1i[l] = mi + ei;
+		y2r[l] = mr - er;
+		y2i[l] = mi - ei;
+	}
+}
+
+static inline void
+lanes4(POUT(0), POUT(1), POUT(2), POUT(3), PIN(0), PIN(1), PIN(2),
+    PIN(3), const double *wr, const double *wi, double sg)
+{
+	for (size_t l = 0; l < CB; l++) {
+		double v0r = x0r[l], v0i = x0i[l];
+		TWL(1);
+		TWL(2);
+		TWL(3);
+		double s02r = v0r + v2r, s02i = v0i + v2i;
+		double d02r = v0r - v2r, d02i = v0i - v2i;
+		double s13r = v1r + v3r, s13i = v1i + v3i;
+		double e13r = sg * (v1i - v3i);
+		double e13i = -sg * (v1r - v3r);
+		y0r[l] = s02r + s13r;
+		y0i[l] = s02i + s13i;
+		y2r[l] = s02r - s13r;
+		y2i[l] = s02i - s13i;
+		y1r[l] = d02r + e13r;
+		y1i[l] = d02i + e13i;
+		y3r[l] = d02r - e13r;
+		y3i[l] = d02i - e13i;
+	}
+}
+
+static inline void
+lanes5(POUT(0), POUT(1), POUT(2), POUT(3), POUT(4), PIN(0), PIN(1),
+    PIN(2), PIN(3), PIN(4), const double *wr, const double *wi, double sg,
+    double c51, double c52, double s51, double s52)
+{
+	for (size_t l = 0; l < CB; l++) {
+		double v0r = x0r[l], v0i = x0i[l];
+		TWL(1);
+		TWL(2);
+		TWL(3);
+		TWL(4);
+		double a1r = v1r + v4r, a1i = v1i + v4i;
+		double b1r = v1r - v4r, b1i = v1i - v4i;
+		double a2r = v2r + v3r, a2i = v2i + v3i;
+		double b2r = v2r - v3r, b2i = v2i - v3i;
+		double m1r = v0r + c51 * a1r + c52 * a2r;
+		double m1i = v0i + c51 * a1i + c52 * a2i;
+		double m2r = v0r + c52 * a1r + c51 * a2r;
+		double m2i = v0i + c52 * a1i + c51 * a2i;
+		double n1r = sg * (s51 * b1i + s52 * b2i);
+		double n1i = -sg * (s51 * b1r + s52 * b2r);
+		double n2r = sg * (s52 * b1i - s51 * b2i);
+		double n2i = -sg * (s52 * b1r - s51 * b2r);
+		y0r[l] = v0r + a1r + a2r;
+		y0i[l] = v0i + a1i + a2i;
+		y1r[l] = m1r + n1r;
+		y1i[l] = m1i + n1i;
+		y4r[l] = m1r - n1r;
+		y4i[l] = m1i - n1i;
+		y2r[l] = m2r + n2r;
+		y2i[l] = m2i + n2i;
+		y3r[l] = m2r - n2r;
+		y3i[l] = m2i - n2i;
+	}
+}
+#undef TWL
+#undef PIN
+#undef POUT
+
+static inline __attribute__((always_inline)) void
+batch_stage(double *restrict dr, double *restrict di,
+    const double *restrict sr, const double *restrict si, size_t n,
+    size_t R, size_t Ns, const struct tsne_cpx *tw, double sg)
+{
+	const size_t q = n / R, nblk = q / Ns, ts = n / (Ns * R);
+	const double c3 = -0.5, s3 = 0.86602540378443864676;
+	const double c51 = 0.30901699437494742410, c52 = -0.80901699437494742410;
+	const double s51 = 0.95105651629515357212, s52 = 0.58778525229247312917;
+	for (size_t b = 0; b < nblk; b++)
+		for (size_t k = 0; k < Ns; k++) {
+			const size_t j = b * Ns + k, o = b * Ns * R + k;
+			double wr[5] = { 1, 1, 1, 1, 1 }, wi[5] = { 0, 0, 0, 0, 0 };
+			for (size_t r = 1; r < R; r++) {
+				wr[r] = tw[r * k * ts].re;
+				wi[r] = sg * tw[r * k * ts].im;
+			}
+			const double *restrict a0r = sr + j * CB;
+			const double *restrict a0i = si + j * CB;
+			double *restrict b0r = dr + o * CB;
+			double *restrict b0i = di + o * CB;
+#define IN(r) (sr + (j + (r) * q) * CB), (si + (j + (r) * q) * CB)
+#define OUT(r) (dr + (o + (r) * Ns) * CB), (di + (o + (r) * Ns) * CB)
+			if (R == 2)
+				lanes2(b0r, b0i, OUT(1), a0r, a0i, IN(1), wr, wi);
+			else if (R == 4)
+				lanes4(b0r, b0i, OUT(1), OUT(2), OUT(3), a0r, a0i,
+				    IN(1), IN(2), IN(3), wr, wi, sg);
+			else if (R == 3)
+				lanes3(b0r, b0i, OUT(1), OUT(2), a0r, a0i, IN(1),
+				    IN(2), wr, wi, sg, c3, s3);
+			else
+				lanes5(b0r, b0i, OUT(1), OUT(2), OUT(3), OUT(4),
+				    a0r, a0i, IN(1), IN(2), IN(3), IN(4), wr, wi,
+				    sg, c51, c52, s51, s52);
+#undef IN
+#undef OUT
+		}
+}
+
+/* x: [n,CB] real and imaginary parts, in place; w: the same, work */
+static void
+fft_batch(double *xr, double *xi, double *wr, double *wi, size_t n,
+    const struct tsne_cpx *tw, int inv)
+{
+	size_t f[64], nf = fft_factor(n, f), Ns = 1;
+	double *sr = xr, *si = xi, *dr = wr, *di = wi;
+	const double sg = inv ? -1.0 : 1.0;
+	for (size_t s = 0; s < nf; s++) {
+		switch (f[s]) {
+		case 4:
+			batch_stage(dr, di, sr, si, n, 4, Ns, tw, sg);
+			break;
+		case 2:
+			batch_stage(dr, di, sr, si, n, 2, Ns, tw, sg);
+			break;
+		case 3:
+			batch_stage(dr, di, sr, si, n, 3, Ns, tw, sg);
+			break;
+		default:
+			batch_stage(dr, di, sr, si, n, 5, Ns, tw, sg);
+			break;
+		}
+		Ns *= f[s];
+		double *t = sr;
+		sr = dr;
+		dr = t;
+		t = si;
+		si = di;
+		di = t;
+	}
+	if (sr != xr) {
+		memcpy(xr, sr, n * CB * sizeof *xr);
+		memcpy(xi, si, n * CB * sizeof *xi);
+	}
+}
+
+static double *
+thread_scratch(struct tsne_fft *f)
+{
+	int t = 0;
+#ifdef _OPENMP
+	t = omp_get_thread_num();
+#endif
+	return f->scratch + (size_t)t * 4 * CB * f->mmax;
+}
+
+/* 1-D transforms of rows [r0, r1) of A [m,m], in place, CB rows at a
+ * time transposed into the lanes */
 static void
 fft_rows(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t r0,
     size_t r1, int inv)
 {
+	size_t nbatch = (r1 - r0 + CB - 1) / CB;
 #pragma omp parallel for schedule(static)
-	for (size_t r = r0; r < r1; r++) {
-		int t = 0;
-#ifdef _OPENMP
-		t = omp_get_thread_num();
-#endif
-		struct tsne_cpx *tmp = f->scratch + (size_t)t * (COLB + 1) *
-		    f->mmax;
-		tsne_fft_1d(A + r * m, tmp, m, f->tw, inv);
+	for (size_t bi = 0; bi < nbatch; bi++) {
+		double *xr = thread_scratch(f), *xi = xr + CB * m;
+		double *wr = xi + CB * m, *wi = wr + CB * m;
+		size_t a = r0 + bi * CB, nr = r1 - a < CB ? r1 - a : CB;
+		if (nr < CB) {
+			memset(xr, 0, CB * m * sizeof *xr);
+			memset(xi, 0, CB * m * sizeof *xi);
+		}
+		for (size_t l = 0; l < nr; l++) {
+			const struct tsne_cpx *row = A + (a + l) * m;
+			for (size_t c = 0; c < m; c++) {
+				xr[c * CB + l] = row[c].re;
+				xi[c * CB + l] = row[c].im;
+			}
+		}
+		fft_batch(xr, xi, wr, wi, m, f->tw, inv);
+		for (size_t l = 0; l < nr; l++) {
+			struct tsne_cpx *row = A + (a + l) * m;
+			for (size_t c = 0; c < m; c++) {
+				row[c].re = xr[c * CB + l];
+				row[c].im = xi[c * CB + l];
+			}
+		}
 	}
 }
 
-/* 1-D transforms of columns [0, c1) of A [m,m], in place, COLB at a
- * time gathered into contiguous scratch */
+/* 1-D transforms of columns [0, c1) of A [m,m], in place, CB columns
+ * at a time */
 static void
 fft_cols(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t c1,
     int inv)
 {
-	size_t nbatch = (c1 + COLB - 1) / COLB;
+	size_t nbatch = (c1 + CB - 1) / CB;
 #pragma omp parallel for schedule(static)
 	for (size_t bi = 0; bi < nbatch; bi++) {
-		int t = 0;
-#ifdef _OPENMP
-		t = omp_get_thread_num();
-#endif
-		struct tsne_cpx *g = f->scratch + (size_t)t * (COLB + 1) *
-		    f->mmax;
-		struct tsne_cpx *tmp = g + COLB * f->mmax;
-		size_t c0 = bi * COLB, nc = c1 - c0 < COLB ? c1 - c0 : COLB;
-		for (size_t r = 0; r < m; r++)
-			for (size_t b = 0; b < nc; b++)
-				g[b * m + r] = A[r * m + c0 + b];
-		for (size_t b = 0; b < nc; b++)
-			tsne_fft_1d(g + b * m, tmp, m, f->tw, inv);
-		for (size_t r = 0; r < m; r++)
-			for (size_t b = 0; b < nc; b++)
-				A[r * m + c0 + b] = g[b * m + r];
+		double *xr = thread_scratch(f), *xi = xr + CB * m;
+		double *wr = xi + CB * m, *wi = wr + CB * m;
+		size_t c0 = bi * CB, nc = c1 - c0 < CB ? c1 - c0 : CB;
+		for (size_t r = 0; r < m; r++) {
+			const struct tsne_cpx *g = A + r * m + c0;
+			size_t l = 0;
+			for (; l < nc; l++) {
+				xr[r * CB + l] = g[l].re;
+				xi[r * CB + l] = g[l].im;
+			}
+			for (; l < CB; l++)
+				xr[r * CB + l] = xi[r * CB + l] = 0;
+		}
+		fft_batch(xr, xi, wr, wi, m, f->tw, inv);
+		for (size_t r = 0; r < m; r++) {
+			struct tsne_cpx *g = A + r * m + c0;
+			for (size_t l = 0; l < nc; l++) {
+				g[l].re = xr[r * CB + l];
+				g[l].im = xi[r * CB + l];
+			}
+		}
 	}
 }
 
@@ -300,7 +524,7 @@ tsne_fft_alloc(size_t N, size_t threads)
 	f->B = malloc(mm * sizeof *f->B);
 	f->kre = malloc(mm * sizeof *f->kre);
 	f->tw = malloc(f->mmax * sizeof *f->tw);
-	f->scratch = malloc(nt * (COLB + 1) * f->mmax * sizeof *f->scratch);
+	f->scratch = malloc(nt * 4 * CB * f->mmax * sizeof *f->scratch);
 	f->wgt = malloc(6 * N * sizeof *f->wgt);
 	f->node = malloc(2 * N * sizeof *f->node);
 	f->attr = malloc(2 * N * sizeof *f->attr);
@@ -386,7 +610,12 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 	size_t nb = boxes_for(span);
 	f->boxes = nb;
 	const size_t n = ip * nb, m = 2 * n;
-	const double bw = span / (double)nb, delta = bw / (double)ip;
+	/* boxes of width exactly 1 once the embedding is wider than the
+	 * minimum grid (the grid then reaches a little past the points),
+	 * so that the kernel's transform is reused until nb changes */
+	const double bw = span > (double)TSNE_FFT_MIN_BOXES &&
+	    span <= (double)nb ? 1.0 : span / (double)nb;
+	const double delta = bw / (double)ip;
 	const double cen = lo + 0.5 * span;
 	if (f->twn != m) {
 		tsne_fft_twiddles(f->tw, m);
@@ -407,6 +636,10 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 
 	/* kernel w^2 on the circulant grid, and its transform (real) */
 	struct tsne_cpx *A = f->A, *B = f->B;
+	if (f->kern_m == m && f->kern_delta == delta)
+		goto have_kernel;
+	f->kern_m = m;
+	f->kern_delta = delta;
 #pragma omp parallel for schedule(static)
 	for (size_t a = 0; a < m; a++) {
 		double da = a < n ? (double)a : a > m - n ? (double)a -
@@ -437,6 +670,7 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 			f->kre[a * m + b] = A[a * m + (b <= m / 2 ? b :
 			    m - b)].re * scale;
 
+have_kernel:
 	/* spread the charges 1, y1 | y2, |y|^2 (serial: a scatter) */
 	memset(A, 0, m * m * sizeof *A);
 	memset(B, 0, m * m * sizeof *B);
