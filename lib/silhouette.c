@@ -17,6 +17,9 @@
 
 #include <blis.h>
 #include <omp.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define P SILHOUETTE_PANEL
 
@@ -125,6 +128,80 @@ gemm_nt_1(int precise, size_t M, size_t N, size_t K, const void *A,
 }
 
 /*
+ * row[c] = |x_i - x_j| for c in [lo, W), from the dot products in row
+ * and the float64 norms: d2 = xi + xj - 2 g in float64, rounded to
+ * float32, then a float32 square root (SSE2, four at a time, where the
+ * machine has it; the scalar tail computes the same correctly rounded
+ * values).
+ */
+static void
+dist_row_f32(float *row, const double *xj, double xi, size_t lo, size_t W)
+{
+	size_t c = lo;
+#if defined(__SSE2__)
+	__m128d vxi = _mm_set1_pd(xi), two = _mm_set1_pd(2.0);
+	__m128d zero = _mm_setzero_pd();
+	for (; c + 4 <= W; c += 4) {
+		__m128 g = _mm_loadu_ps(row + c);
+		__m128d g0 = _mm_cvtps_pd(g);
+		__m128d g1 = _mm_cvtps_pd(_mm_movehl_ps(g, g));
+		__m128d d0 = _mm_sub_pd(_mm_add_pd(vxi, _mm_loadu_pd(xj + c)),
+		    _mm_mul_pd(two, g0));
+		__m128d d1 = _mm_sub_pd(_mm_add_pd(vxi,
+		    _mm_loadu_pd(xj + c + 2)), _mm_mul_pd(two, g1));
+		d0 = _mm_max_pd(d0, zero);
+		d1 = _mm_max_pd(d1, zero);
+		__m128 f = _mm_movelh_ps(_mm_cvtpd_ps(d0), _mm_cvtpd_ps(d1));
+		_mm_storeu_ps(row + c, _mm_sqrt_ps(f));
+	}
+#endif
+	for (; c < W; c++) {
+		double d2 = (xi + xj[c]) - 2.0 * row[c];
+		row[c] = sqrtf((float)(d2 > 0 ? d2 : 0));
+	}
+}
+
+/* acc[c] += row[c] (float32 into float64) */
+static void
+add_row_f32(double *acc, const float *row, size_t W)
+{
+	size_t c = 0;
+#if defined(__SSE2__)
+	for (; c + 4 <= W; c += 4) {
+		__m128 g = _mm_loadu_ps(row + c);
+		_mm_storeu_pd(acc + c, _mm_add_pd(_mm_loadu_pd(acc + c),
+		    _mm_cvtps_pd(g)));
+		_mm_storeu_pd(acc + c + 2, _mm_add_pd(_mm_loadu_pd(acc + c + 2),
+		    _mm_cvtps_pd(_mm_movehl_ps(g, g))));
+	}
+#endif
+	for (; c < W; c++)
+		acc[c] += row[c];
+}
+
+/* Sum of row[lo..hi) in float64 (fixed order for a given lo, hi). */
+static double
+sum_row_f32(const float *row, size_t lo, size_t hi)
+{
+	size_t c = lo;
+	double s = 0;
+#if defined(__SSE2__)
+	__m128d a0 = _mm_setzero_pd(), a1 = _mm_setzero_pd();
+	for (; c + 4 <= hi; c += 4) {
+		__m128 g = _mm_loadu_ps(row + c);
+		a0 = _mm_add_pd(a0, _mm_cvtps_pd(g));
+		a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(g, g)));
+	}
+	double t[2];
+	_mm_storeu_pd(t, _mm_add_pd(a0, a1));
+	s = t[0] + t[1];
+#endif
+	for (; c < hi; c++)
+		s += row[c];
+	return s;
+}
+
+/*
  * One panel: rows [i0, i0+m) against sorted points [i0, N).  Distances
  * of pairs j <= i are zeroed (the pair belongs to an earlier row).
  */
@@ -144,23 +221,24 @@ panel(struct silhouette_ws *ws, size_t t, size_t i0, size_t m)
 	else
 		gemm_nt_1(0, m, W, D, ws->xs + i0 * D, ws->xs + i0 * D, tf);
 	/* distances in place (float tiles keep float32 distances, as
-	 * sklearn's float32 distance chunks do) */
+	 * sklearn's float32 distance chunks do); one loop per type */
 	for (size_t r = 0; r < m; r++) {
 		size_t i = i0 + r;
-		for (size_t c = 0; c <= r; c++) {
-			if (ws->precise)
-				td[r * W + c] = 0;
-			else
-				tf[r * W + c] = 0;
-		}
-		for (size_t c = r + 1; c < W; c++) {
-			double g = ws->precise ? td[r * W + c] : tf[r * W + c];
-			double d2 = xx[i] + xx[i0 + c] - 2 * g;
-			double d = sqrt(d2 > 0 ? d2 : 0);
-			if (ws->precise)
-				td[r * W + c] = d;
-			else
-				tf[r * W + c] = (float)d;
+		double xi = xx[i];
+		const double *xj = xx + i0;
+		if (ws->precise) {
+			double *row = td + r * W;
+			for (size_t c = 0; c <= r; c++)
+				row[c] = 0;
+			for (size_t c = r + 1; c < W; c++) {
+				double d2 = xi + xj[c] - 2 * row[c];
+				row[c] = sqrt(d2 > 0 ? d2 : 0);
+			}
+		} else {
+			float *row = tf + r * W;
+			for (size_t c = 0; c <= r; c++)
+				row[c] = 0;
+			dist_row_f32(row, xj, xi, r + 1, W);
 		}
 	}
 	/* rows: per cluster run of columns */
@@ -179,12 +257,7 @@ panel(struct silhouette_ws *ws, size_t t, size_t i0, size_t m)
 				for (; c < hi; c++)
 					s0 += td[r * W + c];
 			} else {
-				for (; c + 2 <= hi; c += 2) {
-					s0 += tf[r * W + c];
-					s1 += tf[r * W + c + 1];
-				}
-				for (; c < hi; c++)
-					s0 += tf[r * W + c];
+				s0 = sum_row_f32(tf + r * W, lo, hi);
 			}
 			sum[l] = s0 + s1;
 		}
@@ -202,8 +275,7 @@ panel(struct silhouette_ws *ws, size_t t, size_t i0, size_t m)
 				for (size_t c = 0; c < W; c++)
 					colbuf[c] += td[r * W + c];
 			else
-				for (size_t c = 0; c < W; c++)
-					colbuf[c] += tf[r * W + c];
+				add_row_f32(colbuf, tf + r * W, W);
 		}
 		for (size_t c = 0; c < W; c++)
 			colsum[(i0 + c) * L + l] += colbuf[c];

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SILHOUETTE_PANEL 64        /* rows per GEMM panel */
+#define SILHOUETTE_PANEL 128       /* rows per GEMM panel */
 
 struct silhouette_ws {
 	size_t N, D, L, T;    /* T threads */

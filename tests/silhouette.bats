@@ -28,7 +28,7 @@ close() {
 
 @test "silhouette equals sklearn's silhouette_score to 1e-5 (both GEMM paths)" {
 	tensor to-csv "$F/sil_score.npy" > "$T/want"
-	for opt in "" --fast; do
+	for opt in "" --float64; do
 		for th in 1 2; do
 			silhouette $opt --threads $th < "$F/sil_in.npy" > "$T/got"
 			close "$T/got" "$T/want" 0 1e-5

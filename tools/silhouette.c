@@ -21,14 +21,14 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: silhouette [--fast] [--samples FILE] "
+	fprintf(fp, "usage: silhouette [--float64] [--samples FILE] "
 	    "[--metrics FILE] [--threads N]\n"
 	    "                  [POINTS [LABELS]]\n"
 	    "  --samples FILE   write each point's coefficient, float64 [N]\n"
 	    "  --metrics FILE   write 'silhouette<TAB>value' (and counts)\n"
 	    "  --threads N      threads, 0 = all cores (default 0)\n"
-	    "  --fast           float32 GEMM for the distances (default "
-	    "float64)\n"
+	    "  --float64        float64 GEMM for the distances (default "
+	    "float32)\n"
 	    "Reads float32 [N,D] points then integer labels [N] from POINTS "
 	    "(default\nstdin), or labels from the first array of LABELS; "
 	    "prints the mean.\n");
@@ -81,19 +81,19 @@ dense_labels(struct npy_reader *r, size_t N, size_t *L)
 int
 main(int argc, char **argv)
 {
-	enum { O_SAMPLES = 256, O_METRICS, O_THREADS, O_FAST, O_VERSION };
+	enum { O_SAMPLES = 256, O_METRICS, O_THREADS, O_F64, O_VERSION };
 	static const struct option longopts[] = {
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "threads", required_argument, NULL, O_THREADS },
-		{ "fast", no_argument, NULL, O_FAST },
+		{ "float64", no_argument, NULL, O_F64 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *samples = NULL, *metrics = NULL;
 	size_t threads = 0;
-	int fast = 0, c;
+	int f64 = 0, c;
 	char buf[64];
 
 	tool_init("silhouette");
@@ -104,7 +104,7 @@ main(int argc, char **argv)
 		case O_THREADS:
 			threads = opt_size("--threads", optarg, 0, 1024);
 			break;
-		case O_FAST: fast = 1; break;
+		case O_F64: f64 = 1; break;
 		case 'h': usage(stdout); return 0;
 		case O_VERSION: tool_version(); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -154,7 +154,7 @@ main(int argc, char **argv)
 		    N ? N - 1 : 0);
 
 	struct silhouette_ws ws;
-	if (silhouette_ws_alloc(&ws, X, lab, N, D, L, !fast) < 0)
+	if (silhouette_ws_alloc(&ws, X, lab, N, D, L, f64) < 0)
 		die("out of memory for %zu x %zu points", N, D);
 	double *s = xmalloc_array(N, sizeof *s);
 	double mean = silhouette_samples(s, &ws);
