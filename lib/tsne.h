@@ -164,7 +164,8 @@ int tsne_run(float *Y, const float *X, size_t N, size_t D,
 void tsne_p_free(struct tsne_p *P);
 
 /* Fast Fourier transform of any length with factors 2, 3 and 5
- * (tsne_fft.c), for the gradient and its tests. */
+ * (tsne_fft.c): the plain one-signal Stockham transform, the reference
+ * twin of the batched, vectorised one the gradient uses (same stages). */
 struct tsne_cpx {
 	double re, im;
 };

@@ -610,11 +610,10 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 	size_t nb = boxes_for(span);
 	f->boxes = nb;
 	const size_t n = ip * nb, m = 2 * n;
-	/* boxes of width exactly 1 once the embedding is wider than the
-	 * minimum grid (the grid then reaches a little past the points),
-	 * so that the kernel's transform is reused until nb changes */
-	const double bw = span > (double)TSNE_FFT_MIN_BOXES &&
-	    span <= (double)nb ? 1.0 : span / (double)nb;
+	/* the boxes tile [lo, hi] exactly, as FIt-SNE (boxes of width
+	 * exactly 1 with the grid reaching past the points cost about 3 %
+	 * in the final KL divergence in our runs) */
+	const double bw = span / (double)nb;
 	const double delta = bw / (double)ip;
 	const double cen = lo + 0.5 * span;
 	if (f->twn != m) {
@@ -637,7 +636,7 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 	/* kernel w^2 on the circulant grid, and its transform (real) */
 	struct tsne_cpx *A = f->A, *B = f->B;
 	if (f->kern_m == m && f->kern_delta == delta)
-		goto have_kernel;
+		goto have_kernel;       /* same grid as the last call */
 	f->kern_m = m;
 	f->kern_delta = delta;
 #pragma omp parallel for schedule(static)

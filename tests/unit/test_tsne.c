@@ -294,7 +294,7 @@ test_fft_gradient(void)
 			if (fabs(ge[i]) > gmax)
 				gmax = fabs(ge[i]);
 		/* interpolation error (boxes of width up to 1, as FIt-SNE):
-		 * relative L2 error of the gradient <= 2e-2 and no
+		 * relative L2 error of the gradient <= 1e-2 and no
 		 * component off by more than 5e-2 max|g| */
 		double en = 0, gn = 0;
 		for (size_t i = 0; i < 2 * N; i++) {
@@ -306,7 +306,7 @@ test_fft_gradient(void)
 		snprintf(what, sizeof what, "FFT gradient vs exact (scale %g, "
 		    "%zu boxes): relative L2 error %.2e", scales[s],
 		    tsne_fft_boxes(f), rel);
-		check_close_f64(what, &rel, &zero, 1, 2e-2, 0);
+		check_close_f64(what, &rel, &zero, 1, 1e-2, 0);
 		check_close_f64(what, gf, ge, 2 * N, 5e-2 * gmax, 0);
 		snprintf(what, sizeof what, "FFT KL vs exact (scale %g)",
 		    scales[s]);
