@@ -95,7 +95,7 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config libblis-dev libpng-dev zlib1g-dev \
-	    bats mandoc curl ca-certificates
+	    bats mandoc curl ca-certificates chromium
 
 clean:
 	rm -rf bin $(B) build-asan

@@ -16,6 +16,12 @@ THREADS ?= 2
 SEED    ?= 1
 B_      := bin
 
+# Several tools run at once in a pipe (augment | vicreg-train) and under
+# -j2: idle OpenMP threads should sleep rather than spin on the cores
+# the other tools need.
+OMP_WAIT_POLICY ?= passive
+export OMP_WAIT_POLICY
+
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 
@@ -164,6 +170,7 @@ $(O)/retrieval/$(1)-$(2).png: $(O)/retrieval/$(1)-$(2).npy $(O)/train.npy $(O)/c
 	$$(step) idx=$$$$(bin/tensor print < $$< | tr -s ' \t' ',' | paste -sd,); \
 	    bin/tensor pick 0 < $(O)/train.npy | bin/tensor take "$$$$idx" \
 	    | bin/plot grid --cols 6 --scale 3 --col-labels query,1,2,3,4,5 \
+	    --row-labels "$$$$(sed 's/^/query: /' $(O)/classes.txt | paste -sd,)" \
 	    --title "$(1): $(2) train images" -o $$@.tmp $$(done)
 endef
 $(foreach m,vicreg neighbors,$(eval $(call retrieval,$(m),nearest,)))
@@ -189,7 +196,7 @@ $(O)/anomaly/roc.png: $(O)/anomaly/vicreg-roc.npy $(O)/anomaly/neighbors-roc.npy
 	    --ylabel "true positive rate" --title "CIFAR-10 test vs MNIST test" -o $@.tmp $(done)
 $(O)/anomaly/%-top7.png: $(O)/anomaly/%-score.npy $(O)/test.npy $(O)/mnist.npy
 	$(step) idx=$$(bin/tensor print < $< | awk '{ print NR - 1, $$1 }' | sort -k2,2gr -k1,1n \
-	    | head -7 | cut -d' ' -f1 | paste -sd,); \
+	    | awk 'NR <= 7' | cut -d' ' -f1 | paste -sd,); \
 	    { bin/tensor pick 0 < $(O)/test.npy; bin/tensor pick 0 < $(O)/mnist.npy; } \
 	    | bin/tensor rows-cat | bin/tensor take "$$idx" \
 	    | bin/plot grid --cols 7 --scale 3 --title "$*: the 7 most anomalous test images" -o $@.tmp $(done)
@@ -204,10 +211,15 @@ $(O)/clustering/%-silhouette.tsv: $(O)/%/train-rep.npy $(O)/clustering/%-kmeans.
 	$(step) bin/tensor pick 0 < $(O)/clustering/$*-kmeans.npy | bin/tensor cat $< - \
 	    | bin/silhouette --threads $(THREADS) --metrics $@.tmp > /dev/null $(done)
 $(O)/clustering/%.png: $(O)/clustering/%-kmeans.npy $(O)/%/tsne.npy $(O)/train-labels.npy $(O)/clustering/%-silhouette.tsv
-	$(step) bin/tensor pick 1 < $< > $(O)/clustering/$*-centres.npy; \
+	$(step) paste <(bin/tensor print $(O)/$*/tsne.npy) <(bin/tensor pick 0 < $< | bin/tensor print) \
+	    | awk '{ x[$$3] += $$1; y[$$3] += $$2; n[$$3]++ } \
+	    END { for (c in n) printf "%d %.9g %.9g\n", c, x[c] / n[c], y[c] / n[c] }' \
+	    | sort -n | cut -d' ' -f2- | bin/tensor from-text -t float32 > $(O)/clustering/$*-centres.npy; \
 	    bin/tensor pick 0 < $< | bin/tensor cat $(O)/$*/tsne.npy - | bin/plot scatter \
+	    --marks $(O)/clustering/$*-centres.npy --class-names "$$(seq -s, -f 'cluster %g' 0 9)" \
 	    --title "$*: t-SNE coloured by k-means cluster" -o $(O)/clustering/$*-by-cluster.png; \
 	    bin/tensor cat $(O)/$*/tsne.npy $(O)/train-labels.npy | $(SCATTER) \
+	    --marks $(O)/clustering/$*-centres.npy \
 	    --title "$*: t-SNE coloured by class" -o $(O)/clustering/$*-by-class.png; \
 	    bin/plot panels --cols 2 -o $@.tmp $(O)/clustering/$*-by-cluster.png \
 	    $(O)/clustering/$*-by-class.png $(done)

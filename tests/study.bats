@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# The whole study on PRESET=smoke, end to end: every experiment's outputs
+# exist and are sane, and the report page loads every figure.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export SMOKE=$BATS_FILE_TMPDIR/smoke
+	make --no-print-directory PRESET=smoke O="$SMOKE" \
+	    REPORT_DIR="$SMOKE/report" report > "$BATS_FILE_TMPDIR/make.log" 2>&1 \
+	    || { tail -40 "$BATS_FILE_TMPDIR/make.log" >&3; return 1; }
+}
+
+metric() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1"; }
+shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
+
+@test "smoke: representations have the configured shape" {
+	run tensor info "$SMOKE/vicreg/train-rep.npy"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"float32 [2000,32]"* ]]
+	run tensor info "$SMOKE/neighbors/test-rep.npy"
+	[[ "$output" == *"float32 [1000,32]"* ]]
+}
+
+@test "smoke: the base model's loss falls and the probe is above chance" {
+	first=$(awk -F, 'NR == 2 { print $3 }' "$SMOKE/vicreg/loss.csv")
+	last=$(awk -F, 'END { print $3 }' "$SMOKE/vicreg/loss.csv")
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }'
+	acc=$(metric "$SMOKE/vicreg/probe.tsv" accuracy)
+	awk -v a="$acc" 'BEGIN { exit !(a > 12) }'
+}
+
+@test "smoke: AUCs are in [0,1] and silhouettes in [-1,1]" {
+	for m in vicreg neighbors; do
+		auc=$(metric "$SMOKE/anomaly/$m-auc.tsv" auc)
+		awk -v a="$auc" 'BEGIN { exit !(a >= 0 && a <= 1) }'
+		s=$(metric "$SMOKE/clustering/$m-silhouette.tsv" silhouette)
+		awk -v a="$s" 'BEGIN { exit !(a >= -1 && a <= 1) }'
+	done
+}
+
+@test "smoke: embeddings are [N,2] and finite" {
+	for f in vicreg/pca vicreg/tsne novar/pca laplacian/lap laplacian/tsne; do
+		run tensor info "$SMOKE/$f.npy"
+		[[ "$output" == *"float32 ["*",2]"* ]]
+		run tensor print "$SMOKE/$f.npy"
+		[[ "$output" != *nan* && "$output" != *inf* ]]
+	done
+}
+
+@test "smoke: every figure is a PNG of sensible size" {
+	for f in vicreg/loss vicreg/pca-tsne novar/pca-tsne laplacian/lap-tsne \
+	    retrieval/vicreg-nearest retrieval/neighbors-farthest anomaly/roc \
+	    anomaly/vicreg-top7 clustering/vicreg; do
+		run png-probe size "$SMOKE/$f.png"
+		[ "$status" -eq 0 ]
+		w=${output%% *} h=${output##* }
+		[ "$w" -ge 200 ] && [ "$h" -ge 100 ]
+	done
+}
+
+@test "smoke: the report page loads every image in headless Chromium" {
+	command -v chromium
+	n=$(grep -c '<img ' "$SMOKE/report/index.html")
+	[ "$n" -ge 15 ]
+	run timeout 120 chromium --headless --no-sandbox --disable-gpu \
+	    --disable-background-networking --disable-component-update \
+	    --disable-sync --no-first-run --user-data-dir="$BATS_TEST_TMPDIR/c" \
+	    --virtual-time-budget=5000 --dump-dom "file://$SMOKE/report/index.html"
+	[[ "$output" == *'data-images-ok="true"'* ]]
+	[[ "$output" == *"data-images=\"$n\""* ]]
+}
+
+@test "smoke: make redoes only what is missing" {
+	run make --no-print-directory -q PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" \
+	    vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering
+	[ "$status" -eq 0 ]
+	rm "$SMOKE/vicreg/tsne.npy"
+	run make --no-print-directory -n PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" report
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bin/tsne"* ]]
+	[[ "$output" != *"bin/vicreg-train"* ]]
+	[[ "$output" != *"bin/encode"* ]]
+}
