@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include "blas.h"
+#include "knn.h"
+#include "pca.h"
 #include "rng.h"
 
 void
@@ -49,116 +51,20 @@ tsne_neighbors(size_t N, double perplexity)
 
 /* ---- nearest neighbours ---------------------------------------------- */
 
-/* (d, j) > (e, k): the max-heap order, ties broken by index */
-static int
-pair_gt(double d, size_t j, double e, size_t k)
-{
-	return d > e || (d == e && j > k);
-}
-
-static void
-heap_sift_down(double *d, size_t *ix, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && pair_gt(d[l], ix[l], d[m], ix[m]))
-			m = l;
-		if (r < n && pair_gt(d[r], ix[r], d[m], ix[m]))
-			m = r;
-		if (m == i)
-			return;
-		double td = d[i];
-		d[i] = d[m];
-		d[m] = td;
-		size_t tj = ix[i];
-		ix[i] = ix[m];
-		ix[m] = tj;
-		i = m;
-	}
-}
-
-static void
-heap_sift_up(double *d, size_t *ix, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!pair_gt(d[i], ix[i], d[p], ix[p]))
-			return;
-		double td = d[i];
-		d[i] = d[p];
-		d[p] = td;
-		size_t tj = ix[i];
-		ix[i] = ix[p];
-		ix[p] = tj;
-		i = p;
-	}
-}
-
-static double
-sqdist_f64(const float *a, const float *b, size_t D)
-{
-	double s = 0;
-	for (size_t k = 0; k < D; k++) {
-		double t = (double)a[k] - (double)b[k];
-		s += t * t;
-	}
-	return s;
-}
-
-void
+int
 tsne_knn(size_t *idx, double *dist2, const float *X, size_t N, size_t D,
-    size_t K, float *work, float *norms)
+    size_t K, int64_t *kidx, float *kdist)
 {
-	for (size_t i = 0; i < N; i++) {
-		double s = 0;
-		for (size_t k = 0; k < D; k++)
-			s += (double)X[i * D + k] * X[i * D + k];
-		norms[i] = (float)s;
+	if (knn_search(kidx, kdist, X, N, X, N, D, K, KNN_EXCLUDE_SELF,
+	    NULL) < 0)
+		return -1;
+	/* sklearn squares the float32 Euclidean distances in float32 */
+	for (size_t i = 0; i < N * K; i++) {
+		float d = kdist[i];
+		idx[i] = (size_t)kidx[i];
+		dist2[i] = (double)(d * d);
 	}
-	for (size_t b0 = 0; b0 < N; b0 += TSNE_KNN_BLOCK) {
-		size_t nb = N - b0 < TSNE_KNN_BLOCK ? N - b0 : TSNE_KNN_BLOCK;
-		/* work[r, j] = -2 x_{b0+r} . x_j */
-		sgemm(0, 1, nb, N, D, -2.0f, X + b0 * D, D, X, D, 0.0f, work,
-		    N);
-#pragma omp parallel for schedule(dynamic, 8)
-		for (size_t r = 0; r < nb; r++) {
-			size_t i = b0 + r, n = 0;
-			double *hd = dist2 + i * K;
-			size_t *hi = idx + i * K;
-			const float *row = work + r * N;
-			for (size_t j = 0; j < N; j++) {
-				if (j == i)
-					continue;
-				double d = (double)(norms[i] + norms[j] +
-				    row[j]);
-				if (n < K) {
-					hd[n] = d;
-					hi[n] = j;
-					heap_sift_up(hd, hi, n);
-					n++;
-				} else if (pair_gt(hd[0], hi[0], d, j)) {
-					hd[0] = d;
-					hi[0] = j;
-					heap_sift_down(hd, hi, K, 0);
-				}
-			}
-			/* exact distances, then sort by (distance, index) */
-			for (size_t k = 0; k < K; k++)
-				hd[k] = sqdist_f64(X + i * D, X + hi[k] * D, D);
-			for (size_t k = 1; k < K; k++) {
-				double d = hd[k];
-				size_t j = hi[k], m = k;
-				while (m > 0 && pair_gt(hd[m - 1], hi[m - 1],
-				    d, j)) {
-					hd[m] = hd[m - 1];
-					hi[m] = hi[m - 1];
-					m--;
-				}
-				hd[m] = d;
-				hi[m] = j;
-			}
-		}
-	}
+	return 0;
 }
 
 /* ---- affinities ------------------------------------------------------- */
@@ -308,219 +214,20 @@ tsne_p_free(struct tsne_p *P)
 
 /* ---- PCA initialisation ----------------------------------------------- */
 
-#define PCA_BLOCKV 8
-
-size_t
-tsne_pca_work(size_t N, size_t D)
-{
-	return N * D + D * D + 2 * D * PCA_BLOCKV + D;
-}
-
-/* orthonormalise the columns of V [D,B] (modified Gram-Schmidt); a
- * column that vanishes is replaced by the next unit vector that does
- * not (one exists while B <= D) */
-static void
-orthonormalize(double *V, size_t D, size_t B)
-{
-	size_t unit = 0;
-	for (size_t a = 0; a < B; a++) {
-		for (;;) {
-			for (size_t b = 0; b < a; b++) {
-				double dot = 0;
-				for (size_t k = 0; k < D; k++)
-					dot += V[k * B + a] * V[k * B + b];
-				for (size_t k = 0; k < D; k++)
-					V[k * B + a] -= dot * V[k * B + b];
-			}
-			double nrm = 0;
-			for (size_t k = 0; k < D; k++)
-				nrm += V[k * B + a] * V[k * B + a];
-			nrm = sqrt(nrm);
-			if (nrm > 1e-150 || unit >= D) {
-				for (size_t k = 0; k < D; k++)
-					V[k * B + a] /= nrm > 0 ? nrm : 1;
-				break;
-			}
-			for (size_t k = 0; k < D; k++)
-				V[k * B + a] = (k == unit);
-			unit++;
-		}
-	}
-}
-
-/* Jacobi eigen-decomposition of the symmetric A [n,n] (destroyed):
- * values into w, vectors (columns) into Q [n,n], sorted descending. */
-static void
-jacobi_eig(double *A, double *Q, double *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++)
-			Q[i * n + j] = (i == j);
-	for (int sweep = 0; sweep < 100; sweep++) {
-		double off = 0, diag = 0;
-		for (size_t i = 0; i < n; i++) {
-			diag += A[i * n + i] * A[i * n + i];
-			for (size_t j = i + 1; j < n; j++)
-				off += A[i * n + j] * A[i * n + j];
-		}
-		if (off <= 1e-32 * diag || off == 0)
-			break;
-		for (size_t p = 0; p < n; p++)
-			for (size_t q = p + 1; q < n; q++) {
-				double apq = A[p * n + q];
-				if (apq == 0)
-					continue;
-				double th = (A[q * n + q] - A[p * n + p]) /
-				    (2 * apq);
-				double t = (th >= 0 ? 1 : -1) /
-				    (fabs(th) + sqrt(th * th + 1));
-				double c = 1 / sqrt(t * t + 1), s = t * c;
-				for (size_t k = 0; k < n; k++) {
-					double akp = A[k * n + p];
-					double akq = A[k * n + q];
-					A[k * n + p] = c * akp - s * akq;
-					A[k * n + q] = s * akp + c * akq;
-				}
-				for (size_t k = 0; k < n; k++) {
-					double apk = A[p * n + k];
-					double aqk = A[q * n + k];
-					A[p * n + k] = c * apk - s * aqk;
-					A[q * n + k] = s * apk + c * aqk;
-				}
-				for (size_t k = 0; k < n; k++) {
-					double qkp = Q[k * n + p];
-					double qkq = Q[k * n + q];
-					Q[k * n + p] = c * qkp - s * qkq;
-					Q[k * n + q] = s * qkp + c * qkq;
-				}
-			}
-	}
-	for (size_t i = 0; i < n; i++)
-		w[i] = A[i * n + i];
-	for (size_t i = 0; i < n; i++) {
-		size_t m = i;
-		for (size_t j = i + 1; j < n; j++)
-			if (w[j] > w[m])
-				m = j;
-		if (m == i)
-			continue;
-		double t = w[i];
-		w[i] = w[m];
-		w[m] = t;
-		for (size_t k = 0; k < n; k++) {
-			t = Q[k * n + i];
-			Q[k * n + i] = Q[k * n + m];
-			Q[k * n + m] = t;
-		}
-	}
-}
-
 int
-tsne_init_pca(double *Y, const float *X, size_t N, size_t D, double *work)
+tsne_init_pca(double *Y, const float *X, size_t N, size_t D, float *work)
 {
-	const size_t B = D < PCA_BLOCKV ? D : PCA_BLOCKV;
-	double *Xc = work;                      /* [N,D] centred X */
-	double *C = Xc + N * D;                 /* [D,D] scatter matrix */
-	double *V = C + D * D;                  /* [D,B] */
-	double *W = V + D * PCA_BLOCKV;         /* [D,B] */
-	double *mean = W + D * PCA_BLOCKV;      /* [D] */
-	double A[PCA_BLOCKV * PCA_BLOCKV], Q[PCA_BLOCKV * PCA_BLOCKV];
-	double ev[PCA_BLOCKV];
-
-	for (size_t k = 0; k < D; k++)
-		mean[k] = 0;
-	for (size_t i = 0; i < N; i++)
-		for (size_t k = 0; k < D; k++)
-			mean[k] += X[i * D + k];
-	for (size_t k = 0; k < D; k++)
-		mean[k] /= (double)N;
-	for (size_t i = 0; i < N; i++)
-		for (size_t k = 0; k < D; k++)
-			Xc[i * D + k] = (double)X[i * D + k] - mean[k];
-	dgemm(1, 0, D, D, N, 1.0, Xc, D, Xc, D, 0.0, C, D);
-	double trace = 0;
-	for (size_t k = 0; k < D; k++)
-		trace += C[k * D + k];
-	if (!(trace > 0))
+	/* pca_fit follows sklearn's svd_flip; with one feature the second
+	 * column stays zero (sklearn would refuse) */
+	size_t d = D < 2 ? D : 2;
+	if (pca_fit(X, N, D, d, work, NULL, NULL, NULL) < 0)
 		return -1;
-	/* orthogonal iteration with B vectors and Rayleigh-Ritz, until
-	 * the two leading Ritz pairs have residual <= 1e-11 lambda_1 */
-	for (size_t k = 0; k < D; k++)
-		for (size_t b = 0; b < B; b++)
-			V[k * B + b] = (k % B == b) + 1e-3 * (double)((k * 7 +
-			    b * 13) % 17);
-	orthonormalize(V, D, B);
-	for (int it = 0; it < 3000; it++) {
-		for (size_t k = 0; k < D; k++)
-			for (size_t b = 0; b < B; b++) {
-				double s = 0;
-				for (size_t m = 0; m < D; m++)
-					s += C[k * D + m] * V[m * B + b];
-				W[k * B + b] = s;
-			}
-		for (size_t a = 0; a < B; a++)
-			for (size_t b = 0; b < B; b++) {
-				double s = 0;
-				for (size_t k = 0; k < D; k++)
-					s += V[k * B + a] * W[k * B + b];
-				A[a * B + b] = s;
-			}
-		for (size_t a = 0; a < B; a++)
-			for (size_t b = a + 1; b < B; b++)
-				A[a * B + b] = A[b * B + a] = 0.5 *
-				    (A[a * B + b] + A[b * B + a]);
-		jacobi_eig(A, Q, ev, B);
-		double res = 0;
-		for (size_t k = 0; k < D; k++)
-			for (size_t b = 0; b < 2 && b < B; b++) {
-				double cv = 0, v = 0;
-				for (size_t a = 0; a < B; a++) {
-					cv += W[k * B + a] * Q[a * B + b];
-					v += V[k * B + a] * Q[a * B + b];
-				}
-				res += (cv - ev[b] * v) * (cv - ev[b] * v);
-			}
-		int done = sqrt(res) <= 1e-11 * fabs(ev[0]) || it == 2999;
-		/* V = V Q (Ritz vectors) when done, else orth(W Q) */
-		const double *S = done ? V : W;
-		for (size_t k = 0; k < D; k++) {
-			double row[PCA_BLOCKV];
-			for (size_t b = 0; b < B; b++) {
-				double s = 0;
-				for (size_t a = 0; a < B; a++)
-					s += S[k * B + a] * Q[a * B + b];
-				row[b] = s;
-			}
-			for (size_t b = 0; b < B; b++)
-				V[k * B + b] = row[b];
-		}
-		if (done)
-			break;
-		orthonormalize(V, D, B);
-	}
 	for (size_t i = 0; i < N; i++) {
-		double s0 = 0, s1 = 0;
-		for (size_t k = 0; k < D; k++) {
-			s0 += Xc[i * D + k] * V[k * B + 0];
-			s1 += B > 1 ? Xc[i * D + k] * V[k * B + 1] : 0;
-		}
-		Y[2 * i] = s0;
-		Y[2 * i + 1] = s1;
+		Y[2 * i] = work[i * d];
+		Y[2 * i + 1] = d > 1 ? work[i * d + 1] : 0;
 	}
-	/* sklearn 1.2's svd_flip on U: largest |entry| of each column > 0 */
-	for (size_t c = 0; c < 2; c++) {
-		size_t arg = 0;
-		for (size_t i = 1; i < N; i++)
-			if (fabs(Y[2 * i + c]) > fabs(Y[2 * arg + c]))
-				arg = i;
-		if (Y[2 * arg + c] < 0)
-			for (size_t i = 0; i < N; i++)
-				Y[2 * i + c] = -Y[2 * i + c];
-	}
-	/* to float32, then / std(col 0) * 1e-4 in float32 as numpy */
+	/* / std(col 0) * 1e-4 in float32 as numpy */
 	double m0 = 0, v0 = 0;
-	for (size_t i = 0; i < 2 * N; i++)
-		Y[i] = (float)Y[i];
 	for (size_t i = 0; i < N; i++)
 		m0 += Y[2 * i];
 	m0 /= (double)N;
@@ -666,8 +373,8 @@ build_p(struct tsne_p *P, const float *X, size_t N, size_t D, size_t K,
 {
 	size_t *idx = malloc(N * K * sizeof *idx);
 	double *dist2 = malloc(N * K * sizeof *dist2);
-	float *work = malloc((size_t)TSNE_KNN_BLOCK * N * sizeof *work);
-	float *norms = malloc(N * sizeof *norms);
+	int64_t *kidx = malloc(N * K * sizeof *kidx);
+	float *kdist = malloc(N * K * sizeof *kdist);
 	double *cond = malloc(N * K * sizeof *cond);
 	size_t *colcount = malloc((N + 1) * sizeof *colcount);
 	size_t *cursor = malloc(N * sizeof *cursor);
@@ -676,12 +383,15 @@ build_p(struct tsne_p *P, const float *X, size_t N, size_t D, size_t K,
 	int rc = -1;
 	memset(P, 0, sizeof *P);
 	P->indptr = malloc((N + 1) * sizeof *P->indptr);
-	if (!idx || !dist2 || !work || !norms || !cond || !colcount ||
+	if (!idx || !dist2 || !kidx || !kdist || !cond || !colcount ||
 	    !cursor || !tcol || !tval || !P->indptr)
 		goto out;
-	tsne_knn(idx, dist2, X, N, D, K, work, norms);
-	free(work);
-	work = NULL;
+	if (tsne_knn(idx, dist2, X, N, D, K, kidx, kdist) < 0)
+		goto out;
+	free(kidx);
+	free(kdist);
+	kidx = NULL;
+	kdist = NULL;
 	tsne_binary_search(cond, dist2, N, K, perplexity);
 	tsne_symmetrize_count(P, idx, N, K, colcount);
 	size_t cap = 0;
@@ -696,8 +406,8 @@ build_p(struct tsne_p *P, const float *X, size_t N, size_t D, size_t K,
 out:
 	free(idx);
 	free(dist2);
-	free(work);
-	free(norms);
+	free(kidx);
+	free(kdist);
 	free(cond);
 	free(colcount);
 	free(cursor);
@@ -734,17 +444,17 @@ tsne_run(float *Yout, const float *X, size_t N, size_t D,
 	double *update = malloc(2 * N * sizeof *update);
 	double *gains = malloc(2 * N * sizeof *gains);
 	double *rowz = malloc(N * sizeof *rowz);
-	double *pw = NULL;
+	float *pw = NULL;
 	struct tsne_fft *f = NULL;
 	int rc = -1, err = ENOMEM;
 	if (!Y || !grad || !update || !gains || !rowz)
 		goto out;
 	if (o->init == TSNE_INIT_PCA) {
-		pw = malloc(tsne_pca_work(N, D) * sizeof *pw);
+		pw = malloc(2 * N * sizeof *pw);
 		if (!pw)
 			goto out;
 		if (tsne_init_pca(Y, X, N, D, pw) < 0) {
-			err = EINVAL;
+			err = errno == ENOMEM ? ENOMEM : EINVAL;
 			goto out;
 		}
 	} else {

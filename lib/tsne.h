@@ -4,7 +4,7 @@
  *
  * Pipeline (tsne_run):
  *   1. exact K nearest neighbours of every row, K = min(N-1, 3p+1)
- *      (squared Euclidean, self excluded)              tsne_knn
+ *      (squared Euclidean, self excluded, knn.h)       tsne_knn
  *   2. per-row binary search for the Gaussian precision that gives
  *      perplexity p (float32 arithmetic as sklearn's _utils.pyx)
  *                                                      tsne_binary_search
@@ -19,9 +19,7 @@
  *
  * Kernels take their buffers from the caller and never allocate; the
  * driver tsne_run allocates and returns -1 (errno set) on failure.
- * The kNN here duplicates what lib/knn.h will offer (another helper's
- * module) and the PCA duplicates lib/pca.h: both are to be merged when
- * those land.
+ * The kNN is lib/knn.h's and the PCA lib/pca.h's.
  */
 #ifndef TSNE_H
 #define TSNE_H
@@ -32,7 +30,6 @@
 enum tsne_method { TSNE_FFT, TSNE_EXACT };
 enum tsne_init { TSNE_INIT_PCA, TSNE_INIT_RANDOM };
 
-#define TSNE_KNN_BLOCK 256      /* query rows per distance block */
 #define TSNE_FFT_INTERP 3       /* interpolation nodes per box and axis */
 #define TSNE_FFT_MIN_BOXES 50   /* boxes per axis, at least (FIt-SNE) */
 #define TSNE_FFT_MAX_BOXES 300  /* boxes per axis, at most (memory cap) */
@@ -75,13 +72,13 @@ size_t tsne_neighbors(size_t N, double perplexity);
 
 /*
  * Exact K nearest neighbours, squared Euclidean, self excluded, sorted
- * ascending (distance, then index).  Candidates are ranked by float
- * GEMM distances; the K kept are recomputed in double.
- * idx, dist2: [N,K]; work: [TSNE_KNN_BLOCK,N] floats; norms: [N].
- * Needs blas_init().
+ * ascending (distance, then index), by knn_search (lib/knn.h): its
+ * float32 distances squared in float32 as sklearn does.
+ * idx, dist2: [N,K]; kidx, kdist: [N,K] scratch for knn_search.
+ * Needs blas_init().  Returns 0, or -1 with errno (ENOMEM).
  */
-void tsne_knn(size_t *idx, double *dist2, const float *X, size_t N,
-              size_t D, size_t K, float *work, float *norms);
+int tsne_knn(size_t *idx, double *dist2, const float *X, size_t N,
+             size_t D, size_t K, int64_t *kidx, float *kdist);
 
 /*
  * Conditional probabilities P(j|i) over each row's K neighbours so that
@@ -108,16 +105,14 @@ void tsne_symmetrize_fill(struct tsne_p *P, const size_t *idx,
 
 /*
  * PCA initialisation: the projection of the centred X on its two
- * leading principal axes (sign: largest |entry| of each column
- * positive, as sklearn's svd_flip), scaled so that column 0 has
- * standard deviation 1e-4 (ddof 0); values rounded through float32 as
- * sklearn.  Y: [N,2]; work: [N,D] + [D,D] + 2 [D,8] + [D] doubles =
- * tsne_pca_work(N, D).  Needs blas_init().  Returns -1 if X
- * has no variance.
+ * leading principal axes by pca_fit (lib/pca.h, sign as sklearn's
+ * svd_flip), scaled so that column 0 has standard deviation 1e-4
+ * (ddof 0) in float32 as sklearn.  Y: [N,2]; work: [N,2] floats.
+ * Needs blas_init().  Returns -1 if X has no variance (errno ENOMEM
+ * if pca_fit ran out of memory).
  */
-size_t tsne_pca_work(size_t N, size_t D);
 int tsne_init_pca(double *Y, const float *X, size_t N, size_t D,
-                  double *work);
+                  float *work);
 
 /*
  * Gradient of KL(P || Q) w.r.t. Y [N,2] (sklearn's, including the

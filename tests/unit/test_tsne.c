@@ -48,14 +48,14 @@ build_p(struct tsne_p *P, const float *X, size_t N, size_t D, double perp)
 	size_t K = tsne_neighbors(N, perp);
 	size_t *idx = malloc(N * K * sizeof *idx);
 	double *d2 = malloc(N * K * sizeof *d2);
-	float *work = malloc(TSNE_KNN_BLOCK * N * sizeof *work);
-	float *norms = malloc(N * sizeof *norms);
+	int64_t *kidx = malloc(N * K * sizeof *kidx);
+	float *kdist = malloc(N * K * sizeof *kdist);
 	double *cond = malloc(N * K * sizeof *cond);
 	size_t *cc = malloc((N + 1) * sizeof *cc);
 	size_t *cur = malloc(N * sizeof *cur);
 	size_t *tcol = malloc(N * K * sizeof *tcol);
 	double *tval = malloc(N * K * sizeof *tval);
-	tsne_knn(idx, d2, X, N, D, K, work, norms);
+	CHECK(tsne_knn(idx, d2, X, N, D, K, kidx, kdist) == 0);
 	tsne_binary_search(cond, d2, N, K, perp);
 	P->indptr = malloc((N + 1) * sizeof *P->indptr);
 	tsne_symmetrize_count(P, idx, N, K, cc);
@@ -64,8 +64,8 @@ build_p(struct tsne_p *P, const float *X, size_t N, size_t D, double perp)
 	tsne_symmetrize_fill(P, idx, cond, N, K, cc, cur, tcol, tval);
 	free(idx);
 	free(d2);
-	free(work);
-	free(norms);
+	free(kidx);
+	free(kdist);
 	free(cond);
 	free(cc);
 	free(cur);
@@ -116,7 +116,7 @@ test_pca(void)
 	fclose(fp);
 	size_t N = hx.shape[0], D = hx.shape[1];
 	double *Y = malloc(2 * N * sizeof *Y);
-	double *work = malloc(tsne_pca_work(N, D) * sizeof *work);
+	float *work = malloc(2 * N * sizeof *work);
 	CHECK(tsne_init_pca(Y, X, N, D, work) == 0);
 	float *got = malloc(2 * N * sizeof *got);
 	/* up to sign per column */
