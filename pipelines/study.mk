@@ -45,13 +45,13 @@ ARCH = --width $(WIDTH) --rep-dim $(REP_DIM) --head-dim $(HEAD_DIM) \
 
 # --- data as streams --------------------------------------------------
 
-$(O)/train.npy: $(CIFAR_TGZ) $(STUDY_TOOLS)
+$(O)/train.npy: $(CIFAR_TGZ) | $(STUDY_TOOLS)
 	$(step) bin/cifar-decode --split train --limit $(N_TRAIN) $< > $@.tmp $(done)
-$(O)/test.npy: $(CIFAR_TGZ) $(STUDY_TOOLS)
+$(O)/test.npy: $(CIFAR_TGZ) | $(STUDY_TOOLS)
 	$(step) bin/cifar-decode --split test --limit $(N_TEST) $< > $@.tmp $(done)
-$(O)/mnist.npy: $(MNIST_TEST_IMG) $(MNIST_TEST_LBL) $(STUDY_TOOLS)
+$(O)/mnist.npy: $(MNIST_TEST_IMG) $(MNIST_TEST_LBL) | $(STUDY_TOOLS)
 	$(step) bin/mnist-decode --limit $(N_MNIST) $(MNIST_TEST_IMG) $(MNIST_TEST_LBL) > $@.tmp $(done)
-$(O)/classes.txt: $(CIFAR_TGZ) $(STUDY_TOOLS)
+$(O)/classes.txt: $(CIFAR_TGZ) | $(STUDY_TOOLS)
 	$(step) bin/cifar-decode --classes $< > $@.tmp $(done)
 $(O)/%-labels.npy: $(O)/%.npy
 	$(step) bin/tensor pick 1 < $< > $@.tmp $(done)

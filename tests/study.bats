@@ -81,3 +81,39 @@ shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
 	[[ "$output" != *"bin/vicreg-train"* ]]
 	[[ "$output" != *"bin/encode"* ]]
 }
+
+# examples/ run against the smoke model: each must work as documented.
+
+@test "example: tsne-test-set.sh draws 300 test points in class colours" {
+	run examples/tsne-test-set.sh "$SMOKE/vicreg/model.ckpt" "$BATS_TEST_TMPDIR/t.png" 300
+	[ "$status" -eq 0 ]
+	run png-probe size "$BATS_TEST_TMPDIR/t.png"
+	[ "$output" = "800 700" ]
+	# the airplane swatch (tab10 blue) is drawn, and many points
+	run png-probe find "$BATS_TEST_TMPDIR/t.png" '#1f77b4'
+	[ "$status" -eq 0 ]
+	run png-probe nonbg "$BATS_TEST_TMPDIR/t.png" 60 40 600 600
+	[ "$output" -gt 2000 ]
+}
+
+@test "example: nearest-images.sh puts the query itself first" {
+	run examples/nearest-images.sh "$SMOKE/vicreg/model.ckpt" 7 "$BATS_TEST_TMPDIR/n.png" 500
+	[ "$status" -eq 0 ]
+	# nine 128-pixel cells in a row
+	run png-probe size "$BATS_TEST_TMPDIR/n.png"
+	[ "$output" = "1184 195" ]
+}
+
+@test "example: augmented-views.sh shows 8 images x 2 views" {
+	run examples/augmented-views.sh "$BATS_TEST_TMPDIR/a.png" 3
+	[ "$status" -eq 0 ]
+	# four columns and four rows of 128-pixel cells
+	run png-probe size "$BATS_TEST_TMPDIR/a.png"
+	[ "$output" = "534 585" ]
+}
+
+@test "example: anomaly-auc.sh prints an AUC in [0,1]" {
+	run --separate-stderr examples/anomaly-auc.sh "$SMOKE/vicreg/model.ckpt" 500
+	[ "$status" -eq 0 ]
+	awk -v a="$output" 'BEGIN { exit !(a >= 0 && a <= 1) }'
+}
