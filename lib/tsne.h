@@ -158,6 +158,14 @@ int tsne_run(float *Y, const float *X, size_t N, size_t D,
 
 void tsne_p_free(struct tsne_p *P);
 
+/*
+ * The vectorised kernels (FFT batches, attractive forces) have an AVX2
+ * version used when the CPU has AVX2 and FMA, and the plain reference
+ * twin.  tsne_simd(0) forces the plain code, tsne_simd(1) the AVX2 code
+ * where available, tsne_simd(-1) only probes; returns 1 if AVX2 is used.
+ */
+int tsne_simd(int on);
+
 /* Fast Fourier transform of any length with factors 2, 3 and 5
  * (tsne_fft.c): the plain one-signal Stockham transform, the reference
  * twin of the batched, vectorised one the gradient uses (same stages). */

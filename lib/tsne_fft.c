@@ -19,7 +19,15 @@
  *
  * The FFT is a Stockham autosort transform for lengths with factors 2,
  * 3 and 5 (radix 4, 2, 3, 5 butterflies); the grid sizes are chosen so
- * that every length qualifies.
+ * that every length qualifies.  tsne_fft_1d is the plain double
+ * transform; the gradient's grids are single precision with real and
+ * imaginary parts in separate planes, transformed CB signals at a time
+ * (the lanes of the butterflies).  The column transforms run on the
+ * grid itself (CB adjacent columns are CB lanes, element stride m), the
+ * row transforms on rows transposed into lanes.  The batches are
+ * compiled twice, plain (the reference twin) and for AVX2, chosen at
+ * run time (tsne_simd).  Float rounding (relative ~1e-6 in the
+ * potentials) is far below the interpolation error.
  */
 #include "tsne.h"
 
@@ -32,13 +40,20 @@
 #endif
 
 
+/* the grids and their transforms are single precision, real and
+ * imaginary parts in separate planes */
+struct cpxf {
+	float re, im;
+};
+
 struct tsne_fft {
 	size_t N, nthreads, mmax;
-	struct tsne_cpx *A, *B;     /* [mmax,mmax] charge grids */
-	double *kre;                /* [mmax,mmax] kernel transform */
+	float *Ar, *Ai, *Br, *Bi;   /* [mmax,mmax] charge grids */
+	float *kre;                 /* [mmax,mmax] kernel transform */
 	struct tsne_cpx *tw;        /* [mmax] */
+	struct cpxf *twf;           /* [mmax] the same, float */
 	size_t twn;                 /* length the twiddles are for */
-	double *scratch;            /* [nthreads, 4 CB mmax] */
+	float *scratch;             /* [nthreads, 4 CB mmax] */
 	double *wgt;                /* [N,6] Lagrange weights x then y */
 	size_t *node;               /* [N,2] first node of the point's box */
 	double *attr;               /* [N,2] */
@@ -245,17 +260,17 @@ tsne_fft_1d(struct tsne_cpx *x, struct tsne_cpx *work, size_t n,
 
 /* The butterflies of one (b, k) over the CB lanes, one function per
  * radix so that every pointer is a distinct restrict argument. */
-#define TWL(K) double v##K##r = x##K##r[l] * wr[K] - x##K##i[l] * wi[K], \
+#define TWL(K) float v##K##r = x##K##r[l] * wr[K] - x##K##i[l] * wi[K], \
 	v##K##i = x##K##r[l] * wi[K] + x##K##i[l] * wr[K]
-#define PIN(K) const double *restrict x##K##r, const double *restrict x##K##i
-#define POUT(K) double *restrict y##K##r, double *restrict y##K##i
+#define PIN(K) const float *restrict x##K##r, const float *restrict x##K##i
+#define POUT(K) float *restrict y##K##r, float *restrict y##K##i
 
-static inline void
-lanes2(POUT(0), POUT(1), PIN(0), PIN(1), const double *wr,
-    const double *wi)
+static inline __attribute__((always_inline)) void
+lanes2(POUT(0), POUT(1), PIN(0), PIN(1), const float *wr,
+    const float *wi)
 {
 	for (size_t l = 0; l < CB; l++) {
-		double v0r = x0r[l], v0i = x0i[l];
+		float v0r = x0r[l], v0i = x0i[l];
 		TWL(1);
 		y0r[l] = v0r + v1r;
 		y0i[l] = v0i + v1i;
@@ -264,18 +279,18 @@ lanes2(POUT(0), POUT(1), PIN(0), PIN(1), const double *wr,
 	}
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 lanes3(POUT(0), POUT(1), POUT(2), PIN(0), PIN(1), PIN(2),
-    const double *wr, const double *wi, double sg, double c3, double s3)
+    const float *wr, const float *wi, float sg, float c3, float s3)
 {
 	for (size_t l = 0; l < CB; l++) {
-		double v0r = x0r[l], v0i = x0i[l];
+		float v0r = x0r[l], v0i = x0i[l];
 		TWL(1);
 		TWL(2);
-		double tr = v1r + v2r, ti = v1i + v2i;
-		double mr = v0r + c3 * tr, mi = v0i + c3 * ti;
-		double er = sg * s3 * (v1i - v2i);
-		double ei = -sg * s3 * (v1r - v2r);
+		float tr = v1r + v2r, ti = v1i + v2i;
+		float mr = v0r + c3 * tr, mi = v0i + c3 * ti;
+		float er = sg * s3 * (v1i - v2i);
+		float ei = -sg * s3 * (v1r - v2r);
 		y0r[l] = v0r + tr;
 		y0i[l] = v0i + ti;
 		y1r[l] = mr + er;
@@ -285,20 +300,20 @@ lanes3(POUT(0), POUT(1), POUT(2), PIN(0), PIN(1), PIN(2),
 	}
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 lanes4(POUT(0), POUT(1), POUT(2), POUT(3), PIN(0), PIN(1), PIN(2),
-    PIN(3), const double *wr, const double *wi, double sg)
+    PIN(3), const float *wr, const float *wi, float sg)
 {
 	for (size_t l = 0; l < CB; l++) {
-		double v0r = x0r[l], v0i = x0i[l];
+		float v0r = x0r[l], v0i = x0i[l];
 		TWL(1);
 		TWL(2);
 		TWL(3);
-		double s02r = v0r + v2r, s02i = v0i + v2i;
-		double d02r = v0r - v2r, d02i = v0i - v2i;
-		double s13r = v1r + v3r, s13i = v1i + v3i;
-		double e13r = sg * (v1i - v3i);
-		double e13i = -sg * (v1r - v3r);
+		float s02r = v0r + v2r, s02i = v0i + v2i;
+		float d02r = v0r - v2r, d02i = v0i - v2i;
+		float s13r = v1r + v3r, s13i = v1i + v3i;
+		float e13r = sg * (v1i - v3i);
+		float e13i = -sg * (v1r - v3r);
 		y0r[l] = s02r + s13r;
 		y0i[l] = s02i + s13i;
 		y2r[l] = s02r - s13r;
@@ -310,29 +325,29 @@ lanes4(POUT(0), POUT(1), POUT(2), POUT(3), PIN(0), PIN(1), PIN(2),
 	}
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 lanes5(POUT(0), POUT(1), POUT(2), POUT(3), POUT(4), PIN(0), PIN(1),
-    PIN(2), PIN(3), PIN(4), const double *wr, const double *wi, double sg,
-    double c51, double c52, double s51, double s52)
+    PIN(2), PIN(3), PIN(4), const float *wr, const float *wi, float sg,
+    float c51, float c52, float s51, float s52)
 {
 	for (size_t l = 0; l < CB; l++) {
-		double v0r = x0r[l], v0i = x0i[l];
+		float v0r = x0r[l], v0i = x0i[l];
 		TWL(1);
 		TWL(2);
 		TWL(3);
 		TWL(4);
-		double a1r = v1r + v4r, a1i = v1i + v4i;
-		double b1r = v1r - v4r, b1i = v1i - v4i;
-		double a2r = v2r + v3r, a2i = v2i + v3i;
-		double b2r = v2r - v3r, b2i = v2i - v3i;
-		double m1r = v0r + c51 * a1r + c52 * a2r;
-		double m1i = v0i + c51 * a1i + c52 * a2i;
-		double m2r = v0r + c52 * a1r + c51 * a2r;
-		double m2i = v0i + c52 * a1i + c51 * a2i;
-		double n1r = sg * (s51 * b1i + s52 * b2i);
-		double n1i = -sg * (s51 * b1r + s52 * b2r);
-		double n2r = sg * (s52 * b1i - s51 * b2i);
-		double n2i = -sg * (s52 * b1r - s51 * b2r);
+		float a1r = v1r + v4r, a1i = v1i + v4i;
+		float b1r = v1r - v4r, b1i = v1i - v4i;
+		float a2r = v2r + v3r, a2i = v2i + v3i;
+		float b2r = v2r - v3r, b2i = v2i - v3i;
+		float m1r = v0r + c51 * a1r + c52 * a2r;
+		float m1i = v0i + c51 * a1i + c52 * a2i;
+		float m2r = v0r + c52 * a1r + c51 * a2r;
+		float m2i = v0i + c52 * a1i + c51 * a2i;
+		float n1r = sg * (s51 * b1i + s52 * b2i);
+		float n1i = -sg * (s51 * b1r + s52 * b2r);
+		float n2r = sg * (s52 * b1i - s51 * b2i);
+		float n2i = -sg * (s52 * b1r - s51 * b2r);
 		y0r[l] = v0r + a1r + a2r;
 		y0i[l] = v0i + a1i + a2i;
 		y1r[l] = m1r + n1r;
@@ -350,28 +365,28 @@ lanes5(POUT(0), POUT(1), POUT(2), POUT(3), POUT(4), PIN(0), PIN(1),
 #undef POUT
 
 static inline __attribute__((always_inline)) void
-batch_stage(double *restrict dr, double *restrict di,
-    const double *restrict sr, const double *restrict si, size_t n,
-    size_t R, size_t Ns, const struct tsne_cpx *tw, double sg)
+batch_stage(float *restrict dr, float *restrict di, size_t ds,
+    const float *restrict sr, const float *restrict si, size_t ss, size_t n,
+    size_t R, size_t Ns, const struct cpxf *tw, float sg)
 {
 	const size_t q = n / R, nblk = q / Ns, ts = n / (Ns * R);
-	const double c3 = -0.5, s3 = 0.86602540378443864676;
-	const double c51 = 0.30901699437494742410, c52 = -0.80901699437494742410;
-	const double s51 = 0.95105651629515357212, s52 = 0.58778525229247312917;
+	const float c3 = -0.5, s3 = 0.86602540378443864676;
+	const float c51 = 0.30901699437494742410, c52 = -0.80901699437494742410;
+	const float s51 = 0.95105651629515357212, s52 = 0.58778525229247312917;
 	for (size_t b = 0; b < nblk; b++)
 		for (size_t k = 0; k < Ns; k++) {
 			const size_t j = b * Ns + k, o = b * Ns * R + k;
-			double wr[5] = { 1, 1, 1, 1, 1 }, wi[5] = { 0, 0, 0, 0, 0 };
+			float wr[5] = { 1, 1, 1, 1, 1 }, wi[5] = { 0, 0, 0, 0, 0 };
 			for (size_t r = 1; r < R; r++) {
 				wr[r] = tw[r * k * ts].re;
 				wi[r] = sg * tw[r * k * ts].im;
 			}
-			const double *restrict a0r = sr + j * CB;
-			const double *restrict a0i = si + j * CB;
-			double *restrict b0r = dr + o * CB;
-			double *restrict b0i = di + o * CB;
-#define IN(r) (sr + (j + (r) * q) * CB), (si + (j + (r) * q) * CB)
-#define OUT(r) (dr + (o + (r) * Ns) * CB), (di + (o + (r) * Ns) * CB)
+			const float *restrict a0r = sr + j * ss;
+			const float *restrict a0i = si + j * ss;
+			float *restrict b0r = dr + o * ds;
+			float *restrict b0i = di + o * ds;
+#define IN(r) (sr + (j + (r) * q) * ss), (si + (j + (r) * q) * ss)
+#define OUT(r) (dr + (o + (r) * Ns) * ds), (di + (o + (r) * Ns) * ds)
 			if (R == 2)
 				lanes2(b0r, b0i, OUT(1), a0r, a0i, IN(1), wr, wi);
 			else if (R == 4)
@@ -389,117 +404,184 @@ batch_stage(double *restrict dr, double *restrict di,
 		}
 }
 
-/* x: [n,CB] real and imaginary parts, in place; w: the same, work */
-static void
-fft_batch(double *xr, double *xi, double *wr, double *wi, size_t n,
-    const struct tsne_cpx *tw, int inv)
+/*
+ * CB signals of length n, element i of signal l at g[i * gs + l] (real
+ * and imaginary planes), transformed in place: the first stage reads g,
+ * the last writes g, the others ping-pong between x and w ([n,CB]
+ * each).  gs = m lets the column transforms work on the grid itself.
+ */
+static inline __attribute__((always_inline)) void
+fft_batch_body(float *gr, float *gi, size_t gs, float *xr, float *xi,
+    float *wr, float *wi, size_t n, const struct cpxf *tw, int inv)
 {
 	size_t f[64], nf = fft_factor(n, f), Ns = 1;
-	double *sr = xr, *si = xi, *dr = wr, *di = wi;
-	const double sg = inv ? -1.0 : 1.0;
+	float *sr = gr, *si = gi, *dr = xr, *di = xi;
+	size_t ss = gs, ds = CB;
+	const float sg = inv ? -1.0f : 1.0f;
 	for (size_t s = 0; s < nf; s++) {
+		if (s + 1 == nf && nf > 1) {
+			dr = gr;
+			di = gi;
+			ds = gs;
+		}
 		switch (f[s]) {
 		case 4:
-			batch_stage(dr, di, sr, si, n, 4, Ns, tw, sg);
+			batch_stage(dr, di, ds, sr, si, ss, n, 4, Ns, tw, sg);
 			break;
 		case 2:
-			batch_stage(dr, di, sr, si, n, 2, Ns, tw, sg);
+			batch_stage(dr, di, ds, sr, si, ss, n, 2, Ns, tw, sg);
 			break;
 		case 3:
-			batch_stage(dr, di, sr, si, n, 3, Ns, tw, sg);
+			batch_stage(dr, di, ds, sr, si, ss, n, 3, Ns, tw, sg);
 			break;
 		default:
-			batch_stage(dr, di, sr, si, n, 5, Ns, tw, sg);
+			batch_stage(dr, di, ds, sr, si, ss, n, 5, Ns, tw, sg);
 			break;
 		}
 		Ns *= f[s];
-		double *t = sr;
+		/* the next stage reads what this one wrote and writes the
+		 * scratch plane it did not read (x and w alternate) */
+		float *nr = dr == xr ? wr : xr, *ni = dr == xr ? wi : xi;
 		sr = dr;
-		dr = t;
-		t = si;
 		si = di;
-		di = t;
+		ss = ds;
+		dr = nr;
+		di = ni;
+		ds = CB;
 	}
-	if (sr != xr) {
-		memcpy(xr, sr, n * CB * sizeof *xr);
-		memcpy(xi, si, n * CB * sizeof *xi);
-	}
+	if (nf == 1)
+		for (size_t i = 0; i < n; i++)
+			for (size_t l = 0; l < CB; l++) {
+				gr[i * gs + l] = xr[i * CB + l];
+				gi[i * gs + l] = xi[i * CB + l];
+			}
 }
 
-static double *
+/* The same code compiled twice: plain (the reference twin, SSE2) and
+ * for AVX2 (4 floats a vector), chosen at run time.  Without FMA
+ * contraction (-std=c11 implies -ffp-contract=off) both give the same
+ * bits. */
+static void
+fft_batch_plain(float *gr, float *gi, size_t gs, float *xr, float *xi,
+    float *wr, float *wi, size_t n, const struct cpxf *tw, int inv)
+{
+	fft_batch_body(gr, gi, gs, xr, xi, wr, wi, n, tw, inv);
+}
+
+__attribute__((target("avx2"))) static void
+fft_batch_avx2(float *gr, float *gi, size_t gs, float *xr, float *xi,
+    float *wr, float *wi, size_t n, const struct cpxf *tw, int inv)
+{
+	fft_batch_body(gr, gi, gs, xr, xi, wr, wi, n, tw, inv);
+}
+
+static int simd_mode = -1;      /* -1: not yet probed */
+
+int
+tsne_simd(int on)
+{
+	if (simd_mode < 0)
+		simd_mode = __builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("fma");
+	if (on == 0)
+		simd_mode = 0;
+	else if (on > 0)
+		simd_mode = __builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("fma");
+	return simd_mode;
+}
+
+static void
+fft_batch(float *gr, float *gi, size_t gs, float *xr, float *xi, float *wr,
+    float *wi, size_t n, const struct cpxf *tw, int inv)
+{
+	if (simd_mode > 0)
+		fft_batch_avx2(gr, gi, gs, xr, xi, wr, wi, n, tw, inv);
+	else
+		fft_batch_plain(gr, gi, gs, xr, xi, wr, wi, n, tw, inv);
+}
+
+#define NSCRATCH 6      /* [n,CB] planes per thread */
+
+static float *
 thread_scratch(struct tsne_fft *f)
 {
 	int t = 0;
 #ifdef _OPENMP
 	t = omp_get_thread_num();
 #endif
-	return f->scratch + (size_t)t * 4 * CB * f->mmax;
+	return f->scratch + (size_t)t * NSCRATCH * CB * f->mmax;
 }
 
-/* 1-D transforms of rows [r0, r1) of A [m,m], in place, CB rows at a
- * time transposed into the lanes */
+/* 1-D transforms of rows [r0, r1) of the grid (Gr, Gi) [m,m], in place,
+ * CB rows at a time transposed into the lanes */
 static void
-fft_rows(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t r0,
+fft_rows(struct tsne_fft *f, float *Gr, float *Gi, size_t m, size_t r0,
     size_t r1, int inv)
 {
 	size_t nbatch = (r1 - r0 + CB - 1) / CB;
 #pragma omp parallel for schedule(static)
 	for (size_t bi = 0; bi < nbatch; bi++) {
-		double *xr = thread_scratch(f), *xi = xr + CB * m;
-		double *wr = xi + CB * m, *wi = wr + CB * m;
+		float *gr = thread_scratch(f), *gi = gr + CB * m;
+		float *xr = gi + CB * m, *xi = xr + CB * m;
+		float *wr = xi + CB * m, *wi = wr + CB * m;
 		size_t a = r0 + bi * CB, nr = r1 - a < CB ? r1 - a : CB;
 		if (nr < CB) {
-			memset(xr, 0, CB * m * sizeof *xr);
-			memset(xi, 0, CB * m * sizeof *xi);
+			memset(gr, 0, CB * m * sizeof *gr);
+			memset(gi, 0, CB * m * sizeof *gi);
 		}
 		for (size_t l = 0; l < nr; l++) {
-			const struct tsne_cpx *row = A + (a + l) * m;
+			const float *rr = Gr + (a + l) * m, *ri = Gi + (a + l) * m;
 			for (size_t c = 0; c < m; c++) {
-				xr[c * CB + l] = row[c].re;
-				xi[c * CB + l] = row[c].im;
+				gr[c * CB + l] = rr[c];
+				gi[c * CB + l] = ri[c];
 			}
 		}
-		fft_batch(xr, xi, wr, wi, m, f->tw, inv);
+		fft_batch(gr, gi, CB, xr, xi, wr, wi, m, f->twf, inv);
 		for (size_t l = 0; l < nr; l++) {
-			struct tsne_cpx *row = A + (a + l) * m;
+			float *rr = Gr + (a + l) * m, *ri = Gi + (a + l) * m;
 			for (size_t c = 0; c < m; c++) {
-				row[c].re = xr[c * CB + l];
-				row[c].im = xi[c * CB + l];
+				rr[c] = gr[c * CB + l];
+				ri[c] = gi[c * CB + l];
 			}
 		}
 	}
 }
 
-/* 1-D transforms of columns [0, c1) of A [m,m], in place, CB columns
- * at a time */
+/* 1-D transforms of columns [0, c1) of the grid, in place: CB adjacent
+ * columns are already CB lanes (element stride m), so full blocks are
+ * transformed on the grid itself; a last partial block is copied */
 static void
-fft_cols(struct tsne_fft *f, struct tsne_cpx *A, size_t m, size_t c1,
+fft_cols(struct tsne_fft *f, float *Gr, float *Gi, size_t m, size_t c1,
     int inv)
 {
 	size_t nbatch = (c1 + CB - 1) / CB;
 #pragma omp parallel for schedule(static)
 	for (size_t bi = 0; bi < nbatch; bi++) {
-		double *xr = thread_scratch(f), *xi = xr + CB * m;
-		double *wr = xi + CB * m, *wi = wr + CB * m;
+		float *gr = thread_scratch(f), *gi = gr + CB * m;
+		float *xr = gi + CB * m, *xi = xr + CB * m;
+		float *wr = xi + CB * m, *wi = wr + CB * m;
 		size_t c0 = bi * CB, nc = c1 - c0 < CB ? c1 - c0 : CB;
+		if (nc == CB) {
+			fft_batch(Gr + c0, Gi + c0, m, xr, xi, wr, wi, m,
+			    f->twf, inv);
+			continue;
+		}
 		for (size_t r = 0; r < m; r++) {
-			const struct tsne_cpx *g = A + r * m + c0;
 			size_t l = 0;
 			for (; l < nc; l++) {
-				xr[r * CB + l] = g[l].re;
-				xi[r * CB + l] = g[l].im;
+				gr[r * CB + l] = Gr[r * m + c0 + l];
+				gi[r * CB + l] = Gi[r * m + c0 + l];
 			}
 			for (; l < CB; l++)
-				xr[r * CB + l] = xi[r * CB + l] = 0;
+				gr[r * CB + l] = gi[r * CB + l] = 0;
 		}
-		fft_batch(xr, xi, wr, wi, m, f->tw, inv);
-		for (size_t r = 0; r < m; r++) {
-			struct tsne_cpx *g = A + r * m + c0;
+		fft_batch(gr, gi, CB, xr, xi, wr, wi, m, f->twf, inv);
+		for (size_t r = 0; r < m; r++)
 			for (size_t l = 0; l < nc; l++) {
-				g[l].re = xr[r * CB + l];
-				g[l].im = xi[r * CB + l];
+				Gr[r * m + c0 + l] = gr[r * CB + l];
+				Gi[r * m + c0 + l] = gi[r * CB + l];
 			}
-		}
 	}
 }
 
@@ -516,21 +598,26 @@ tsne_fft_alloc(size_t N, size_t threads)
 	if ((size_t)omp_get_max_threads() > nt)
 		nt = (size_t)omp_get_max_threads();
 #endif
+	tsne_simd(-1);
 	f->N = N;
 	f->nthreads = nt;
 	f->mmax = 2 * TSNE_FFT_INTERP * TSNE_FFT_MAX_BOXES;
 	size_t mm = f->mmax * f->mmax;
-	f->A = malloc(mm * sizeof *f->A);
-	f->B = malloc(mm * sizeof *f->B);
+	f->Ar = malloc(mm * sizeof *f->Ar);
+	f->Ai = malloc(mm * sizeof *f->Ai);
+	f->Br = malloc(mm * sizeof *f->Br);
+	f->Bi = malloc(mm * sizeof *f->Bi);
 	f->kre = malloc(mm * sizeof *f->kre);
 	f->tw = malloc(f->mmax * sizeof *f->tw);
-	f->scratch = malloc(nt * 4 * CB * f->mmax * sizeof *f->scratch);
+	f->twf = malloc(f->mmax * sizeof *f->twf);
+	f->scratch = malloc(nt * NSCRATCH * CB * f->mmax *
+	    sizeof *f->scratch);
 	f->wgt = malloc(6 * N * sizeof *f->wgt);
 	f->node = malloc(2 * N * sizeof *f->node);
 	f->attr = malloc(2 * N * sizeof *f->attr);
 	f->rowkl = malloc(N * sizeof *f->rowkl);
 	f->rowz = malloc(N * sizeof *f->rowz);
-	if (!f->A || !f->B || !f->kre || !f->tw || !f->scratch || !f->wgt ||
+	if (!f->Ar || !f->Ai || !f->Br || !f->Bi || !f->kre || !f->tw || !f->twf || !f->scratch || !f->wgt ||
 	    !f->node || !f->attr || !f->rowkl || !f->rowz) {
 		tsne_fft_free(f);
 		return NULL;
@@ -543,10 +630,13 @@ tsne_fft_free(struct tsne_fft *f)
 {
 	if (!f)
 		return;
-	free(f->A);
-	free(f->B);
+	free(f->Ar);
+	free(f->Ai);
+	free(f->Br);
+	free(f->Bi);
 	free(f->kre);
 	free(f->tw);
+	free(f->twf);
 	free(f->scratch);
 	free(f->wgt);
 	free(f->node);
@@ -618,6 +708,10 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 	const double cen = lo + 0.5 * span;
 	if (f->twn != m) {
 		tsne_fft_twiddles(f->tw, m);
+		for (size_t k = 0; k < m; k++) {
+			f->twf[k].re = (float)f->tw[k].re;
+			f->twf[k].im = (float)f->tw[k].im;
+		}
 		f->twn = m;
 	}
 
@@ -634,7 +728,7 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 		}
 
 	/* kernel w^2 on the circulant grid, and its transform (real) */
-	struct tsne_cpx *A = f->A, *B = f->B;
+	float *Ar = f->Ar, *Ai = f->Ai, *Br = f->Br, *Bi = f->Bi;
 	if (f->kern_m == m && f->kern_delta == delta)
 		goto have_kernel;       /* same grid as the last call */
 	f->kern_m = m;
@@ -651,28 +745,32 @@ tsne_gradient_fft(double *grad, const struct tsne_p *P, double exaggeration,
 				double r2 = (da * da + db * db) * delta * delta;
 				v = 1.0 / ((1.0 + r2) * (1.0 + r2));
 			}
-			A[a * m + b].re = v;
-			A[a * m + b].im = 0;
+			Ar[a * m + b] = (float)v;
+			Ai[a * m + b] = 0;
 		}
 	}
 	/* K is even in both axes: row m - a equals row a, so transform
 	 * rows [0, n] and copy; the transform is even in the column
 	 * frequency too, so only columns [0, m/2] are transformed */
-	fft_rows(f, A, m, 0, n + 1, 0);
-	for (size_t a = n + 1; a < m; a++)
-		memcpy(A + a * m, A + (m - a) * m, m * sizeof *A);
-	fft_cols(f, A, m, m / 2 + 1, 0);
+	fft_rows(f, Ar, Ai, m, 0, n + 1, 0);
+	for (size_t a = n + 1; a < m; a++) {
+		memcpy(Ar + a * m, Ar + (m - a) * m, m * sizeof *Ar);
+		memcpy(Ai + a * m, Ai + (m - a) * m, m * sizeof *Ai);
+	}
+	fft_cols(f, Ar, Ai, m, m / 2 + 1, 0);
 	const double scale = 1.0 / ((double)m * (double)m);
 #pragma omp parallel for schedule(static)
 	for (size_t a = 0; a < m; a++)
 		for (size_t b = 0; b < m; b++)
-			f->kre[a * m + b] = A[a * m + (b <= m / 2 ? b :
-			    m - b)].re * scale;
+			f->kre[a * m + b] = (float)(Ar[a * m + (b <= m / 2 ?
+			    b : m - b)] * scale);
 
 have_kernel:
 	/* spread the charges 1, y1 | y2, |y|^2 (serial: a scatter) */
-	memset(A, 0, m * m * sizeof *A);
-	memset(B, 0, m * m * sizeof *B);
+	memset(Ar, 0, m * m * sizeof *Ar);
+	memset(Ai, 0, m * m * sizeof *Ai);
+	memset(Br, 0, m * m * sizeof *Br);
+	memset(Bi, 0, m * m * sizeof *Bi);
 	for (size_t i = 0; i < N; i++) {
 		double y0 = Y[2 * i] - cen, y1 = Y[2 * i + 1] - cen;
 		double q2 = y0 * y0 + y1 * y1;
@@ -682,29 +780,29 @@ have_kernel:
 			for (size_t jy = 0; jy < ip; jy++) {
 				double w = wx[jx] * wy[jy];
 				size_t g = (gx + jx) * m + gy + jy;
-				A[g].re += w;
-				A[g].im += w * y0;
-				B[g].re += w * y1;
-				B[g].im += w * q2;
+				Ar[g] += w;
+				Ai[g] += w * y0;
+				Br[g] += w * y1;
+				Bi[g] += w * q2;
 			}
 	}
 	/* convolve: rows [0,n) are the only non-zero ones going in, and
 	 * only rows and columns [0,n) are needed coming out */
-	fft_rows(f, A, m, 0, n, 0);
-	fft_rows(f, B, m, 0, n, 0);
-	fft_cols(f, A, m, m, 0);
-	fft_cols(f, B, m, m, 0);
+	fft_rows(f, Ar, Ai, m, 0, n, 0);
+	fft_rows(f, Br, Bi, m, 0, n, 0);
+	fft_cols(f, Ar, Ai, m, m, 0);
+	fft_cols(f, Br, Bi, m, m, 0);
 #pragma omp parallel for schedule(static)
 	for (size_t a = 0; a < m * m; a++) {
-		A[a].re *= f->kre[a];
-		A[a].im *= f->kre[a];
-		B[a].re *= f->kre[a];
-		B[a].im *= f->kre[a];
+		Ar[a] *= f->kre[a];
+		Ai[a] *= f->kre[a];
+		Br[a] *= f->kre[a];
+		Bi[a] *= f->kre[a];
 	}
-	fft_cols(f, A, m, m, 1);
-	fft_cols(f, B, m, m, 1);
-	fft_rows(f, A, m, 0, n, 1);
-	fft_rows(f, B, m, 0, n, 1);
+	fft_cols(f, Ar, Ai, m, m, 1);
+	fft_cols(f, Br, Bi, m, m, 1);
+	fft_rows(f, Ar, Ai, m, 0, n, 1);
+	fft_rows(f, Br, Bi, m, 0, n, 1);
 
 	/* the kernel between nodes of one box, for the self terms */
 	double kself[2 * TSNE_FFT_INTERP - 1][2 * TSNE_FFT_INTERP - 1];
@@ -727,10 +825,10 @@ have_kernel:
 			for (size_t jy = 0; jy < ip; jy++) {
 				double w = wx[jx] * wy[jy];
 				size_t g = (gx + jx) * m + gy + jy;
-				p0 += w * A[g].re;
-				p1 += w * A[g].im;
-				p2 += w * B[g].re;
-				p3 += w * B[g].im;
+				p0 += w * Ar[g];
+				p1 += w * Ai[g];
+				p2 += w * Br[g];
+				p3 += w * Bi[g];
 			}
 		double y0 = Y[2 * i] - cen, y1 = Y[2 * i + 1] - cen;
 		rep[2 * i] = y0 * p0 - p1;
