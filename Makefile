@@ -26,10 +26,11 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(OMPFLAGS) $(CPPFLAGS) $(BLIS_CFLAGS) $(PNG_CFLA
 LDLIBS    += $(BLIS_LIBS) $(PNG_LIBS) $(ZLIB_LIBS) -lm
 
 B        ?= build
+BIN      ?= bin
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 TOOLS    := $(sort $(basename $(notdir $(wildcard tools/*.c))))
-BINS     := $(TOOLS:%=bin/%)
+BINS     := $(TOOLS:%=$(BIN)/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MAN1     := $(sort $(wildcard man/man1/*.1))
@@ -47,7 +48,7 @@ $(B)/libvt.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-bin/%: tools/%.c $(B)/libvt.a $(wildcard lib/*.h) | bin
+$(BIN)/%: tools/%.c $(B)/libvt.a $(wildcard lib/*.h) | $(BIN)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libvt.a | $(B)/tests
@@ -55,7 +56,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libvt.a | $(B)/tests
 
 units: $(UNITS)
 
-$(B)/lib $(B)/tests bin:
+$(B)/lib $(B)/tests $(BIN):
 	mkdir -p $@
 
 -include local.mk
@@ -66,12 +67,15 @@ include pipelines/data.mk
 test: all units data
 	@tests/run
 
-# The same suite on a build with AddressSanitizer and UBSan.
-test-asan:
-	$(MAKE) B=build-asan BINDIR_TEST=build-asan/bin \
-	    OPT='-O1 -fsanitize=address,undefined -fno-omit-frame-pointer' \
-	    LDFLAGS='-fsanitize=address,undefined' all units
-	@echo "see tests/run for how the asan binaries are used"
+# The unit tests and every tool's bats file again, on a build with
+# AddressSanitizer and UBSan (the smoke study is left to `make test`).
+ASAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+test-asan: data
+	$(MAKE) --no-print-directory B=build-asan BIN=build-asan/bin \
+	    OPT='$(ASAN)' LDFLAGS='-fsanitize=address,undefined' all units
+	@B=build-asan BIN=build-asan/bin SKIP_BATS=study \
+	    BATS_ASAN_OPTIONS=detect_leaks=0 tests/run
 
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done; true
@@ -98,4 +102,4 @@ deps:
 	    bats mandoc curl ca-certificates chromium
 
 clean:
-	rm -rf bin $(B) build-asan
+	rm -rf bin $(BIN) $(B) build-asan
