@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "eig.h"
 #include "rng.h"
 
@@ -25,39 +26,6 @@ random_symmetric(struct rng *r, double *A, size_t n)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i; j < n; j++)
 			A[i * n + j] = A[j * n + i] = rng_normal(r);
-}
-
-/* A = Q diag(lam) Q^T with Q orthogonal (Gram-Schmidt of a random
- * matrix), so the spectrum is known exactly, repeats included. */
-static void
-with_spectrum(struct rng *r, double *A, const double *lam, size_t n)
-{
-	double *Q = alloc(n * n);
-	for (size_t i = 0; i < n * n; i++)
-		Q[i] = rng_normal(r);
-	for (size_t i = 0; i < n; i++) {
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t j = 0; j < i; j++) {
-				double d = 0;
-				for (size_t k = 0; k < n; k++)
-					d += Q[i * n + k] * Q[j * n + k];
-				for (size_t k = 0; k < n; k++)
-					Q[i * n + k] -= d * Q[j * n + k];
-			}
-		double s = 0;
-		for (size_t k = 0; k < n; k++)
-			s += Q[i * n + k] * Q[i * n + k];
-		for (size_t k = 0; k < n; k++)
-			Q[i * n + k] /= sqrt(s);
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++) {
-			double s = 0;
-			for (size_t k = 0; k < n; k++)
-				s += Q[k * n + i] * lam[k] * Q[k * n + j];
-			A[i * n + j] = s;
-		}
-	free(Q);
 }
 
 /* worst residual ||A v - w v|| / ||A|| and worst |V V^T - I| entry */
@@ -164,7 +132,7 @@ main(void)
 		double lam[] = { -3, 1, 1, 1, 1, 1 + 1e-9, 2, 2, 2, 5, 5, 7 };
 		size_t n = sizeof lam / sizeof *lam;
 		double *A = alloc(n * n);
-		with_spectrum(&r, A, lam, n);
+		fixture_spectrum(&r, A, lam, n);
 		test_matrix("repeated", A, n, lam);
 		free(A);
 	}
@@ -174,7 +142,7 @@ main(void)
 		double *lam = alloc(n), *A = alloc(n * n);
 		for (size_t i = 0; i < n; i++)
 			lam[i] = i < 25 ? -1 : 4;
-		with_spectrum(&r, A, lam, n);
+		fixture_spectrum(&r, A, lam, n);
 		test_matrix("two values", A, n, lam);
 		free(A), free(lam);
 	}

@@ -7,40 +7,11 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "kmeans.h"
 #include "npy.h"
 
 #define DIR "tests/fixtures/cluster/"
-
-static void *
-load(const char *path, int k, enum npy_dtype t, struct npy_header *h)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw = NULL;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= k; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, k);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	size_t n = npy_count(&r.h);
-	void *d = malloc(n * npy_dtype_size(t) + 1);
-	npy_convert(t, d, r.h.dtype, raw, n);
-	free(raw);
-	fclose(fp);
-	h->dtype = t;
-	return d;
-}
 
 /* Run from sklearn's starting centres; compare with its result. */
 static void
@@ -49,12 +20,12 @@ from_init(const char *tag, const char *pts, const char *init,
 {
 	struct npy_header hx, hc, h;
 	char what[96];
-	float *X = load(pts, 0, NPY_F32, &hx);
-	float *C = load(init, 0, NPY_F32, &hc);
-	int32_t *want_l = load(out, 0, NPY_I32, &h);
-	float *want_c = load(out, 1, NPY_F32, &h);
-	double *want_in = load(out, 2, NPY_F64, &h);
-	int64_t *want_it = load(out, 3, NPY_I64, &h);
+	float *X = fixture_load(pts, 0, NPY_F32, &hx);
+	float *C = fixture_load(init, 0, NPY_F32, &hc);
+	int32_t *want_l = fixture_load(out, 0, NPY_I32, &h);
+	float *want_c = fixture_load(out, 1, NPY_F32, &h);
+	double *want_in = fixture_load(out, 2, NPY_F64, &h);
+	int64_t *want_it = fixture_load(out, 3, NPY_I64, &h);
 	size_t N = hx.shape[0], D = hx.shape[1], K = hc.shape[0];
 	double mean[64];
 	struct kmeans_ws ws;
@@ -102,8 +73,8 @@ static void
 restarts(void)
 {
 	struct npy_header hx, h;
-	float *X = load(DIR "km_mix.npy", 0, NPY_F32, &hx);
-	double *best = load(DIR "km_mix_best.npy", 0, NPY_F64, &h);
+	float *X = fixture_load(DIR "km_mix.npy", 0, NPY_F32, &hx);
+	double *best = fixture_load(DIR "km_mix_best.npy", 0, NPY_F64, &h);
 	size_t N = hx.shape[0], D = hx.shape[1], K = 6;
 	double mean[64], low = INFINITY;
 	struct kmeans_ws ws;

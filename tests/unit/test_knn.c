@@ -6,36 +6,12 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "knn.h"
 #include "npy.h"
 #include "rng.h"
 
 #define FIX "tests/fixtures/spectral/"
-
-static void *
-load(const char *path, int idx, struct npy_header *h)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= idx; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, idx);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	fclose(fp);
-	return raw;
-}
 
 static void
 check_same_idx(const char *what, const int64_t *got, const int64_t *want,
@@ -60,8 +36,8 @@ against_fixture(const char *what, const char *ref, const float *Q, size_t M,
     const float *B, size_t N, size_t D, size_t k, int flags)
 {
 	struct npy_header h;
-	int64_t *wi = load(ref, 0, &h);
-	float *wd = load(ref, 1, &h);
+	int64_t *wi = fixture_load(ref, 0, NPY_I64, &h);
+	float *wd = fixture_load(ref, 1, NPY_F32, &h);
 	int64_t *idx = malloc(M * k * sizeof *idx);
 	float *dist = malloc(M * k * sizeof *dist);
 	char name[128];
@@ -122,9 +98,9 @@ main(void)
 {
 	struct npy_header h;
 	blas_init(2, 0);
-	float *B = load(FIX "knn_base.npy", 0, &h);
+	float *B = fixture_load(FIX "knn_base.npy", 0, NPY_F32, &h);
 	size_t N = h.shape[0], D = h.shape[1];
-	float *Q = load(FIX "knn_query.npy", 0, &h);
+	float *Q = fixture_load(FIX "knn_query.npy", 0, NPY_F32, &h);
 	size_t M = h.shape[0];
 
 	against_fixture("self k5", FIX "knn_self_k5.npy", B, N, B, N, D, 5,
@@ -141,7 +117,7 @@ main(void)
 	CHECK(M <= 64);
 	CHECK(knn_search(idx, dist, Q, M, B, N, D, 2, 0, NULL) == 0);
 	knn_density(score, idx, Q, M, B, D, 2);
-	float *want = load(FIX "knn_density_k2.npy", 0, &h);
+	float *want = fixture_load(FIX "knn_density_k2.npy", 0, NPY_F32, &h);
 	check_close_f32("density k2", score, want, M, 1e-6, 1e-6);
 	free(want);
 

@@ -7,49 +7,21 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "linprobe.h"
 #include "npy.h"
 
 #define DIR "tests/fixtures/cluster/"
 
-static void *
-load(const char *path, int k, enum npy_dtype t, struct npy_header *h)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw = NULL;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= k; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, k);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	size_t n = npy_count(&r.h);
-	void *d = malloc(n * npy_dtype_size(t) + 1);
-	npy_convert(t, d, r.h.dtype, raw, n);
-	free(raw);
-	fclose(fp);
-	return d;
-}
-
 int
 main(void)
 {
 	struct npy_header hx, hw, h;
-	float *X = load(DIR "lp_train.npy", 0, NPY_F32, &hx);
-	int32_t *y = load(DIR "lp_train.npy", 1, NPY_I32, &h);
-	float *W0 = load(DIR "lp_init.npy", 0, NPY_F32, &hw);
-	float *b0 = load(DIR "lp_init.npy", 1, NPY_F32, &h);
-	int64_t *ord = load(DIR "lp_order.npy", 0, NPY_I64, &h);
+	float *X = fixture_load(DIR "lp_train.npy", 0, NPY_F32, &hx);
+	int32_t *y = fixture_load(DIR "lp_train.npy", 1, NPY_I32, &h);
+	float *W0 = fixture_load(DIR "lp_init.npy", 0, NPY_F32, &hw);
+	float *b0 = fixture_load(DIR "lp_init.npy", 1, NPY_F32, &h);
+	int64_t *ord = fixture_load(DIR "lp_order.npy", 0, NPY_I64, &h);
 	size_t N = hx.shape[0], D = hx.shape[1], C = hw.shape[0];
 	size_t *order = malloc(N * sizeof *order);
 	struct adam_params ap;
@@ -66,8 +38,8 @@ main(void)
 			order[i] = (size_t)ord[(size_t)(e - 1) * N + i];
 		linprobe_epoch(&p, X, y, order, N, &ap);
 		snprintf(path, sizeof path, DIR "lp_w%d.npy", e);
-		float *W = load(path, 0, NPY_F32, &h);
-		float *b = load(path, 1, NPY_F32, &h);
+		float *W = fixture_load(path, 0, NPY_F32, &h);
+		float *b = fixture_load(path, 1, NPY_F32, &h);
 		snprintf(what, sizeof what, "weights after %d epoch(s)", e);
 		check_close_f32(what, p.W, W, C * D, 1e-4, 0);
 		snprintf(what, sizeof what, "bias after %d epoch(s)", e);

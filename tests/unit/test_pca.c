@@ -5,43 +5,13 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "eig.h"
 #include "npy.h"
 #include "pca.h"
 #include "rng.h"
 
 #define FIX "tests/fixtures/spectral/"
-
-/* Read array idx of a stream file converted to double; shape in h. */
-static double *
-load(const char *path, int idx, struct npy_header *h)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= idx; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing: %s\n", path, idx,
-			    r.err);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	size_t n = npy_count(h);
-	double *out = malloc((n ? n : 1) * sizeof *out);
-	npy_convert(NPY_F64, out, h->dtype, raw, n);
-	free(raw);
-	fclose(fp);
-	return out;
-}
 
 /*
  * D > PCA_DENSE_MAX takes the Lanczos path: compare with the dense solver
@@ -103,13 +73,13 @@ main(void)
 {
 	struct npy_header h;
 	blas_init(2, 0);
-	double *Xd = load(FIX "pca_in.npy", 0, &h);
+	double *Xd = fixture_load(FIX "pca_in.npy", 0, NPY_F64, &h);
 	size_t N = h.shape[0], D = h.shape[1], d = 3;
-	double *Yr = load(FIX "pca_ref.npy", 0, &h);
+	double *Yr = fixture_load(FIX "pca_ref.npy", 0, NPY_F64, &h);
 	CHECK(h.shape[0] == N && h.shape[1] == d);
-	double *Cr = load(FIX "pca_ref.npy", 1, &h);
-	double *ratio_r = load(FIX "pca_ref.npy", 2, &h);
-	double *var_r = load(FIX "pca_ref.npy", 3, &h);
+	double *Cr = fixture_load(FIX "pca_ref.npy", 1, NPY_F64, &h);
+	double *ratio_r = fixture_load(FIX "pca_ref.npy", 2, NPY_F64, &h);
+	double *var_r = fixture_load(FIX "pca_ref.npy", 3, NPY_F64, &h);
 
 	float *X = malloc(N * D * sizeof *X), *Y = malloc(N * d * sizeof *Y);
 	float *W = malloc(d * D * sizeof *W);

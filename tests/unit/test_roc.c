@@ -2,39 +2,21 @@
 #include <string.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "npy.h"
 #include "roc.h"
 
 #define DIR "tests/fixtures/cluster/"
 
-/* Array k of a fixture stream, converted to float64; n its count. */
+/* Array k of a fixture stream as float64; *n its element count. */
 static double *
 load(const char *path, int k, size_t *n, struct npy_header *hout)
 {
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw = NULL;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= k; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, k);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*n = npy_count(&r.h);
+	struct npy_header h;
+	double *d = fixture_load(path, k, NPY_F64, &h);
+	*n = npy_count(&h);
 	if (hout)
-		*hout = r.h;
-	double *d = malloc(*n * sizeof *d);
-	npy_convert(NPY_F64, d, r.h.dtype, raw, *n);
-	free(raw);
-	fclose(fp);
+		*hout = h;
 	return d;
 }
 

@@ -9,48 +9,20 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "npy.h"
 #include "silhouette.h"
 
 #define DIR "tests/fixtures/cluster/"
 
-static void *
-load(const char *path, int k, enum npy_dtype t, struct npy_header *h)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw = NULL;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= k; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, k);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	size_t n = npy_count(&r.h);
-	void *d = malloc(n * npy_dtype_size(t) + 1);
-	npy_convert(t, d, r.h.dtype, raw, n);
-	free(raw);
-	fclose(fp);
-	return d;
-}
-
 int
 main(void)
 {
 	struct npy_header hx, h;
-	float *X = load(DIR "sil_in.npy", 0, NPY_F32, &hx);
-	int64_t *y = load(DIR "sil_in.npy", 1, NPY_I64, &h);
-	double *want = load(DIR "sil_samples.npy", 0, NPY_F64, &h);
-	double *score = load(DIR "sil_score.npy", 0, NPY_F64, &h);
+	float *X = fixture_load(DIR "sil_in.npy", 0, NPY_F32, &hx);
+	int64_t *y = fixture_load(DIR "sil_in.npy", 1, NPY_I64, &h);
+	double *want = fixture_load(DIR "sil_samples.npy", 0, NPY_F64, &h);
+	double *score = fixture_load(DIR "sil_score.npy", 0, NPY_F64, &h);
 	size_t N = hx.shape[0], D = hx.shape[1], L = 0;
 	int64_t values[16];
 	int32_t *lab = malloc(N * sizeof *lab);

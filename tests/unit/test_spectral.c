@@ -8,6 +8,7 @@
 
 #include "blas.h"
 #include "check.h"
+#include "fixture.h"
 #include "eig.h"
 #include "knn.h"
 #include "lanczos.h"
@@ -16,35 +17,6 @@
 #include "spectral.h"
 
 #define FIX "tests/fixtures/spectral/"
-
-static void *
-load(const char *path, int idx, struct npy_header *h, enum npy_dtype t)
-{
-	FILE *fp = fopen(path, "rb");
-	struct npy_reader r;
-	void *raw;
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	npy_reader_init(&r, fp, path);
-	for (int i = 0; i <= idx; i++)
-		if (npy_next(&r) != 1) {
-			fprintf(stderr, "%s: array %d missing\n", path, idx);
-			exit(1);
-		}
-	if (npy_read_all(&r, &raw) < 0) {
-		fprintf(stderr, "%s\n", r.err);
-		exit(1);
-	}
-	*h = r.h;
-	fclose(fp);
-	size_t n = npy_count(h);
-	void *out = malloc((n ? n : 1) * npy_dtype_size(t));
-	npy_convert(t, out, h->dtype, raw, n);
-	free(raw);
-	return out;
-}
 
 struct dense {
 	const double *A;
@@ -61,38 +33,6 @@ dense_apply(double *y, const double *x, void *ctx)
 			s += d->A[i * d->n + j] * x[j];
 		y[i] = s;
 	}
-}
-
-/* A = Q diag(lam) Q^T, Q orthogonal from Gram-Schmidt */
-static void
-with_spectrum(struct rng *r, double *A, const double *lam, size_t n)
-{
-	double *Q = malloc(n * n * sizeof *Q);
-	for (size_t i = 0; i < n * n; i++)
-		Q[i] = rng_normal(r);
-	for (size_t i = 0; i < n; i++) {
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t j = 0; j < i; j++) {
-				double d = 0;
-				for (size_t k = 0; k < n; k++)
-					d += Q[i * n + k] * Q[j * n + k];
-				for (size_t k = 0; k < n; k++)
-					Q[i * n + k] -= d * Q[j * n + k];
-			}
-		double s = 0;
-		for (size_t k = 0; k < n; k++)
-			s += Q[i * n + k] * Q[i * n + k];
-		for (size_t k = 0; k < n; k++)
-			Q[i * n + k] /= sqrt(s);
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++) {
-			double s = 0;
-			for (size_t k = 0; k < n; k++)
-				s += Q[k * n + i] * lam[k] * Q[k * n + j];
-			A[i * n + j] = s;
-		}
-	free(Q);
 }
 
 static void
@@ -195,9 +135,9 @@ test_embedding(const char *what, const struct spectral_graph *g,
     const char *ref)
 {
 	struct npy_header h;
-	double *E = load(ref, 0, &h, NPY_F64);
+	double *E = fixture_load(ref, 0, NPY_F64, &h);
 	size_t N = h.shape[0], d = h.shape[1];
-	double *lam_ref = load(ref, 1, &h, NPY_F64);
+	double *lam_ref = fixture_load(ref, 1, NPY_F64, &h);
 	float *Y = malloc(N * d * sizeof *Y);
 	double *Yd = malloc(N * d * sizeof *Yd), lam[9];
 	struct spectral_info info;
@@ -247,7 +187,7 @@ main(void)
 		for (size_t i = 0; i < n; i++)
 			lam[i] = -1 + 1.9 * (double)i / (double)(n - 4);
 		lam[n - 3] = 1 - 2e-4, lam[n - 2] = 1 - 1e-4, lam[n - 1] = 1;
-		with_spectrum(&r, A, lam, n);
+		fixture_spectrum(&r, A, lam, n);
 		test_lanczos("clustered 300", A, n, 3, 0);
 		free(A), free(lam);
 	}
@@ -289,9 +229,9 @@ main(void)
 	/* eigenmaps vs sklearn: connectivity (from knn-graph's lists,
 	 * self excluded) and heat kernel */
 	{
-		int64_t *idx = load(FIX "lap_graph_k9.npy", 0, &h, NPY_I64);
+		int64_t *idx = fixture_load(FIX "lap_graph_k9.npy", 0, NPY_I64, &h);
 		size_t N = h.shape[0], k = h.shape[1];
-		float *dist = load(FIX "lap_graph_k9.npy", 1, &h, NPY_F32);
+		float *dist = fixture_load(FIX "lap_graph_k9.npy", 1, NPY_F32, &h);
 		struct spectral_graph g;
 		CHECK(spectral_graph_build(&g, idx, dist, N, k, 0) == 0);
 		CHECK(spectral_components(&g, NULL) == 1);
@@ -300,7 +240,7 @@ main(void)
 		free(idx), free(dist);
 
 		/* heat: sklearn's graph includes self (k = 10); ours skips it */
-		float *L = load(FIX "lap_in.npy", 0, &h, NPY_F32);
+		float *L = fixture_load(FIX "lap_in.npy", 0, NPY_F32, &h);
 		size_t D = h.shape[1];
 		idx = malloc(N * 10 * sizeof *idx);
 		dist = malloc(N * 10 * sizeof *dist);
