@@ -17,8 +17,10 @@
  *      Lagrange interpolation on a grid and an FFT convolution, as
  *      FIt-SNE (Linderman et al. 2019) (tsne_gradient_fft).
  *
- * Kernels take their buffers from the caller and never allocate; the
- * driver tsne_run allocates and returns -1 (errno set) on failure.
+ * Kernels take their buffers from the caller and never allocate, except
+ * tsne_knn and tsne_init_pca, whose knn_search and pca_fit allocate
+ * their own work space; the driver tsne_run allocates and returns -1
+ * (errno set) on failure.
  * The kNN is lib/knn.h's and the PCA lib/pca.h's.
  */
 #ifndef TSNE_H
