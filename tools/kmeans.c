@@ -15,6 +15,7 @@
 #include "blas.h"
 #include "kmeans.h"
 #include "npy.h"
+#include "points.h"
 #include "rng.h"
 #include "tool.h"
 
@@ -43,39 +44,6 @@ usage(FILE *fp)
 	    "  -v, --verbose    one line per restart on stderr\n"
 	    "Reads float32 [N,D] (a labels array after it is ignored); "
 	    "writes\nint32 [N] assignments then float32 [K,D] centroids.\n");
-}
-
-static float *
-read_points(struct npy_reader *r, const char *what, size_t *N, size_t *D)
-{
-	char buf[64];
-	stream_expect(r, what);
-	if (r->h.ndim != 2)
-		die("%s: expected float32 [N,D], got %s", what,
-		    npy_header_str(&r->h, buf, sizeof buf));
-	struct npy_header h = r->h;
-	void *raw = stream_read_all(r);
-	*N = h.shape[0];
-	*D = h.shape[1];
-	size_t n = *N * *D;
-	if (h.dtype == NPY_F32)
-		return raw;
-	if (h.dtype != NPY_F64)
-		die("%s: expected float32 [N,D], got %s", what,
-		    npy_header_str(&h, buf, sizeof buf));
-	float *x = xmalloc_array(n, sizeof *x);
-	npy_convert(NPY_F32, x, h.dtype, raw, n);
-	free(raw);
-	return x;
-}
-
-static void
-check_finite(const float *x, size_t N, size_t D, const char *what)
-{
-	for (size_t i = 0; i < N * D; i++)
-		if (!isfinite(x[i]))
-			die("%s: row %zu: %s", what, i / D, isnan(x[i]) ?
-			    "NaN" : "infinite value");
 }
 
 int
@@ -144,7 +112,7 @@ main(int argc, char **argv)
 	struct npy_reader r;
 	npy_reader_init(&r, fp, strcmp(path, "-") ? path : "stdin");
 	size_t N, D;
-	float *X = read_points(&r, "points", &N, &D);
+	float *X = points_read_float(&r, "points", &N, &D);
 	if (stream_next(&r)) {          /* labels: checked, then ignored */
 		if (npy_rows(&r.h) != N)
 			die("labels: %zu rows, points have %zu",
@@ -154,7 +122,7 @@ main(int argc, char **argv)
 	}
 	if (N == 0 || D == 0)
 		die("points: empty");
-	check_finite(X, N, D, "points");
+	points_check_finite(X, N, D, "points");
 
 	float *C0 = NULL;
 	if (init) {
@@ -162,7 +130,7 @@ main(int argc, char **argv)
 		struct npy_reader ri;
 		size_t KI, DI;
 		npy_reader_init(&ri, ifp, init);
-		C0 = read_points(&ri, "init", &KI, &DI);
+		C0 = points_read_float(&ri, "init", &KI, &DI);
 		stream_end(&ri);
 		if (ifp != stdin)
 			fclose(ifp);
@@ -171,7 +139,7 @@ main(int argc, char **argv)
 			    init, DI, D);
 		if (kset && KI != K)
 			die("%s: %zu centres, but -k %zu", init, KI, K);
-		check_finite(C0, KI, DI, init);
+		points_check_finite(C0, KI, DI, init);
 		K = KI;
 		restarts = 1;
 	}

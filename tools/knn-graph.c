@@ -16,6 +16,7 @@
 #include "blas.h"
 #include "knn.h"
 #include "npy.h"
+#include "points.h"
 #include "tool.h"
 
 static void
@@ -49,22 +50,9 @@ read_points(const char *name, const char *what, size_t *N, size_t *D)
 {
 	FILE *fp = xfopen(name, "rb");
 	struct npy_reader r;
-	struct npy_header h;
 	char buf[64];
 	npy_reader_init(&r, fp, strcmp(name, "-") ? name : "stdin");
-	float *X = stream_read_as(&r, what, NPY_F32, &h);
-	if (h.ndim < 2)
-		die("%s: expected shape [N,D], got %s", what,
-		    npy_header_str(&r.h, buf, sizeof buf));
-	*N = h.shape[0];
-	*D = npy_row_count(&h);
-	if (*N == 0 || *D == 0)
-		die("%s: empty array %s", what, npy_header_str(&h, buf,
-		    sizeof buf));
-	for (size_t i = 0; i < *N * *D; i++)
-		if (!isfinite(X[i]))
-			die("%s: row %zu: %s", what, i / *D, isnan(X[i]) ? "NaN" :
-			    "infinite value");
+	float *X = points_read(&r, what, N, D);
 	if (stream_next(&r)) {
 		if (r.h.ndim != 1 || r.h.dtype == NPY_F32 ||
 		    r.h.dtype == NPY_F64 || r.h.shape[0] != *N)

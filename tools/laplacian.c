@@ -16,6 +16,7 @@
 #include "blas.h"
 #include "knn.h"
 #include "npy.h"
+#include "points.h"
 #include "spectral.h"
 #include "tool.h"
 
@@ -137,19 +138,8 @@ main(int argc, char **argv)
 				    i / k);
 		}
 	} else {
-		float *X = stream_read_as(&r, "points", NPY_F32, &h);
-		if (h.ndim < 2)
-			die("points: expected shape [N,D], got %s",
-			    npy_header_str(&r.h, buf, sizeof buf));
-		N = h.shape[0];
-		size_t D = npy_row_count(&h);
-		if (N == 0 || D == 0)
-			die("points: empty array %s", npy_header_str(&h, buf,
-			    sizeof buf));
-		for (size_t i = 0; i < N * D; i++)
-			if (!isfinite(X[i]))
-				die("points: row %zu: %s", i / D, isnan(X[i]) ?
-				    "NaN" : "infinite value");
+		size_t D;
+		float *X = points_read(&r, "points", &N, &D);
 		if (stream_next(&r)) {
 			hl = r.h;
 			if (hl.ndim != 1 || hl.dtype == NPY_F32 ||

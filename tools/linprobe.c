@@ -17,6 +17,7 @@
 #include "linprobe.h"
 #include "nn.h"
 #include "npy.h"
+#include "points.h"
 #include "rng.h"
 #include "tool.h"
 
@@ -66,28 +67,11 @@ read_set(struct set *s, const char *path, const char *what)
 	FILE *fp = xfopen(path, "rb");
 	npy_reader_init(&r, fp, strcmp(path, "-") ? path : "stdin");
 	s->name = what;
-	stream_expect(&r, what);
-	if (r.h.ndim != 2 || (r.h.dtype != NPY_F32 && r.h.dtype != NPY_F64))
-		die("%s: expected float32 [N,D], got %s", what,
-		    npy_header_str(&r.h, buf, sizeof buf));
-	struct npy_header h = r.h;
-	s->N = h.shape[0];
-	s->D = h.shape[1];
-	void *raw = stream_read_all(&r);
-	if (h.dtype == NPY_F32) {
-		s->X = raw;
-	} else {
-		s->X = xmalloc_array(s->N * s->D, sizeof *s->X);
-		npy_convert(NPY_F32, s->X, h.dtype, raw, s->N * s->D);
-		free(raw);
-	}
-	for (size_t i = 0; i < s->N * s->D; i++)
-		if (!isfinite(s->X[i]))
-			die("%s: row %zu: %s", what, i / s->D,
-			    isnan(s->X[i]) ? "NaN" : "infinite value");
+	s->X = points_read_float(&r, what, &s->N, &s->D);
+	points_check_finite(s->X, s->N, s->D, what);
 	if (stream_next(&r) == 0)
 		die("%s: stream ended before the labels", what);
-	h = r.h;
+	struct npy_header h = r.h;
 	if (h.dtype == NPY_F32 || h.dtype == NPY_F64)
 		die("%s: labels: expected an integer dtype, got %s", what,
 		    npy_header_str(&h, buf, sizeof buf));
@@ -97,7 +81,7 @@ read_set(struct set *s, const char *path, const char *what)
 	if (h.shape[0] != s->N)
 		die("%s: labels: %zu rows, points have %zu", what, h.shape[0],
 		    s->N);
-	raw = stream_read_all(&r);
+	void *raw = stream_read_all(&r);
 	stream_end(&r);
 	if (fp != stdin)
 		fclose(fp);

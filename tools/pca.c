@@ -14,6 +14,7 @@
 #include "blas.h"
 #include "npy.h"
 #include "pca.h"
+#include "points.h"
 #include "tool.h"
 
 static void
@@ -88,24 +89,14 @@ main(int argc, char **argv)
 	FILE *fp = xfopen(name, "rb");
 	struct npy_reader r;
 	npy_reader_init(&r, fp, strcmp(name, "-") ? name : "stdin");
-	struct npy_header h;
 	char buf[64];
-	float *X = stream_read_as(&r, "points", NPY_F32, &h);
-	if (h.ndim < 2)
-		die("points: expected shape [N,D], got %s",
-		    npy_header_str(&r.h, buf, sizeof buf));
-	size_t N = h.shape[0], D = npy_row_count(&h);
+	size_t N, D;
+	float *X = points_read(&r, "points", &N, &D);
 	if (N < 2)
 		die("points: need at least 2 rows, got %zu", N);
-	if (D == 0)
-		die("points: rows are empty");
 	if (d > D || d > N)
 		die("-d %zu: more components than min(N, D) = %zu", d,
 		    N < D ? N : D);
-	for (size_t i = 0; i < N * D; i++)
-		if (!isfinite(X[i]))
-			die("points: row %zu: %s", i / D, isnan(X[i]) ? "NaN" :
-			    "infinite value");
 
 	/* optional labels [N], passed through unchanged */
 	struct npy_header hl;

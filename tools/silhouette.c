@@ -15,6 +15,7 @@
 
 #include "blas.h"
 #include "npy.h"
+#include "points.h"
 #include "silhouette.h"
 #include "tool.h"
 
@@ -94,7 +95,6 @@ main(int argc, char **argv)
 	const char *samples = NULL, *metrics = NULL;
 	size_t threads = 0;
 	int f64 = 0, c;
-	char buf[64];
 
 	tool_init("silhouette");
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -120,24 +120,9 @@ main(int argc, char **argv)
 	struct npy_reader r, rl;
 	FILE *fp = xfopen(path, "rb");
 	npy_reader_init(&r, fp, strcmp(path, "-") ? path : "stdin");
-	struct npy_header h;
-	stream_expect(&r, "points");
-	if (r.h.ndim != 2 || (r.h.dtype != NPY_F32 && r.h.dtype != NPY_F64))
-		die("points: expected float32 [N,D], got %s",
-		    npy_header_str(&r.h, buf, sizeof buf));
-	h = r.h;
-	size_t N = h.shape[0], D = h.shape[1];
-	void *raw = stream_read_all(&r);
-	float *X = raw;
-	if (h.dtype != NPY_F32) {
-		X = xmalloc_array(N * D, sizeof *X);
-		npy_convert(NPY_F32, X, h.dtype, raw, N * D);
-		free(raw);
-	}
-	for (size_t i = 0; i < N * D; i++)
-		if (!isfinite(X[i]))
-			die("points: row %zu: %s", i / (D ? D : 1),
-			    isnan(X[i]) ? "NaN" : "infinite value");
+	size_t N, D;
+	float *X = points_read_float(&r, "points", &N, &D);
+	points_check_finite(X, N, D, "points");
 	size_t L;
 	int32_t *lab;
 	if (argc == 2) {          /* arrays after the points are ignored */
