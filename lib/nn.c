@@ -34,6 +34,12 @@ static double row_sum(const float *x, size_t n);
  */
 #define CONV_MIN_COLS 2048
 #define CONV_MIN_CHUNKS 4
+/*
+ * From this many output pixels per image, GEMMs go image by image
+ * (N = OH*OW is wide enough) and read or write the NCHW tensors in
+ * place, with no [OC, images*OHW] staging copy.
+ */
+#define CONV_DIRECT_OHW 256
 
 int
 conv2d_shape_set(struct conv2d_shape *s, size_t C, size_t H, size_t W,
@@ -81,7 +87,23 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	size_t K = s->C * s->KS * s->KS;
 	if (threads == 0)
 		threads = 1;
-	return threads * conv_thread_floats(s, N) + nch * s->OC * K;
+	/* + the chunks' weight gradients + the flipped weight */
+	return threads * conv_thread_floats(s, N) + (nch + 1) * s->OC * K;
+}
+
+/*
+ * A stride-1 "same" convolution with as many input as output channels
+ * gets its input gradient as a convolution of dout with the flipped,
+ * transposed kernel: dx[c,ih,iw] = sum W[oc,c,ki,kj] dout[oc,ih-ki+p,
+ * iw-kj+p] = sum Wf[c,oc,a,b] dout[oc,ih+a-p,iw+b-p] with Wf[c,oc,a,b]
+ * = W[oc,c,KS-1-a,KS-1-b], since KS-1 = 2p.  The GEMM then writes
+ * [C, pixels] instead of [C*KS*KS, pixels], and there is no col2im.
+ */
+static int
+conv_dinp_as_conv(const struct conv2d_shape *s)
+{
+	return s->stride == 1 && 2 * s->pad + 1 == s->KS && s->C == s->OC &&
+	    s->KS > 1;
 }
 
 /* row-major C = op(A) op(B) (+ beta C) on the calling thread only */
@@ -116,48 +138,96 @@ valid_range(size_t *lo, size_t *hi, size_t kj, const struct conv2d_shape *s)
 }
 
 /*
- * col [C*KS*KS, ldc], columns i*OH*OW.. from image i of inp [nc,C,H,W];
- * zero outside the image.
+ * col [C*KS*KS, ldc] from output rows [oh0, oh1) of one image x
+ * [C,H,W], column (oh - oh0)*OW + ow; zero outside the image.  Rows
+ * are short (OW <= 32 here): plain loops, not memcpy/memset calls.
  */
 static void
-im2col(float *col, size_t ldc, const float *inp, size_t nc,
-    const struct conv2d_shape *s)
+im2col_rows(float *col, size_t ldc, const float *x, size_t oh0,
+    size_t oh1, const struct conv2d_shape *s)
 {
-	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
-	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
-	for (size_t i = 0; i < nc; i++)
-	for (size_t c = 0; c < C; c++) {
-		const float *x = inp + (i * C + c) * H * W;
+	size_t KS = s->KS, OW = s->OW, st = s->stride, pad = s->pad;
+	size_t C = s->C, H = s->H, W = s->W;
+	for (size_t c = 0; c < C; c++, x += H * W)
 		for (size_t ki = 0; ki < KS; ki++)
 			for (size_t kj = 0; kj < KS; kj++) {
 				float *row = col + ((c * KS + ki) * KS + kj) *
-				    ldc + i * ohw;
+				    ldc;
 				size_t lo, hi;
 				valid_range(&lo, &hi, kj, s);
-				for (size_t oh = 0; oh < OH; oh++) {
+				for (size_t oh = oh0; oh < oh1; oh++) {
 					size_t ih = oh * st + ki;
-					float *r = row + oh * OW;
-					if (ih < s->pad || ih - s->pad >= H) {
-						memset(r, 0, OW * sizeof *r);
+					float *r = row + (oh - oh0) * OW;
+					if (ih < pad || ih - pad >= H || lo == hi) {
+#pragma omp simd
+						for (size_t ow = 0; ow < OW; ow++)
+							r[ow] = 0.0f;
 						continue;
 					}
 					for (size_t ow = 0; ow < lo; ow++)
 						r[ow] = 0.0f;
 					/* xr: input column of output column lo */
-					const float *xr = x + (ih - s->pad) * W;
-					if (lo < hi)
-						xr += lo * st + kj - s->pad;
-					if (lo < hi && st == 1)
-						memcpy(r + lo, xr,
-						    (hi - lo) * sizeof *r);
-					else
-						for (size_t ow = lo; ow < hi; ow++)
-							r[ow] = xr[(ow - lo) * st];
+					const float *xr = x + (ih - pad) * W +
+					    lo * st + kj - pad;
+					float *rl = r + lo;
+					if (st == 1) {
+#pragma omp simd
+						for (size_t j = 0; j < hi - lo; j++)
+							rl[j] = xr[j];
+					} else {
+						for (size_t j = 0; j < hi - lo; j++)
+							rl[j] = xr[j * st];
+					}
 					for (size_t ow = hi; ow < OW; ow++)
 						r[ow] = 0.0f;
 				}
 			}
-	}
+}
+
+/* col [C*KS*KS, ldc], columns i*OH*OW.. from image i of inp [nc,C,H,W] */
+static void
+im2col(float *col, size_t ldc, const float *inp, size_t nc,
+    const struct conv2d_shape *s)
+{
+	size_t ohw = s->OH * s->OW, in_sz = s->C * s->H * s->W;
+	for (size_t i = 0; i < nc; i++)
+		im2col_rows(col + i * ohw, ldc, inp + i * in_sz, 0, s->OH, s);
+}
+
+/* x [C,H,W] += scatter of col [C*KS*KS, ldc] (output rows [oh0, oh1)) */
+static void
+col2im_rows(float *x, const float *col, size_t ldc, size_t oh0,
+    size_t oh1, const struct conv2d_shape *s)
+{
+	size_t KS = s->KS, OW = s->OW, st = s->stride, pad = s->pad;
+	size_t C = s->C, H = s->H, W = s->W;
+	for (size_t c = 0; c < C; c++, x += H * W)
+		for (size_t ki = 0; ki < KS; ki++)
+			for (size_t kj = 0; kj < KS; kj++) {
+				const float *row = col + ((c * KS + ki) * KS +
+				    kj) * ldc;
+				size_t lo, hi;
+				valid_range(&lo, &hi, kj, s);
+				if (lo == hi)
+					continue;
+				for (size_t oh = oh0; oh < oh1; oh++) {
+					size_t ih = oh * st + ki;
+					if (ih < pad || ih - pad >= H)
+						continue;
+					const float *r = row + (oh - oh0) * OW +
+					    lo;
+					float *xr = x + (ih - pad) * W +
+					    (lo * st + kj - pad);
+					if (st == 1) {
+#pragma omp simd
+						for (size_t j = 0; j < hi - lo; j++)
+							xr[j] += r[j];
+					} else {
+						for (size_t j = 0; j < hi - lo; j++)
+							xr[j * st] += r[j];
+					}
+				}
+			}
 }
 
 /* dinp [nc,C,H,W] += scatter of col [C*KS*KS, ldc] */
@@ -165,32 +235,31 @@ static void
 col2im(float *dinp, const float *col, size_t ldc, size_t nc,
     const struct conv2d_shape *s)
 {
-	size_t KS = s->KS, OH = s->OH, OW = s->OW, st = s->stride;
-	size_t C = s->C, H = s->H, W = s->W, ohw = OH * OW;
+	size_t ohw = s->OH * s->OW, in_sz = s->C * s->H * s->W;
 	for (size_t i = 0; i < nc; i++)
-	for (size_t c = 0; c < C; c++) {
-		float *x = dinp + (i * C + c) * H * W;
-		for (size_t ki = 0; ki < KS; ki++)
-			for (size_t kj = 0; kj < KS; kj++) {
-				const float *row = col + ((c * KS + ki) * KS +
-				    kj) * ldc + i * ohw;
-				size_t lo, hi;
-				valid_range(&lo, &hi, kj, s);
-				if (lo == hi)
-					continue;
-				for (size_t oh = 0; oh < OH; oh++) {
-					size_t ih = oh * st + ki;
-					if (ih < s->pad || ih - s->pad >= H)
-						continue;
-					const float *r = row + oh * OW;
-					float *xr = x + (ih - s->pad) * W +
-					    (lo * st + kj - s->pad);
-#pragma omp simd
-					for (size_t ow = lo; ow < hi; ow++)
-						xr[(ow - lo) * st] += r[ow];
-				}
-			}
-	}
+		col2im_rows(dinp + i * in_sz, col + i * ohw, ldc, 0, s->OH, s);
+}
+
+/*
+ * Output rows per band on the per-image path: the band's im2col
+ * columns [K, rows*OW] stay within CONV_BAND_FLOATS (in L2 for the
+ * GEMM that reads them) but give the GEMM at least CONV_BAND_COLS
+ * columns.
+ */
+#define CONV_BAND_FLOATS ((size_t)1 << 16)
+#define CONV_BAND_COLS 256
+
+static size_t
+conv_band(const struct conv2d_shape *s)
+{
+	size_t K = s->C * s->KS * s->KS, OW = s->OW;
+	size_t r = CONV_BAND_FLOATS / (K * OW);
+	size_t least = (CONV_BAND_COLS + OW - 1) / OW;
+	if (r < least)
+		r = least;
+	if (r > s->OH)
+		r = s->OH;
+	return r ? r : 1;
 }
 
 void
@@ -213,12 +282,28 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 		size_t n0 = ch * chunk;
 		size_t nc = N - n0 < chunk ? N - n0 : chunk;
 		size_t cols = nc * ohw;
-		im2col(col, cols, inp + n0 * in_sz, nc, s);
-		if (nc == 1) {
+		if (ohw >= CONV_DIRECT_OHW) {
+			/* wide images: bands of output rows, im2col then a
+			 * GEMM straight into out */
+			size_t band = conv_band(s), OW = s->OW;
+			for (size_t i = 0; i < nc; i++)
+				for (size_t r0 = 0; r0 < s->OH; r0 += band) {
+					size_t r1 = r0 + band < s->OH ?
+					    r0 + band : s->OH;
+					size_t bc = (r1 - r0) * OW;
+					im2col_rows(col, bc, inp + (n0 + i) *
+					    in_sz, r0, r1, s);
+					gemm1(0, 0, OC, bc, K, weight, K, col,
+					    bc, 0.0f, out + (n0 + i) * out_sz +
+					    r0 * OW, ohw);
+				}
+		} else if (nc == 1) {
+			im2col(col, cols, inp + n0 * in_sz, nc, s);
 			gemm1(0, 0, OC, ohw, K, weight, K, col, cols, 0.0f,
 			    out + n0 * out_sz, ohw);
 		} else {
 			/* tmp [OC, nc, ohw] -> out [nc, OC, ohw] */
+			im2col(col, cols, inp + n0 * in_sz, nc, s);
 			gemm1(0, 0, OC, cols, K, weight, K, col, cols, 0.0f,
 			    tmp, cols);
 			for (size_t i = 0; i < nc; i++)
@@ -251,8 +336,21 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
 	float *part = scratch + (threads ? threads : 1) * per;
+	float *wf = part + nch * OC * K;    /* [C, OC*KS*KS] flipped */
+	int tconv = dinp && conv_dinp_as_conv(s);
+	struct conv2d_shape ts;             /* the transposed conv */
 	if (threads == 0)
 		threads = 1;
+	if (tconv) {
+		size_t KS = s->KS, C = s->C, kk = KS * KS;
+		conv2d_shape_set(&ts, OC, s->OH, s->OW, C, KS, 1, s->pad);
+		for (size_t c = 0; c < C; c++)
+			for (size_t oc = 0; oc < OC; oc++)
+				for (size_t a = 0; a < kk; a++)
+					wf[(c * OC + oc) * kk + a] =
+					    weight[(oc * C + c) * kk +
+					    (kk - 1 - a)];
+	}
 
 	if (dbias) {
 #pragma omp parallel for schedule(static) num_threads(threads) \
@@ -275,6 +373,42 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		size_t nc = N - n0 < chunk ? N - n0 : chunk;
 		size_t cols = nc * ohw;
 		const float *d;     /* [OC, cols] */
+		if (ohw >= CONV_DIRECT_OHW) {
+			/* wide images: bands of output rows, GEMMs on dout
+			 * in place */
+			size_t band = conv_band(s), OW = s->OW;
+			for (size_t i = 0; i < nc; i++)
+				for (size_t r0 = 0; r0 < s->OH; r0 += band) {
+					size_t r1 = r0 + band < s->OH ?
+					    r0 + band : s->OH;
+					size_t bc = (r1 - r0) * OW;
+					const float *di = dout + (n0 + i) *
+					    out_sz + r0 * OW;
+					if (dweight) {
+						im2col_rows(col, bc, inp +
+						    (n0 + i) * in_sz, r0, r1, s);
+						gemm1(0, 1, OC, K, bc, di, ohw,
+						    col, bc, i || r0 ? 1.0f :
+						    0.0f, part + ch * OC * K, K);
+					}
+					if (tconv) {
+						/* OC*KS*KS = K: col fits */
+						im2col_rows(col, bc, dout +
+						    (n0 + i) * out_sz, r0, r1,
+						    &ts);
+						gemm1(0, 0, s->C, bc, K, wf, K,
+						    col, bc, 1.0f, dinp +
+						    (n0 + i) * in_sz + r0 * OW,
+						    ohw);
+					} else if (dinp) {
+						gemm1(1, 0, K, bc, OC, weight,
+						    K, di, ohw, 0.0f, col, bc);
+						col2im_rows(dinp + (n0 + i) *
+						    in_sz, col, bc, r0, r1, s);
+					}
+				}
+			continue;
+		}
 		if (nc == 1) {
 			d = dout + n0 * out_sz;
 		} else {
@@ -290,7 +424,28 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 			gemm1(0, 1, OC, K, cols, d, cols, col, cols, 0.0f,
 			    part + ch * OC * K, K);
 		}
-		if (dinp) {
+		if (tconv) {
+			/* col reused for dout's im2col; the result
+			 * [C, cols] in dt (C == OC) or straight in dinp */
+			im2col(col, cols, dout + n0 * out_sz, nc, &ts);
+			if (nc == 1) {
+				gemm1(0, 0, s->C, cols, K, wf, K, col, cols,
+				    1.0f, dinp + n0 * in_sz, ohw);
+			} else {
+				gemm1(0, 0, s->C, cols, K, wf, K, col, cols,
+				    0.0f, dt, cols);
+				for (size_t i = 0; i < nc; i++)
+					for (size_t c = 0; c < s->C; c++) {
+						float *x = dinp + (n0 + i) *
+						    in_sz + c * ohw;
+						const float *y = dt + c * cols +
+						    i * ohw;
+#pragma omp simd
+						for (size_t j = 0; j < ohw; j++)
+							x[j] += y[j];
+					}
+			}
+		} else if (dinp) {
 			/* col reused as dcol [K, cols] */
 			gemm1(1, 0, K, cols, OC, weight, K, d, cols, 0.0f,
 			    col, cols);

@@ -41,16 +41,19 @@ size_t conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
  * out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,KS,KS] + bias [OC]
  * (bias may be NULL).  Images go in chunks (of at least 2048 output
  * pixels, at least 4 chunks when N allows), one chunk per thread:
- * im2col, then one single-threaded GEMM.  scratch
- * [conv2d_scratch_floats(s, N, threads)].  The result does not depend
- * on the thread count.
+ * im2col, then one single-threaded GEMM; images of 256 or more output
+ * pixels go band of output rows by band (im2col kept in L2), GEMM
+ * straight into out.  scratch [conv2d_scratch_floats(s, N, threads)].
+ * The result does not depend on the thread count.
  */
 void conv2d_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads);
 /*
  * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] +=, dbias [OC] += (each may be
- * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.
+ * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.  For stride 1,
+ * KS = 2 pad + 1 and C = OC, dinp is computed as the convolution of
+ * dout with the flipped kernel (no col2im).
  */
 void conv2d_backward(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,
