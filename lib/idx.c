@@ -11,17 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* zlib's message without the "path: " that gzerror puts in front. */
-static const char *
-gz_message(gzFile gz, int *errnum)
-{
-	const char *m = gzerror(gz, errnum), *c = strstr(m, ": ");
-	if (*errnum == Z_ERRNO)
-		return strerror(errno);
-	if (c)
-		m = c + 2;
-	return *m ? m : "corrupt gzip data";
-}
+#include "gzin.h"
 
 static int
 fail(struct idx_reader *r, const char *fmt, ...)
@@ -39,26 +29,11 @@ fail(struct idx_reader *r, const char *fmt, ...)
 static int
 read_exact(struct idx_reader *r, void *buf, size_t n, const char *what)
 {
-	size_t got = 0;
-	while (got < n) {
-		unsigned chunk = n - got > (1u << 30) ? 1u << 30 :
-		    (unsigned)(n - got);
-		int k = gzread((gzFile)r->gz, (char *)buf + got, chunk);
-		if (k < 0) {
-			int e;
-			const char *m = gz_message((gzFile)r->gz, &e);
-			return fail(r, "%s", m);
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-		r->pos += (size_t)k;
-	}
-	if (got == n)
+	size_t got;
+	const char *m;
+	if (gzin_read(r->gz, buf, n, &r->pos, &got, &m) == 0)
 		return 0;
-	int e;
-	const char *m = gz_message((gzFile)r->gz, &e);
-	if (e != Z_OK && e != Z_BUF_ERROR)
+	if (m != NULL)
 		return fail(r, "%s", m);
 	return fail(r, "truncated %s (%zu of %zu bytes)", what, got, n);
 }
@@ -137,7 +112,7 @@ idx_expect_end(struct idx_reader *r)
 	int k = gzread((gzFile)r->gz, &c, 1);
 	if (k == 0) {
 		int e;
-		const char *m = gz_message((gzFile)r->gz, &e);
+		const char *m = gzin_message(r->gz, &e);
 		return e == Z_OK ? 0 : fail(r, "%s", m);
 	}
 	if (k < 0)

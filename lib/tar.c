@@ -15,19 +15,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define BLOCK 512
+#include "gzin.h"
 
-/* zlib's message without the "path: " that gzerror puts in front. */
-static const char *
-gz_message(gzFile gz, int *errnum)
-{
-	const char *m = gzerror(gz, errnum), *c = strstr(m, ": ");
-	if (*errnum == Z_ERRNO)
-		return strerror(errno);
-	if (c)
-		m = c + 2;
-	return *m ? m : "corrupt gzip data";
-}
+#define BLOCK 512
 
 static int
 fail(struct tar_reader *t, const char *fmt, ...)
@@ -77,26 +67,11 @@ tar_close(struct tar_reader *t)
 static int
 read_raw(struct tar_reader *t, void *buf, size_t n, const char *what)
 {
-	size_t got = 0;
-	while (got < n) {
-		unsigned chunk = n - got > (1u << 30) ? 1u << 30 :
-		    (unsigned)(n - got);
-		int k = gzread((gzFile)t->gz, (char *)buf + got, chunk);
-		if (k < 0) {
-			int e;
-			const char *m = gz_message((gzFile)t->gz, &e);
-			return fail(t, "%s", m);
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-		t->pos += (size_t)k;
-	}
-	if (got == n)
+	size_t got;
+	const char *m;
+	if (gzin_read(t->gz, buf, n, &t->pos, &got, &m) == 0)
 		return 0;
-	int e;
-	const char *m = gz_message((gzFile)t->gz, &e);
-	if (e != Z_OK && e != Z_BUF_ERROR)
+	if (m != NULL)
 		return fail(t, "%s", m);
 	return fail(t, "truncated archive (%zu of %zu bytes of %s)", got, n,
 	    what);
@@ -281,7 +256,7 @@ tar_next(struct tar_reader *t)
 		if (k == 0) {
 			/* no end-of-archive blocks: accept a clean end */
 			int e;
-			const char *m = gz_message((gzFile)t->gz, &e);
+			const char *m = gzin_message(t->gz, &e);
 			if (e != Z_OK)
 				return fail(t, "%s", e == Z_BUF_ERROR ?
 				    "truncated archive (unexpected end of "
