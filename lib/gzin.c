@@ -2,8 +2,30 @@
 #include "gzin.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
+
+void *
+gzin_open(const char *path, const char *name, unsigned bufsize, char *err,
+    size_t errlen)
+{
+	gzFile gz;
+	if (strcmp(path, "-") == 0) {
+		int fd = dup(STDIN_FILENO);
+		gz = fd < 0 ? NULL : gzdopen(fd, "rb");
+	} else {
+		gz = gzopen(path, "rb");
+	}
+	if (gz == NULL) {
+		snprintf(err, errlen, "%s: %s", name,
+		    errno ? strerror(errno) : "cannot open");
+		return NULL;
+	}
+	gzbuffer(gz, bufsize);
+	return gz;
+}
 
 const char *
 gzin_message(void *gz, int *errnum)

@@ -10,6 +10,15 @@
 #include <stdint.h>
 
 /*
+ * Open path for reading through zlib ("-" is a dup of stdin, so closing
+ * it leaves descriptor 0 alone) with a bufsize-byte buffer; returns the
+ * gzFile, or NULL with "name: why" in err (name is what messages call
+ * the input).
+ */
+void *gzin_open(const char *path, const char *name, unsigned bufsize,
+    char *err, size_t errlen);
+
+/*
  * zlib's message for the last error on gz (a gzFile), without the
  * "path: " that gzerror puts in front; strerror(errno) for a system
  * error.  *errnum gets zlib's code (Z_OK when there was none).

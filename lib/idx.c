@@ -42,23 +42,12 @@ int
 idx_open(struct idx_reader *r, const char *path)
 {
 	unsigned char magic[4], d[4];
-	gzFile gz;
 
 	memset(r, 0, sizeof *r);
 	r->name = strcmp(path, "-") == 0 ? "stdin" : path;
-	if (strcmp(path, "-") == 0) {
-		int fd = dup(STDIN_FILENO);
-		gz = fd < 0 ? NULL : gzdopen(fd, "rb");
-	} else {
-		gz = gzopen(path, "rb");
-	}
-	if (gz == NULL) {
-		snprintf(r->err, sizeof r->err, "%s: %s", r->name,
-		    errno ? strerror(errno) : "cannot open");
+	r->gz = gzin_open(path, r->name, 1 << 16, r->err, sizeof r->err);
+	if (r->gz == NULL)
 		return -1;
-	}
-	gzbuffer(gz, 1 << 16);
-	r->gz = gz;
 	if (read_exact(r, magic, 4, "magic") < 0)
 		return -1;
 	if (magic[0] || magic[1]) {

@@ -35,23 +35,11 @@ fail(struct tar_reader *t, const char *fmt, ...)
 int
 tar_open(struct tar_reader *t, const char *path)
 {
-	gzFile gz;
-
 	memset(t, 0, sizeof *t);
 	t->name = strcmp(path, "-") == 0 ? "stdin" : path;
-	if (strcmp(path, "-") == 0) {
-		int fd = dup(STDIN_FILENO);
-		gz = fd < 0 ? NULL : gzdopen(fd, "rb");
-	} else {
-		gz = gzopen(path, "rb");
-	}
-	if (gz == NULL) {
-		snprintf(t->err, sizeof t->err, "%s: %s", t->name,
-		    errno ? strerror(errno) : "cannot open");
+	t->gz = gzin_open(path, t->name, 1 << 17, t->err, sizeof t->err);
+	if (t->gz == NULL)
 		return -1;
-	}
-	gzbuffer(gz, 1 << 17);
-	t->gz = gz;
 	return 0;
 }
 
