@@ -4,12 +4,15 @@
 # optimiser step) of lib/model.c against PyTorch doing the same step,
 # alternating the two, on 2 threads.
 #
-#   bench/model.sh [WIDTHS] [BATCH] [ROUNDS] [STEPS]
+#   [OLD=REV] bench/model.sh [WIDTHS] [BATCH] [ROUNDS] [STEPS]
 #   defaults: "16 64", 64 images per view, 2 rounds of 3 timed steps
-#   (after one warm-up step) per implementation.
+#   (after one warm-up step) per implementation.  OLD=REV also builds
+#   lib/model.c and lib/nn.c as of git revision REV and times it in
+#   the same rounds (the previous version).
 #
 # Prints a table: seconds per step (median over all timed steps),
-# images/s (both views: 2 x batch / time) and torch/ours time ratio.
+# images/s (both views: 2 x batch / time) and torch/ours time ratio
+# (and old/ours with OLD).  OMP_WAIT_POLICY=passive for all.
 # Needs cc, libblis, /usr/bin/python3 with torch.  The machine may be
 # shared: the numbers are wall-clock.
 set -eu
@@ -19,6 +22,8 @@ BATCH=${2:-64}
 ROUNDS=${3:-2}
 STEPS=${4:-3}
 THREADS=2
+OLD=${OLD:-}
+export OMP_WAIT_POLICY=passive
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -76,6 +81,15 @@ CEOF
 cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -Ilib -I/usr/include/x86_64-linux-gnu \
     -o "$tmp/step" "$tmp/step.c" lib/model.c lib/nn.c lib/blas.c lib/rng.c \
     -lblis -lm
+if [ -n "$OLD" ]; then
+	mkdir "$tmp/old"
+	for f in model.h model.c nn.h nn.c; do
+		git show "$OLD:lib/$f" > "$tmp/old/$f"
+	done
+	cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -I"$tmp/old" -Ilib \
+	    -I/usr/include/x86_64-linux-gnu -o "$tmp/step_old" "$tmp/step.c" \
+	    "$tmp/old/model.c" "$tmp/old/nn.c" lib/blas.c lib/rng.c -lblis -lm
+fi
 
 cat > "$tmp/step.py" <<'PEOF'
 import sys, time
@@ -102,12 +116,17 @@ PEOF
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-printf '%-6s %-6s %12s %12s %10s %10s %8s\n' width batch ours_s/step torch_s/step ours_img/s torch_img/s torch/ours
+echo "load: $(uptime | sed 's/.*load average: //')"
+printf '%-6s %-6s %12s %12s %10s %10s %8s %8s\n' width batch ours_s/step torch_s/step ours_img/s torch_img/s torch/ours old/ours
 for w in $WIDTHS; do
-	: > "$tmp/ours" ; : > "$tmp/torch"
+	: > "$tmp/ours" ; : > "$tmp/torch" ; : > "$tmp/old_t"
 	r=0
 	while [ "$r" -lt "$ROUNDS" ]; do
 		"$tmp/step" "$w" "$BATCH" "$STEPS" "$THREADS" >> "$tmp/ours"
+		if [ -n "$OLD" ]; then
+			"$tmp/step_old" "$w" "$BATCH" "$STEPS" "$THREADS" \
+			    >> "$tmp/old_t"
+		fi
 		BLIS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS \
 		    /usr/bin/python3 "$tmp/step.py" "$w" "$BATCH" "$STEPS" \
 		    "$THREADS" >> "$tmp/torch"
@@ -115,7 +134,10 @@ for w in $WIDTHS; do
 	done
 	o=$(median < "$tmp/ours")
 	t=$(median < "$tmp/torch")
-	awk -v w="$w" -v b="$BATCH" -v o="$o" -v t="$t" 'BEGIN {
-		printf "%-6s %-6s %12.3f %12.3f %10.1f %10.1f %8.2f\n",
-		    w, b, o, t, 2 * b / o, 2 * b / t, t / o }'
+	p=$(if [ -n "$OLD" ]; then median < "$tmp/old_t"; else echo 0; fi)
+	awk -v w="$w" -v b="$BATCH" -v o="$o" -v t="$t" -v p="$p" 'BEGIN {
+		printf "%-6s %-6s %12.3f %12.3f %10.1f %10.1f %8.2f %8s\n",
+		    w, b, o, t, 2 * b / o, 2 * b / t, t / o,
+		    (p > 0 ? sprintf("%.2f", p / o) : "-") }'
 done
+echo "load: $(uptime | sed 's/.*load average: //')"
