@@ -348,6 +348,10 @@ main(void)
 	check_conv("conv k3 s1 p0", 2, 2, 6, 3, 3, 1, 0, 0);
 	check_conv("conv k1 s2", 3, 4, 6, 5, 1, 2, 0, 0);
 	check_conv("conv k3 s1 p1 chunked", 5, 2, 4, 3, 3, 1, 1, 0);
+	/* stride 1, KS = 2 pad + 1, C == OC: the input gradient as a
+	 * convolution with the flipped kernel; 16x16 takes the banded path */
+	check_conv("conv k3 s1 p1 C=OC", 3, 4, 8, 4, 3, 1, 1, 0);
+	check_conv("conv k3 s1 p1 C=OC banded", 2, 3, 16, 3, 3, 1, 1, 1);
 	check_bn("bn2d", 3, 4, 9, 0);
 	check_bn("bn2d+relu", 3, 4, 9, 1);
 	check_bn("bn2d+add+relu", 3, 4, 9, 2);
