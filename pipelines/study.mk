@@ -131,10 +131,14 @@ $(O)/%/test-loss.png: $(O)/%/model.ckpt
 	$(step) bin/plot lines --csv $(O)/$*/test-loss.csv --x epoch --y loss,inv,var,cov \
 	    --logy --title "Test loss per epoch ($*)" --xlabel epoch -o $@.tmp $(done)
 
-MODEL_FIGS = loss.png loss-parts.png test-loss.png pca-tsne.png probe.txt
-vicreg: $(addprefix $(O)/vicreg/,$(MODEL_FIGS))
-ablation-novar: $(addprefix $(O)/novar/,$(MODEL_FIGS))
-ablation-neighbors: $(addprefix $(O)/neighbors/,loss.png probe.txt)
+# Results are named explicitly (not left as make's "intermediate" files),
+# so removing one makes `make` redo it and what depends on it, no more.
+MODEL_FILES = model.ckpt train-rep.npy test-rep.npy pca.npy tsne.npy \
+	loss.png loss-parts.png test-loss.png pca.png tsne.png pca-tsne.png probe.txt
+vicreg: $(addprefix $(O)/vicreg/,$(MODEL_FILES))
+ablation-novar: $(addprefix $(O)/novar/,$(MODEL_FILES))
+ablation-neighbors: $(addprefix $(O)/neighbors/,model.ckpt train-rep.npy \
+	test-rep.npy loss.png probe.txt) $(O)/vicreg/knn3.npy
 
 # --- Laplacian eigenmaps of pixels (no amortisation) --------------------
 
@@ -153,7 +157,8 @@ $(O)/laplacian/%.png: $(O)/laplacian/%.npy $(O)/laplacian/labels.npy $(O)/classe
 	    --title "$* of $(LAP_N) train images (pixels)" -o $@.tmp $(done)
 $(O)/laplacian/lap-tsne.png: $(O)/laplacian/lap.png $(O)/laplacian/tsne.png
 	$(step) bin/plot panels --cols 2 -o $@.tmp $^ $(done)
-laplacian: $(O)/laplacian/lap-tsne.png
+laplacian: $(addprefix $(O)/laplacian/,pixels.npy labels.npy lap.npy tsne.npy \
+	lap.png tsne.png lap-tsne.png)
 
 # --- retrieval: 5 nearest and 5 farthest of the first image per class ----
 
@@ -175,7 +180,8 @@ $(O)/retrieval/$(1)-$(2).png: $(O)/retrieval/$(1)-$(2).npy $(O)/train.npy $(O)/c
 endef
 $(foreach m,vicreg neighbors,$(eval $(call retrieval,$(m),nearest,)))
 $(foreach m,vicreg neighbors,$(eval $(call retrieval,$(m),farthest,--farthest)))
-retrieval: $(foreach m,vicreg neighbors,$(O)/retrieval/$(m)-nearest.png $(O)/retrieval/$(m)-farthest.png)
+retrieval: $(O)/queries.txt $(foreach m,vicreg neighbors,$(foreach w,nearest farthest,\
+	$(O)/retrieval/$(m)-$(w).npy $(O)/retrieval/$(m)-$(w).png))
 
 # --- anomaly detection: CIFAR test (0) + MNIST test (1) -----------------
 
@@ -200,7 +206,9 @@ $(O)/anomaly/%-top7.png: $(O)/anomaly/%-score.npy $(O)/test.npy $(O)/mnist.npy
 	    { bin/tensor pick 0 < $(O)/test.npy; bin/tensor pick 0 < $(O)/mnist.npy; } \
 	    | bin/tensor rows-cat | bin/tensor take "$$idx" \
 	    | bin/plot grid --cols 7 --scale 3 --title "$*: the 7 most anomalous test images" -o $@.tmp $(done)
-anomaly: $(O)/anomaly/roc.png $(O)/anomaly/vicreg-top7.png $(O)/anomaly/neighbors-top7.png
+anomaly: $(O)/anomaly/roc.png $(O)/anomaly/labels.npy $(foreach m,vicreg neighbors,\
+	$(O)/$(m)/mnist-rep.npy $(O)/anomaly/$(m)-score.npy $(O)/anomaly/$(m)-roc.npy \
+	$(O)/anomaly/$(m)-top7.png)
 
 # --- clustering ---------------------------------------------------------
 
@@ -223,7 +231,8 @@ $(O)/clustering/%.png: $(O)/clustering/%-kmeans.npy $(O)/%/tsne.npy $(O)/train-l
 	    --title "$*: t-SNE coloured by class" -o $(O)/clustering/$*-by-class.png; \
 	    bin/plot panels --cols 2 -o $@.tmp $(O)/clustering/$*-by-cluster.png \
 	    $(O)/clustering/$*-by-class.png $(done)
-clustering: $(O)/clustering/vicreg.png $(O)/clustering/neighbors.png
+clustering: $(foreach m,vicreg neighbors,$(O)/clustering/$(m)-kmeans.npy \
+	$(O)/clustering/$(m)-silhouette.tsv $(O)/$(m)/tsne.npy $(O)/clustering/$(m).png)
 
 # --- the report ---------------------------------------------------------
 
