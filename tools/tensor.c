@@ -436,28 +436,33 @@ take_array(struct npy_reader *r, const struct rowspec *spec, size_t ns)
 	free(rows);
 }
 
+/*
+ * take and cols: parse the index list, then apply `each` to every array
+ * (or only array -a K), copying the others through.
+ */
 static int
-cmd_take(int argc, char **argv)
+cmd_select(int argc, char **argv, const char *cmd, const char *what,
+    void (*each)(struct npy_reader *, const struct rowspec *, size_t))
 {
 	struct opts o;
-	const char *rows_arg = take_negative_spec(&argc, argv);
+	const char *spec_arg = take_negative_spec(&argc, argv);
 	int i = parse_opts(argc, argv, &o, "a");
-	if (rows_arg == NULL) {
+	if (spec_arg == NULL) {
 		if (i >= argc)
-			die_usage("take: missing ROWS");
-		rows_arg = argv[i++];
+			die_usage("%s: missing %s", cmd, what);
+		spec_arg = argv[i++];
 	}
 	size_t ns;
-	struct rowspec *spec = parse_rows(rows_arg, &ns);
+	struct rowspec *spec = parse_rows(spec_arg, &ns);
 	const char *name;
-	FILE *fp = open_in(one_file(argc, argv, i, "take"), &name);
+	FILE *fp = open_in(one_file(argc, argv, i, cmd), &name);
 	struct npy_reader r;
 	npy_reader_init(&r, fp, name);
 	out_init();
 	int seen = 0;
 	while (stream_next(&r)) {
 		if (o.array < 0 || r.index == o.array) {
-			take_array(&r, spec, ns);
+			each(&r, spec, ns);
 			seen = 1;
 		} else {
 			copy_array(&r);
@@ -469,6 +474,12 @@ cmd_take(int argc, char **argv)
 	free(spec);
 	out_close();
 	return EXIT_OK;
+}
+
+static int
+cmd_take(int argc, char **argv)
+{
+	return cmd_select(argc, argv, "take", "ROWS", take_array);
 }
 
 /* --- pick --- */
@@ -689,36 +700,7 @@ cols_array(struct npy_reader *r, const struct rowspec *spec, size_t ns)
 static int
 cmd_cols(int argc, char **argv)
 {
-	struct opts o;
-	const char *cols_arg = take_negative_spec(&argc, argv);
-	int i = parse_opts(argc, argv, &o, "a");
-	if (cols_arg == NULL) {
-		if (i >= argc)
-			die_usage("cols: missing COLUMNS");
-		cols_arg = argv[i++];
-	}
-	size_t ns;
-	struct rowspec *spec = parse_rows(cols_arg, &ns);
-	const char *name;
-	FILE *fp = open_in(one_file(argc, argv, i, "cols"), &name);
-	struct npy_reader r;
-	npy_reader_init(&r, fp, name);
-	out_init();
-	int seen = 0;
-	while (stream_next(&r)) {
-		if (o.array < 0 || r.index == o.array) {
-			cols_array(&r, spec, ns);
-			seen = 1;
-		} else {
-			copy_array(&r);
-		}
-	}
-	if (o.array >= 0 && !seen)
-		die("%s: no array %lld (the stream has %d)", name, o.array,
-		    r.index + 1);
-	free(spec);
-	out_close();
-	return EXIT_OK;
+	return cmd_select(argc, argv, "cols", "COLUMNS", cols_array);
 }
 
 /* --- cast --- */
