@@ -74,6 +74,15 @@ check_close_f32(const char *what, const float *got, const float *want,
 	return rc;
 }
 
+/* A mkstemp/mkdtemp template "$TMPDIR/name" (TMPDIR defaults to /tmp). */
+static inline char *
+check_tmp_template(char *buf, size_t len, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, len, "%s/%s", tmp && *tmp ? tmp : "/tmp", name);
+	return buf;
+}
+
 static inline int
 check_done(void)
 {

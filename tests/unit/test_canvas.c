@@ -231,8 +231,9 @@ test_drawing(void)
 	CHECK(canvas_get(&b, 1, 10) == 0xffffff);
 
 	/* PNG round trip: same pixels back, sRGB chunks, no time */
-	char err[256], path[] = "/tmp/test_canvas_XXXXXX";
-	int fd = mkstemp(path);
+	char err[256], path[512];
+	int fd = mkstemp(check_tmp_template(path, sizeof path,
+	    "test_canvas_XXXXXX"));
 	CHECK(fd >= 0);
 	close(fd);
 	CHECK(png_write_rgb(path, b.rgb, b.W, b.H, err, sizeof err) == 0);

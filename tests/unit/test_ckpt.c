@@ -7,8 +7,8 @@
 #include "check.h"
 #include "ckpt.h"
 
-static char dir[] = "/tmp/test_ckpt.XXXXXX";
-static char path[256];
+static char dir[512];
+static char path[600];
 
 static void
 fill_info(struct ckpt_info *in)
@@ -88,7 +88,7 @@ test_round_trip(void)
 {
 	struct ckpt_info in;
 	struct ckpt_reader r;
-	char err[CKPT_ERR_LEN], tmp[300];
+	char err[CKPT_ERR_LEN], tmp[sizeof path + 8];
 
 	save_good();
 	fill_info(&in);
@@ -247,7 +247,8 @@ test_arch_compare(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(check_tmp_template(dir, sizeof dir,
+	    "test_ckpt.XXXXXX")) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}

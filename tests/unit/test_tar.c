@@ -191,8 +191,9 @@ expect_error(const char *path, const char *text)
 int
 main(void)
 {
-	char dir[] = "/tmp/test_tar.XXXXXX", path[64];
-	if (mkdtemp(dir) == NULL) {
+	char dir[512], path[600];
+	if (mkdtemp(check_tmp_template(dir, sizeof dir, "test_tar.XXXXXX"))
+	    == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
