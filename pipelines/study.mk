@@ -39,7 +39,7 @@ ARCH = --width $(WIDTH) --rep-dim $(REP_DIM) --head-dim $(HEAD_DIM) \
 	--proj $(PROJ)
 
 .PHONY: vicreg ablation-novar ablation-neighbors laplacian retrieval \
-	anomaly clustering report study-clean
+	anomaly clustering curve report study-clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -75,7 +75,7 @@ endef
 
 AUGMENT = bin/augment --epochs $(EPOCHS) --batch $(BATCH) --seed $(SEED) \
 	$(AUG_OPTS) --threads $(THREADS) < $(O)/train.npy
-$(eval $(call model,vicreg,,,$(AUGMENT)))
+$(eval $(call model,vicreg,--keep-epochs,,$(AUGMENT)))
 $(eval $(call model,novar,--var 0,,$(AUGMENT)))
 # The neighbour ablation: pairs (image, one of its 3 nearest neighbours
 # in the base model's representation space, self excluded), no
@@ -234,9 +234,32 @@ $(O)/clustering/%.png: $(O)/clustering/%-kmeans.npy $(O)/%/tsne.npy $(O)/train-l
 clustering: $(foreach m,vicreg neighbors,$(O)/clustering/$(m)-kmeans.npy \
 	$(O)/clustering/$(m)-silhouette.tsv $(O)/$(m)/tsne.npy $(O)/clustering/$(m).png)
 
+# --- the epochs curve: the probe after epochs CURVE_EPOCHS of the base
+# model (its kept checkpoints train.ckpt.eN) and at the end ---------------
+
+$(O)/curve/e%.tsv: $(O)/vicreg/model.ckpt $(O)/train.npy $(O)/test.npy $(O)/classes.txt
+	$(step) for s in train test; do \
+	      bin/encode -m $(O)/vicreg/train.ckpt.e$* --threads $(THREADS) < $(O)/$$s.npy \
+	      > $(O)/curve/e$*-$$s.npy; \
+	    done; bin/linprobe $(PROBE_OPTS) --seed $(SEED) --threads $(THREADS) \
+	    --classes $(O)/classes.txt --metrics $@.tmp \
+	    $(O)/curve/e$*-train.npy $(O)/curve/e$*-test.npy > /dev/null; \
+	    rm -f $(O)/curve/e$*-train.npy $(O)/curve/e$*-test.npy $(done)
+$(O)/curve/curve.csv: $(foreach e,$(CURVE_EPOCHS),$(O)/curve/e$(e).tsv) $(O)/vicreg/probe.txt
+	$(step) { echo epoch,probe; \
+	    for e in $(CURVE_EPOCHS); do \
+	      awk -F'\t' -v e=$$e '$$1 == "accuracy" { print e "," $$2 }' $(O)/curve/e$$e.tsv; \
+	    done; awk -F'\t' -v e=$(EPOCHS) '$$1 == "accuracy" { print e "," $$2 }' \
+	      $(O)/vicreg/probe.tsv; } > $@.tmp $(done)
+$(O)/curve/curve.png: $(O)/curve/curve.csv
+	$(step) bin/plot lines --csv $< --x epoch --y probe --title \
+	    "Linear probe after each epoch (VICReg, width $(WIDTH))" \
+	    --xlabel epoch --ylabel "probe accuracy (%)" -o $@.tmp $(done)
+curve: $(O)/curve/curve.csv $(O)/curve/curve.png
+
 # --- the report ---------------------------------------------------------
 
-report: vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering
+report: vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering curve
 	scripts/report $(O) $(REPORT_DIR) $(PRESET)
 
 study-clean:

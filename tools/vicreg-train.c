@@ -35,6 +35,7 @@ struct opts {
 	const char *out, *log, *test, *test_log;
 	size_t every;                   /* checkpoint every N steps */
 	int every_set;
+	int keep_epochs;                /* also write FILE.eN after epoch N */
 	size_t stop;                    /* --steps: 0 = the whole plan */
 	size_t threads;
 	uint64_t seed;
@@ -79,6 +80,7 @@ usage(void)
 "      --resume             continue from FILE if it exists\n"
 "      --checkpoint-every N also save every N steps (default: each\n"
 "                           epoch; 0: only at the end)\n"
+"      --keep-epochs        also keep each epoch's checkpoint as FILE.eN\n"
 "      --steps N            stop after step N of the plan\n"
 "architecture:\n"
 "      --width W            layer1 channels (64)\n"
@@ -110,7 +112,7 @@ usage(void)
 }
 
 enum {
-	OPT_RESUME = 256, OPT_EVERY, OPT_STEPS, OPT_WIDTH, OPT_REP,
+	OPT_RESUME = 256, OPT_EVERY, OPT_KEEP, OPT_STEPS, OPT_WIDTH, OPT_REP,
 	OPT_HEAD, OPT_PROJ, OPT_STRIDE, OPT_PAD, OPT_INV, OPT_VAR, OPT_COV,
 	OPT_GAMMA, OPT_EPS, OPT_OPTIM, OPT_LR, OPT_WD, OPT_BETA1, OPT_BETA2,
 	OPT_ADAM_EPS, OPT_SCHED, OPT_WARMUP, OPT_LOG, OPT_TEST, OPT_TEST_LOG,
@@ -121,6 +123,7 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "checkpoint-every", required_argument, NULL, OPT_EVERY },
+	{ "keep-epochs", no_argument, NULL, OPT_KEEP },
 	{ "steps", required_argument, NULL, OPT_STEPS },
 	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "rep-dim", required_argument, NULL, OPT_REP },
@@ -200,6 +203,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 			    BIG);
 			o->every_set = 1;
 			break;
+		case OPT_KEEP: o->keep_epochs = 1; break;
 		case OPT_STEPS:
 			o->stop = opt_size("--steps", optarg, 1, BIG);
 			break;
@@ -441,15 +445,32 @@ info_fill(struct ckpt_info *in, const struct trainer *t)
 }
 
 static void
-save(struct trainer *t)
+save_as(struct trainer *t, const char *path)
 {
 	struct ckpt_info in;
 	char err[CKPT_ERR_LEN];
 	info_fill(&in, t);
-	if (ckpt_save(t->o->out, &in, model_params(t->model),
+	if (ckpt_save(path, &in, model_params(t->model),
 	    model_buffers(t->model), t->m, t->v, err, sizeof err) < 0)
 		die("%s", err);
+}
+
+static void
+save(struct trainer *t)
+{
+	save_as(t, t->o->out);
 	t->saved_step = t->step;
+}
+
+/* --keep-epochs: a copy of the checkpoint after epoch N as FILE.eN. */
+static void
+save_epoch(struct trainer *t, size_t epoch)
+{
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s.e%zu", t->o->out,
+	    epoch) >= sizeof path)
+		die("%s: file name too long", t->o->out);
+	save_as(t, path);
 }
 
 /* Save if anything changed since the last save, then die. */
@@ -879,6 +900,8 @@ main(int argc, char **argv)
 		int epoch_end = t.step % t.plan.steps_per_epoch == 0;
 		if (epoch_end && t.test_log != NULL)
 			test_eval(&t, t.step / t.plan.steps_per_epoch);
+		if (epoch_end && o.keep_epochs)
+			save_epoch(&t, t.step / t.plan.steps_per_epoch);
 		if (every != 0 && t.step % every == 0 && t.step < stop)
 			save(&t);
 		if (got_signal)

@@ -19,3 +19,4 @@ PROBE_OPTS =
 TSNE_OPTS  = --iterations 300
 LAP_N      = 500
 KMEANS_OPTS = --restarts 2
+CURVE_EPOCHS = 1
