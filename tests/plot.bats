@@ -487,6 +487,28 @@ images() {   # two 4x5 RGB images with distinct bytes, labels 3 and 8
 	[ "$output" -gt 30 ]
 }
 
+@test "panels: --width shrinks a wider composition, aspect kept" {
+	# one flat grey image, 16x upscaled: an 80x64 block inside a border
+	tensor const --dtype uint8 --shape 1,3,4,5 200 > "$T/flat.npy"
+	plot grid -o "$T/a.png" --scale 16 "$T/flat.npy"
+	read -r wa ha < <(png-probe size "$T/a.png")
+	run -0 plot panels -o "$T/p.png" --gap 0 "$T/a.png" "$T/a.png"
+	run -0 plot panels -o "$T/s.png" --gap 0 --width "$wa" "$T/a.png" "$T/a.png"
+	run -0 png-probe size "$T/s.png"
+	[ "$output" = "$wa $(( (ha * wa + wa) / (2 * wa) ))" ]
+	# the middle of the grey block keeps its colour at half size; the
+	# corner keeps the white background
+	run -0 png-probe pixel "$T/p.png" $((wa / 2)) $((ha / 2))
+	[ "$output" = "#c8c8c8" ]
+	run -0 png-probe pixel "$T/s.png" $((wa / 4)) $((ha / 4))
+	[ "$output" = "#c8c8c8" ]
+	run -0 png-probe pixel "$T/s.png" 0 0
+	[ "$output" = "#ffffff" ]
+	# narrower than --width: the same bytes as without it
+	plot panels -o "$T/n.png" --gap 0 --width 8000 "$T/a.png" "$T/a.png"
+	cmp "$T/p.png" "$T/n.png"
+}
+
 @test "panels: errors" {
 	echo "not a png" > "$T/x.png"
 	run -1 --separate-stderr plot panels -o "$T/p.png" "$T/x.png"

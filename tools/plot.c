@@ -18,6 +18,7 @@
 #include "canvas.h"
 #include "font.h"
 #include "png_write.h"
+#include "resize.h"
 #include "rng.h"
 #include "tool.h"
 
@@ -138,6 +139,7 @@ struct opts {
 	double linewidth;
 	size_t cols, scale, gap;
 	int gap_set;
+	int W_set;                      /* --width given */
 	const char *row_labels, *col_labels, *cell_labels, *titles;
 };
 
@@ -225,6 +227,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case O_VERSION: tool_version(); exit(EXIT_OK);
 		case O_WIDTH: o->W = opt_size("--width", optarg, 64, 8192);
+			o->W_set = 1;
 			break;
 		case O_HEIGHT: o->H = opt_size("--height", optarg, 64, 8192);
 			break;
@@ -1341,6 +1344,37 @@ cmd_grid(int argc, char **argv)
 
 /* ---- panels ------------------------------------------------------------ */
 
+/* Shrink c to width W (the aspect kept), antialiased, plane by plane. */
+static void
+canvas_shrink(struct canvas *c, size_t W)
+{
+	size_t H = (c->H * W + c->W / 2) / c->W;
+	if (H == 0)
+		H = 1;
+	struct resize_plan px, py;
+	if (resize_plan_make(&px, c->W, W) < 0 ||
+	    resize_plan_make(&py, c->H, H) < 0)
+		die("out of memory shrinking a %zux%zu image", c->W, c->H);
+	uint8_t *in = xcalloc(c->W * c->H, 1);
+	uint8_t *tmp = xcalloc(c->H * W, 1);
+	uint8_t *out = xcalloc(W * H, 1);
+	struct canvas d = new_canvas(W, H);
+	for (size_t ch = 0; ch < 3; ch++) {
+		for (size_t i = 0; i < c->W * c->H; i++)
+			in[i] = c->rgb[3 * i + ch];
+		resize_bilinear_u8(out, tmp, in, &px, &py);
+		for (size_t i = 0; i < W * H; i++)
+			d.rgb[3 * i + ch] = out[i];
+	}
+	free(in);
+	free(tmp);
+	free(out);
+	resize_plan_free(&px);
+	resize_plan_free(&py);
+	canvas_free(c);
+	*c = d;
+}
+
 static int
 cmd_panels(int argc, char **argv)
 {
@@ -1393,6 +1427,8 @@ cmd_panels(int argc, char **argv)
 		    pw[i], ph[i], 0, 1);
 		free(px[i]);
 	}
+	if (o.W_set && c.W > o.W)
+		canvas_shrink(&c, o.W);
 	write_out(&o, &c);
 	canvas_free(&c);
 	free(px);
