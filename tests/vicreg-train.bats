@@ -105,6 +105,19 @@ u64_at() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
 	cmp "$T/test.csv" "$D/full-test.csv"
 }
 
+@test "vicreg-train: --keep-epochs keeps each epoch's checkpoint as FILE.eN" {
+	vicreg-train -o "$T/k.ck" $TINY --keep-epochs --steps 9 < "$D/pairs.npy"
+	# 4 steps per epoch: epochs 1 and 2 are complete at step 9
+	[ "$(u64_at "$T/k.ck.e1" 304)" -eq 4 ]
+	[ "$(u64_at "$T/k.ck.e2" 304)" -eq 8 ]
+	[ ! -e "$T/k.ck.e3" ]
+	vicreg-train -o "$T/k.ck" $TINY --keep-epochs --resume < "$D/pairs.npy"
+	# the last epoch's copy is the finished model, the run unchanged
+	cmp "$T/k.ck.e5" "$D/full.ck"
+	cmp "$T/k.ck" "$D/full.ck"
+	[ "$(u64_at "$T/k.ck.e3" 304)" -eq 12 ]
+}
+
 @test "vicreg-train: --resume of a finished run reads the stream and changes nothing" {
 	cp "$D/full.ck" "$T/r.ck"
 	vicreg-train -o "$T/r.ck" $TINY --resume < "$D/pairs.npy"
