@@ -39,7 +39,7 @@ ARCH = --width $(WIDTH) --rep-dim $(REP_DIM) --head-dim $(HEAD_DIM) \
 	--proj $(PROJ)
 
 .PHONY: vicreg ablation-novar ablation-neighbors laplacian retrieval \
-	anomaly clustering curve report study-clean
+	anomaly clustering curve report results study-clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -261,6 +261,15 @@ curve: $(O)/curve/curve.csv $(O)/curve/curve.png
 
 report: vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering curve
 	scripts/report $(O) $(REPORT_DIR) $(PRESET)
+
+# The committed copy of a run (examples/results/PRESET): the numbers as
+# Markdown and CSV, the figures shrunk to FIG_WIDTH pixels, the loss logs
+# and the wall time of every step; no index.html (the figures inlined).
+RESULTS_DIR ?= examples/results/$(PRESET)
+FIG_WIDTH   ?= 900
+results: report
+	rm -rf $(RESULTS_DIR)
+	FIG_WIDTH=$(FIG_WIDTH) HTML=0 scripts/report $(O) $(RESULTS_DIR) $(PRESET)
 
 study-clean:
 	rm -rf $(O)

@@ -70,6 +70,47 @@ shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
 	[[ "$output" == *"data-images=\"$n\""* ]]
 }
 
+@test "smoke: the epochs curve comes from the kept checkpoints" {
+	# --keep-epochs kept one checkpoint per epoch; the last is the model
+	[ -f "$SMOKE/vicreg/train.ckpt.e1" ]
+	cmp "$SMOKE/vicreg/train.ckpt.e2" "$SMOKE/vicreg/model.ckpt"
+	run cat "$SMOKE/curve/curve.csv"
+	[ "${lines[0]}" = "epoch,probe" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[1]}" == 1,* ]]
+	[ "${lines[2]}" = "2,$(metric "$SMOKE/vicreg/probe.tsv" accuracy)" ]
+	# epoch 1's probe is a real accuracy, not a copy of the last one
+	acc1=${lines[1]#1,}
+	awk -v a="$acc1" 'BEGIN { exit !(a > 0 && a <= 100) }'
+	run png-probe size "$SMOKE/curve/curve.png"
+	[ "$output" = "800 700" ]
+}
+
+@test "smoke: make results writes the small committed copy" {
+	R=$BATS_TEST_TMPDIR/results
+	run make --no-print-directory PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" \
+	    RESULTS_DIR="$R" FIG_WIDTH=500 results
+	[ "$status" -eq 0 ]
+	[ ! -e "$R/index.html" ]
+	# the numbers, as Markdown and CSV, agree with the metrics files
+	acc=$(metric "$SMOKE/vicreg/probe.tsv" accuracy)
+	grep -qx "\"Linear probe, VICReg\",\"$(printf '%.2f' "$acc") %\",\"62.68 %\"" "$R/numbers.csv"
+	[ "$(wc -l < "$R/numbers.csv")" -eq 8 ]
+	grep -q "| Linear probe, VICReg | $(printf '%.2f' "$acc") % | 62.68 % |" "$R/numbers.md"
+	# the logs are copies
+	cmp "$SMOKE/vicreg/loss.csv" "$R/logs/vicreg-loss.csv"
+	cmp "$SMOKE/times.tsv" "$R/logs/times.tsv"
+	# every figure the README names exists, at most 500 pixels wide
+	n=0
+	for f in $(grep -o 'figures/[a-z0-9-]*\.png' "$R/README.md"); do
+		run png-probe size "$R/$f"
+		[ "$status" -eq 0 ]
+		[ "${output%% *}" -le 500 ]
+		n=$((n + 1))
+	done
+	[ "$n" -ge 15 ]
+}
+
 @test "smoke: make redoes only what is missing" {
 	run make --no-print-directory -q PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" \
 	    vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering
