@@ -332,6 +332,46 @@ read_floats(struct ckpt_reader *r, float *x, uint64_t n)
 	return 0;
 }
 
+/*
+ * 1 if the CRC-32 of the file's bytes but the last 4 (h: its header,
+ * already read) matches those 4, 0 if not, -1 on a read error.  Leaves
+ * the file at the first section, the CRC of the header in r->crc.
+ */
+static int
+whole_crc_ok(struct ckpt_reader *r, const unsigned char *h, uint64_t size)
+{
+	static unsigned char buf[4 * CHUNK];
+	unsigned char tail[4];
+
+	r->crc = (uint32_t)crc32(r->crc, h, CKPT_HEADER_BYTES);
+	if (size < CKPT_HEADER_BYTES + 4)
+		return 0;
+	uint32_t crc = r->crc;
+	for (uint64_t left = size - CKPT_HEADER_BYTES - 4; left > 0; ) {
+		size_t k = left < sizeof buf ? (size_t)left : sizeof buf;
+		if (fread(buf, 1, k, r->fp) != k)
+			goto short_read;
+		crc = (uint32_t)crc32(crc, buf, (uInt)k);
+		left -= k;
+	}
+	if (fread(tail, 1, 4, r->fp) != 4)
+		goto short_read;
+	if (fseek(r->fp, CKPT_HEADER_BYTES, SEEK_SET) != 0) {
+		seterr(r->err, sizeof r->err, "%s: seek: %s", r->path,
+		    strerror(errno));
+		return -1;
+	}
+	return get_u32(tail) == crc;
+short_read:
+	if (ferror(r->fp))
+		seterr(r->err, sizeof r->err, "%s: read: %s", r->path,
+		    strerror(errno));
+	else
+		seterr(r->err, sizeof r->err, "%s: changed while being read",
+		    r->path);
+	return -1;
+}
+
 int
 ckpt_open(struct ckpt_reader *r, const char *path)
 {
@@ -378,18 +418,32 @@ ckpt_open(struct ckpt_reader *r, const char *path)
 		    CKPT_HEADER_BYTES);
 		return -1;
 	}
-	r->crc = (uint32_t)crc32(r->crc, h, sizeof h);
 	header_unpack(&r->info, h);
 	const struct ckpt_info *in = &r->info;
-	if (get_u32(h + OFF_HEADER_BYTES) != CKPT_HEADER_BYTES ||
-	    in->nproj > CKPT_MAX_PROJ || in->n_params > MAX_FLOATS ||
-	    in->n_buffers > MAX_FLOATS ||
-	    (in->n_moments != 0 && in->n_moments != 2)) {
+	int sane = get_u32(h + OFF_HEADER_BYTES) == CKPT_HEADER_BYTES &&
+	    in->nproj <= CKPT_MAX_PROJ && in->n_params <= MAX_FLOATS &&
+	    in->n_buffers <= MAX_FLOATS &&
+	    (in->n_moments == 0 || in->n_moments == 2);
+	if (!sane) {
 		seterr(r->err, sizeof r->err, "%s: corrupt checkpoint (bad "
 		    "header)", path);
 		return -1;
 	}
+	/*
+	 * Then the checksum of the whole file, so that no damaged header
+	 * field is taken at its word (a flipped width would read as
+	 * another architecture); a damaged file whose size disagrees with
+	 * its header is reported by size, the likelier cause.
+	 */
 	uint64_t want = ckpt_file_size(in);
+	int crc_ok = whole_crc_ok(r, h, (uint64_t)st.st_size);
+	if (crc_ok < 0)
+		return -1;
+	if (!crc_ok && (uint64_t)st.st_size == want) {
+		seterr(r->err, sizeof r->err, "%s: corrupt checkpoint (CRC "
+		    "mismatch)", path);
+		return -1;
+	}
 	if ((uint64_t)st.st_size < want) {
 		seterr(r->err, sizeof r->err, "%s: truncated checkpoint "
 		    "(%llu bytes, its header describes %llu)", path,
