@@ -77,7 +77,8 @@ next_rand() {
 	for i in 1 2 3 4; do
 		# kill after the log has grown by 0 to 8 rows (0: during the
 		# start-up or while the trainer skips the steps done), plus
-		# 0 to 60 ms (about a step): during a step, a log line or a checkpoint write
+		# 0 to 60 ms (about a step): during a step, a log line or a
+		# checkpoint write
 		next_rand 9
 		target=$(( $(rows "$T/run/loss.csv") + r ))
 		next_rand 61
