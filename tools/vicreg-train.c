@@ -852,10 +852,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: encoder %s + projector %s parameters\n",
 		    progname, commas(a, sizeof a, enc), commas(b, sizeof b, t.P - enc));
 	if (o.verbose)
+		/* model_activation_floats counts both views already */
 		fprintf(stderr, "%s: %zu activation floats per image: %.0f MB "
 		    "for 2 views of batch %zu\n", progname,
 		    model_activation_floats(t.model),
-		    8.0 * (double)max_batch *
+		    4.0 * (double)max_batch *
 		    (double)model_activation_floats(t.model) / 1e6, max_batch);
 	if (resumed && !o.quiet)
 		fprintf(stderr, "%s: resuming %s at step %zu of %zu\n",
