@@ -86,6 +86,11 @@ next_rand() {
 		setsid bash -c "$(declare -f train); NET='$NET'; \
 		    BATS_FILE_TMPDIR='$D'; train '$T/run'" 2>> "$T/err" &
 		pid=$!
+		# until setsid has made the process group
+		while ! kill -0 -- "-$pid" 2> /dev/null &&
+		    kill -0 "$pid" 2> /dev/null; do
+			sleep 0.001
+		done
 		while [ "$(rows "$T/run/loss.csv")" -lt "$target" ] &&
 		    kill -0 "$pid" 2> /dev/null; do
 			sleep 0.01
