@@ -884,9 +884,9 @@ main(int argc, char **argv)
 	char msg[512], a[32], b[32];
 
 	tool_init("vicreg-train");
+	parse_opts(&o, argc, argv);
 	nproc = dist_init(&argc, &argv);
 	rank0 = dist_rank() == 0;
-	parse_opts(&o, argc, argv);
 	if (!rank0) {                   /* process 0 reports */
 		o.quiet = 1;
 		o.verbose = 0;
