@@ -157,3 +157,14 @@ ckpt_close() {
 	[[ "$stderr" == *"vicreg-train: stdin: batch of 2 pairs for 3 processes (each needs one)"* ]]
 	[ ! -e "$T/x.ck" ]
 }
+
+@test "vicreg-train mpi: arrays after the last step in one process" {
+	{ cat "$D/pairs.npy"; tensor pick 1 "$D/pairs.npy"; } > "$T/long.npy"
+	run -1 --separate-stderr mpi 2 "if [ \"\$OMPI_COMM_WORLD_RANK\" = 1 ]; \
+	    then f=$T/long.npy; else f=$D/pairs.npy; fi; \
+	    exec $VTM -o $T/x.ck $TINY < \$f"
+	[[ "$stderr" == *"vicreg-train: another process's stream did not end after step 4"* ]]
+	[[ "$stderr" == *"vicreg-train: stdin: array 5, byte "*": unexpected extra array after the last expected one"* ]]
+	[[ "$stderr" == *"vicreg-train: saved $T/x.ck at step 4"* ]]
+	[ "$(od -A n -t u8 -j 304 -N 8 "$T/x.ck" | tr -d ' ')" -eq 4 ]
+}
