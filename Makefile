@@ -7,6 +7,14 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
+# make MPI=1: data-parallel vicreg-train (lib/dist.h) built with Open
+# MPI's mpicc into build-mpi/ and bin-mpi/; the default build has no MPI.
+ifeq ($(MPI),1)
+CC        = mpicc
+CPPFLAGS += -DVT_MPI
+B        ?= build-mpi
+BIN      ?= bin-mpi
+endif
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN      = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
@@ -36,7 +44,7 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MAN1     := $(sort $(wildcard man/man1/*.1))
 MAN5     := $(sort $(wildcard man/man5/*.5))
 
-.PHONY: all units test test-asan bench install uninstall clean deps data lint
+.PHONY: all units test test-asan test-mpi mpi bench install uninstall clean deps data lint
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -77,6 +85,14 @@ test-asan: data
 	@B=build-asan BIN=build-asan/bin SKIP_BATS=study \
 	    BATS_ASAN_OPTIONS=detect_leaks=0 tests/run
 
+# vicreg-train under mpirun against one process (needs Open MPI:
+# apt-get install openmpi-bin libopenmpi-dev); not part of `make test`.
+mpi:
+	$(MAKE) --no-print-directory MPI=1 bin-mpi/vicreg-train
+test-mpi: all mpi data
+	@PATH="$$PWD/$(BIN):$$PATH" OMP_WAIT_POLICY=passive \
+	    bats --tap tests/mpi/vicreg-train.bats
+
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done; true
 
@@ -102,4 +118,4 @@ deps:
 	    bats mandoc curl ca-certificates chromium
 
 clean:
-	rm -rf bin $(BIN) $(B) build-asan
+	rm -rf bin $(BIN) $(B) build-asan bin-mpi build-mpi

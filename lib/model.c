@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "dist.h"
 #include "model.h"
 
 #define NONE ((size_t)-1)
@@ -53,7 +54,7 @@ struct model {
 	struct model_config cfg;
 	size_t maxb, threads;
 	int eval_only;        /* model_create_eval: no training buffers */
-	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch;
+	size_t nparam, nenc, nbuf, nstat, nact, maxmap, nscratch, maxbn;
 	size_t ntensor, tsize[MODEL_MAX_TENSORS];
 
 	struct convl stem;
@@ -74,6 +75,15 @@ struct model {
 	float *g[4];          /* gradient buffers [maxmap * maxb] */
 	float *dz[2];         /* [maxb, Plast] */
 	float *scratch;       /* [nscratch] */
+
+	/* model_create_dist with more than one process: this one's share
+	 * of a batch is maxb at most, the whole batch maxg */
+	int nproc;
+	size_t maxg;
+	float *zall[2];       /* both views' projector outputs [maxg, Plast] */
+	float *dzall[2];      /* and their gradients [maxg, Plast] */
+	struct bn_sync sync;  /* sum: dist_allreduce_sum_f64 */
+	double *bnscratch;    /* [2 maxbn] */
 };
 
 void
@@ -155,6 +165,8 @@ bn_make(struct model *m, struct bnl *l, size_t C, size_t HW)
 	l->rm = take(&m->nbuf, C);
 	l->rv = take(&m->nbuf, C);
 	l->st = take(&m->nstat, 2 * C);
+	if (C > m->maxbn)
+		m->maxbn = C;
 }
 
 static void
@@ -238,7 +250,7 @@ model_layout(struct model *m)
 		}
 		pin = c->proj[i];
 	}
-	size_t sc = vicreg_scratch_floats(m->maxb, pin);
+	size_t sc = vicreg_scratch_floats(m->maxg, pin);
 	if (sc > m->nscratch)
 		m->nscratch = sc;
 }
@@ -249,20 +261,32 @@ falloc(size_t n)
 	return calloc(n > 0 ? n : 1, sizeof(float));
 }
 
-static struct model *
-create(const struct model_config *c, size_t max_batch, int eval_only)
+static void
+sum_f64(double *x, size_t n, void *ctx)
 {
-	if (model_config_check(c, NULL, 0) != 0 || max_batch < 1)
+	(void)ctx;
+	dist_allreduce_sum_f64(x, n);
+}
+
+/* nproc processes, each with its share of batches of max_batch */
+static struct model *
+create(const struct model_config *c, size_t max_batch, int eval_only,
+    int nproc)
+{
+	if (model_config_check(c, NULL, 0) != 0 || max_batch < 1 ||
+	    nproc < 1 || max_batch < (size_t)nproc)
 		return NULL;
 	struct model *m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return NULL;
 	m->cfg = *c;
-	m->maxb = max_batch;
+	m->nproc = nproc;
+	m->maxg = max_batch;
+	m->maxb = (max_batch + (size_t)nproc - 1) / (size_t)nproc;
 	m->threads = blas_threads();
 	m->eval_only = eval_only;
 	model_layout(m);
-	size_t B = max_batch, D = c->proj[c->nproj - 1];
+	size_t B = m->maxb, D = c->proj[c->nproj - 1];
 	int ok = 1;
 #define ALLOC(p, n) do { \
 		(p) = falloc(n); \
@@ -283,6 +307,16 @@ create(const struct model_config *c, size_t max_batch, int eval_only)
 		for (int i = 1; i < 4; i++)
 			ALLOC(m->g[i], m->maxmap * B);
 	}
+	if (nproc > 1) {
+		for (int v = 0; v < 2; v++) {
+			ALLOC(m->zall[v], m->maxg * D);
+			ALLOC(m->dzall[v], m->maxg * D);
+		}
+		m->bnscratch = calloc(2 * m->maxbn, sizeof *m->bnscratch);
+		ok = ok && m->bnscratch != NULL;
+		m->sync.sum = sum_f64;
+		m->sync.scratch = m->bnscratch;
+	}
 #undef ALLOC
 	if (!ok) {
 		model_free(m);
@@ -294,13 +328,19 @@ create(const struct model_config *c, size_t max_batch, int eval_only)
 struct model *
 model_create(const struct model_config *c, size_t max_batch)
 {
-	return create(c, max_batch, 0);
+	return create(c, max_batch, 0, 1);
 }
 
 struct model *
 model_create_eval(const struct model_config *c, size_t max_batch)
 {
-	return create(c, max_batch, 1);
+	return create(c, max_batch, 1, 1);
+}
+
+struct model *
+model_create_dist(const struct model_config *c, size_t max_batch)
+{
+	return create(c, max_batch, 0, dist_size());
 }
 
 void
@@ -316,7 +356,10 @@ model_free(struct model *m)
 		free(m->act[v]);
 		free(m->stats[v]);
 		free(m->dz[v]);
+		free(m->zall[v]);
+		free(m->dzall[v]);
 	}
+	free(m->bnscratch);
 	for (int i = 0; i < 4; i++)
 		free(m->g[i]);
 	free(m);
@@ -328,7 +371,7 @@ model_get_config(const struct model *m)
 	return &m->cfg;
 }
 
-size_t model_max_batch(const struct model *m) { return m->maxb; }
+size_t model_max_batch(const struct model *m) { return m->maxg; }
 size_t model_param_count(const struct model *m) { return m->nparam; }
 size_t model_encoder_param_count(const struct model *m) { return m->nenc; }
 size_t model_buffer_count(const struct model *m) { return m->nbuf; }
@@ -437,14 +480,10 @@ bn_fwd(struct model *m, int view, int mode, const struct bnl *l, float *out,
 			    BN_EPS);
 	} else {
 		float *st = m->stats[view] + l->st;
-		if (relu)
-			batchnorm_relu_forward(out, st, st + l->C, Bf + l->rm,
-			    Bf + l->rv, inp, residual, P + l->w, P + l->b, N,
-			    l->C, l->HW, BN_MOMENTUM, BN_EPS);
-		else
-			batchnorm_forward(out, st, st + l->C, Bf + l->rm,
-			    Bf + l->rv, inp, P + l->w, P + l->b, N, l->C,
-			    l->HW, BN_MOMENTUM, BN_EPS);
+		batchnorm_train_sync(out, st, st + l->C, Bf + l->rm,
+		    Bf + l->rv, inp, residual, relu, P + l->w, P + l->b, N,
+		    l->C, l->HW, BN_MOMENTUM, BN_EPS,
+		    m->nproc > 1 ? &m->sync : NULL);
 	}
 }
 
@@ -538,8 +577,9 @@ bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
     const float *dout, const float *relu_out, const float *inp, size_t N)
 {
 	const float *st = m->stats[v] + l->st;
-	batchnorm_backward(dinp, m->grads + l->w, m->grads + l->b, dout,
-	    relu_out, inp, st, st + l->C, m->params + l->w, N, l->C, l->HW);
+	batchnorm_backward_sync(dinp, m->grads + l->w, m->grads + l->b, dout,
+	    relu_out, inp, st, st + l->C, m->params + l->w, N, l->C, l->HW,
+	    m->nproc > 1 ? &m->sync : NULL);
 }
 
 static void
@@ -667,4 +707,78 @@ model_vicreg_eval(struct model *m, const float *x1, const float *x2,
 	encoder_forward(m, 1, EVAL, x2, N);
 	z[1] = projector_forward(m, 1, EVAL, N);
 	return vicreg_forward(parts, m->scratch, z[0], z[1], N, D, p);
+}
+
+/*
+ * This process's forward of its share of both views, then the loss on
+ * the whole batch (the projector outputs gathered); zall[v] + lo * D
+ * are this process's rows.
+ */
+static float
+dist_forward(struct model *m, int mode, const float *x1, const float *x2,
+    size_t N, size_t lo, size_t n, const struct vicreg_params *p,
+    float parts[3])
+{
+	size_t k = m->cfg.nproj, D = m->cfg.proj[k - 1];
+	for (int v = 0; v < 2; v++) {
+		encoder_forward(m, v, mode, v ? x2 : x1, n);
+		const float *z = projector_forward(m, v, mode, n);
+		memcpy(m->zall[v] + lo * D, z, n * D * sizeof *z);
+		if (dist_allgather_rows_f32(m->zall[v], N, D) < 0) {
+			parts[0] = parts[1] = parts[2] = NAN;
+			return NAN;
+		}
+	}
+	return vicreg_forward(parts, m->scratch, m->zall[0], m->zall[1], N,
+	    D, p);
+}
+
+/* N pairs in the batch: this process's share, or -1 if it cannot run */
+static int
+dist_check(struct model *m, size_t N, size_t *lo, size_t *n, float parts[3])
+{
+	dist_share(N, dist_rank(), m->nproc, lo, n);
+	if (m->eval_only || N < 2 || N > m->maxg || N < (size_t)m->nproc ||
+	    *n > m->maxb) {
+		parts[0] = parts[1] = parts[2] = NAN;
+		return -1;
+	}
+	return 0;
+}
+
+float
+model_vicreg_step_dist(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3])
+{
+	size_t lo, n, k = m->cfg.nproj, D = m->cfg.proj[k - 1];
+	if (m->nproc == 1)
+		return model_vicreg_step(m, x1, x2, N, p, parts);
+	if (dist_check(m, N, &lo, &n, parts) < 0)
+		return NAN;
+	m->sync.total = N;
+	float loss = dist_forward(m, TRAIN, x1, x2, N, lo, n, p, parts);
+	if (isnan(loss) && isnan(parts[0]))
+		return loss;
+	/* every process has the whole loss; each back-propagates its rows */
+	zero(m->dzall[0], N * D);
+	zero(m->dzall[1], N * D);
+	vicreg_backward(m->dzall[0], m->dzall[1], m->scratch, m->zall[0],
+	    m->zall[1], N, D, p);
+	zero(m->grads, m->nparam);
+	model_backward(m, 1, x2, m->dzall[1] + lo * D, n);
+	model_backward(m, 0, x1, m->dzall[0] + lo * D, n);
+	dist_allreduce_sum_f32(m->grads, m->nparam);
+	return loss;
+}
+
+float
+model_vicreg_eval_dist(struct model *m, const float *x1, const float *x2,
+    size_t N, const struct vicreg_params *p, float parts[3])
+{
+	size_t lo, n;
+	if (m->nproc == 1)
+		return model_vicreg_eval(m, x1, x2, N, p, parts);
+	if (dist_check(m, N, &lo, &n, parts) < 0)
+		return NAN;
+	return dist_forward(m, EVAL, x1, x2, N, lo, n, p, parts);
 }

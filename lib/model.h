@@ -85,7 +85,7 @@ struct model *model_create_eval(const struct model_config *c,
     size_t max_batch);
 void model_free(struct model *m);
 const struct model_config *model_get_config(const struct model *m);
-size_t model_max_batch(const struct model *m);
+size_t model_max_batch(const struct model *m);   /* as created */
 
 size_t model_param_count(const struct model *m);          /* enc + proj */
 size_t model_encoder_param_count(const struct model *m);  /* first ones */
@@ -135,5 +135,35 @@ float model_vicreg_step(struct model *m, const float *x1, const float *x2,
  */
 float model_vicreg_eval(struct model *m, const float *x1, const float *x2,
     size_t N, const struct vicreg_params *p, float parts[3]);
+
+/*
+ * Data-parallel training over dist_size() processes (lib/dist.h; all
+ * of them make the same calls).  model_create_dist: batches of up to
+ * max_batch pairs (at least dist_size()), of which each process holds
+ * its dist_share, so activations are allocated for
+ * ceil(max_batch / dist_size()) images; the loss works on the whole
+ * batch (two [max_batch, Plast] gathers and gradients more).
+ *
+ * model_vicreg_step_dist: x1, x2 hold this process's share of a batch
+ * of N pairs.  The result is model_vicreg_step's on the whole batch
+ * up to float summation order: every batch norm uses the statistics
+ * of the whole batch (nn.h: struct bn_sync; two sums per layer forward,
+ * one backward), the projector outputs of all processes are gathered
+ * so that each computes the same loss and its gradient, back-propagates
+ * its own rows, and the parameter gradients are summed over processes.
+ * Parameters, buffers and the returned loss are then the same in every
+ * process.  model_vicreg_eval_dist: the same for the test loss (no
+ * batch statistics; only the gather).  With one process these are
+ * model_create, model_vicreg_step and model_vicreg_eval.  NaN if
+ * N < dist_size().
+ */
+struct model *model_create_dist(const struct model_config *c,
+    size_t max_batch);
+float model_vicreg_step_dist(struct model *m, const float *x1,
+    const float *x2, size_t N, const struct vicreg_params *p,
+    float parts[3]);
+float model_vicreg_eval_dist(struct model *m, const float *x1,
+    const float *x2, size_t N, const struct vicreg_params *p,
+    float parts[3]);
 
 #endif

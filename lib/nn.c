@@ -604,6 +604,38 @@ bn_apply(float *out, const float *inp, const float *residual, int relu,
 	}
 }
 
+/*
+ * Channel c from s = sum x and ss = sum (x - (float)(s / cnt))^2 over
+ * its cnt values: mean, rstd, running statistics, out.
+ */
+static void
+bn_channel(float *out, float *mean, float *rstd, float *running_mean,
+    float *running_var, const float *inp, const float *residual, int relu,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float momentum, float eps, size_t c, double s, double ss, size_t cnt)
+{
+	double mu = s / (double)cnt;
+	float muf = (float)mu;
+	/* sum (x - muf)^2 = sum (x - mu)^2 + cnt (muf - mu)^2 */
+	double dm = (double)muf - mu;
+	ss -= (double)cnt * dm * dm;
+	if (ss < 0)
+		ss = 0;
+	double var = ss / (double)cnt;
+	float rsd = (float)(1.0 / sqrt(var + (double)eps));
+	mean[c] = muf;
+	rstd[c] = rsd;
+	if (running_mean) {
+		double uvar = cnt > 1 ? ss / (double)(cnt - 1) : var;
+		running_mean[c] = (1.0f - momentum) * running_mean[c] +
+		    momentum * muf;
+		running_var[c] = (1.0f - momentum) * running_var[c] +
+		    momentum * (float)uvar;
+	}
+	float a = weight[c] * rsd;
+	bn_apply(out, inp, residual, relu, a, bias[c] - muf * a, N, C, HW, c);
+}
+
 static void
 bn_train(float *out, float *mean, float *rstd, float *running_mean,
     float *running_var, const float *inp, const float *residual, int relu,
@@ -616,30 +648,51 @@ bn_train(float *out, float *mean, float *rstd, float *running_mean,
 		double s = 0, ss = 0;
 		for (size_t n = 0; n < N; n++)
 			s += row_sum(inp + (n * C + c) * HW, HW);
-		double mu = s / (double)cnt;
-		float muf = (float)mu;
+		float muf = (float)(s / (double)cnt);
 		for (size_t n = 0; n < N; n++)
 			ss += row_sumsq(inp + (n * C + c) * HW, muf, HW);
-		/* sum (x - muf)^2 = sum (x - mu)^2 + cnt (muf - mu)^2 */
-		double dm = (double)muf - mu;
-		ss -= (double)cnt * dm * dm;
-		if (ss < 0)
-			ss = 0;
-		double var = ss / (double)cnt;
-		float rsd = (float)(1.0 / sqrt(var + (double)eps));
-		mean[c] = muf;
-		rstd[c] = rsd;
-		if (running_mean) {
-			double uvar = cnt > 1 ? ss / (double)(cnt - 1) : var;
-			running_mean[c] = (1.0f - momentum) * running_mean[c] +
-			    momentum * muf;
-			running_var[c] = (1.0f - momentum) * running_var[c] +
-			    momentum * (float)uvar;
-		}
-		float a = weight[c] * rsd;
-		bn_apply(out, inp, residual, relu, a, bias[c] - muf * a, N, C,
-		    HW, c);
+		bn_channel(out, mean, rstd, running_mean, running_var, inp,
+		    residual, relu, weight, bias, N, C, HW, momentum, eps, c,
+		    s, ss, cnt);
 	}
+}
+
+/* The same over a batch split between processes (nn.h). */
+void
+batchnorm_train_sync(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *residual, int relu, const float *weight,
+    const float *bias, size_t N, size_t C, size_t HW, float momentum,
+    float eps, const struct bn_sync *sync)
+{
+	if (sync == NULL) {
+		bn_train(out, mean, rstd, running_mean, running_var, inp,
+		    residual, relu, weight, bias, N, C, HW, momentum, eps);
+		return;
+	}
+	double *s = sync->scratch, *ss = s + C;
+	size_t cnt = sync->total * HW;
+	int par = N * C * HW >= PAR_MIN;
+#pragma omp parallel for schedule(static) if (par)
+	for (size_t c = 0; c < C; c++) {
+		s[c] = 0;
+		for (size_t n = 0; n < N; n++)
+			s[c] += row_sum(inp + (n * C + c) * HW, HW);
+	}
+	sync->sum(s, C, sync->ctx);
+#pragma omp parallel for schedule(static) if (par)
+	for (size_t c = 0; c < C; c++) {
+		float muf = (float)(s[c] / (double)cnt);
+		ss[c] = 0;
+		for (size_t n = 0; n < N; n++)
+			ss[c] += row_sumsq(inp + (n * C + c) * HW, muf, HW);
+	}
+	sync->sum(ss, C, sync->ctx);
+#pragma omp parallel for schedule(static) if (par)
+	for (size_t c = 0; c < C; c++)
+		bn_channel(out, mean, rstd, running_mean, running_var, inp,
+		    residual, relu, weight, bias, N, C, HW, momentum, eps, c,
+		    s[c], ss[c], cnt);
 }
 
 void
@@ -697,6 +750,32 @@ batchnorm_relu_forward_eval(float *out, const float *inp,
 	    bias, N, C, HW, eps);
 }
 
+/* dinp += k (g - mg - (x - m) mgx) for channel c, g = dout (masked) */
+static void
+bn_dx(float *dinp, const float *dout, const float *relu_out,
+    const float *inp, float k, float mg, float m, float mgx, size_t N,
+    size_t C, size_t HW, size_t c)
+{
+	for (size_t n = 0; n < N; n++) {
+		size_t o = (n * C + c) * HW;
+		const float *d = dout + o, *x = inp + o;
+		float *dx = dinp + o;
+		if (relu_out) {
+			const float *y = relu_out + o;
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++) {
+				float dv = d[j];
+				float g = y[j] > 0.0f ? dv : 0.0f;
+				dx[j] += k * (g - mg - (x[j] - m) * mgx);
+			}
+		} else {
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++)
+				dx[j] += k * (d[j] - mg - (x[j] - m) * mgx);
+		}
+	}
+}
+
 /*
  * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
  * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
@@ -724,30 +803,56 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 			dweight[c] += (float)sgx;
 		if (dinp == NULL)
 			continue;
-		float k = weight[c] * rs;
-		float mg = (float)(sg / (double)cnt);
-		float mgx = (float)(sgx / (double)cnt) * rs;
 		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
+		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
+		    (float)(sg / (double)cnt), m,
+		    (float)(sgx / (double)cnt) * rs, N, C, HW, c);
+	}
+}
+
+/*
+ * Split between processes: dweight and dbias get this process's sums
+ * (the caller sums parameter gradients over processes), dinp the
+ * means over the whole batch.
+ */
+void
+batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW, const struct bn_sync *sync)
+{
+	if (sync == NULL) {
+		batchnorm_backward(dinp, dweight, dbias, dout, relu_out, inp,
+		    mean, rstd, weight, N, C, HW);
+		return;
+	}
+	double *sg = sync->scratch, *sgx = sg + C;
+	size_t cnt = sync->total * HW;
+	int par = N * C * HW >= PAR_MIN;
+#pragma omp parallel for schedule(static) if (par)
+	for (size_t c = 0; c < C; c++) {
+		sg[c] = sgx[c] = 0;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			const float *d = dout + o, *x = inp + o;
-			float *dx = dinp + o;
-			if (relu_out) {
-				const float *y = relu_out + o;
-#pragma omp simd
-				for (size_t j = 0; j < HW; j++) {
-					float dv = d[j];
-					float g = y[j] > 0.0f ? dv : 0.0f;
-					dx[j] += k * (g - mg - (x[j] - m) *
-					    mgx);
-				}
-			} else {
-#pragma omp simd
-				for (size_t j = 0; j < HW; j++)
-					dx[j] += k * (d[j] - mg - (x[j] - m) *
-					    mgx);
-			}
+			row_grad_sums(&sg[c], &sgx[c], dout + o,
+			    relu_out ? relu_out + o : NULL, inp + o, mean[c],
+			    HW);
 		}
+		sgx[c] *= rstd[c];
+		if (dbias)
+			dbias[c] += (float)sg[c];
+		if (dweight)
+			dweight[c] += (float)sgx[c];
+	}
+	if (dinp == NULL)
+		return;
+	sync->sum(sg, 2 * C, sync->ctx);
+#pragma omp parallel for schedule(static) if (par)
+	for (size_t c = 0; c < C; c++) {
+		float rs = rstd[c];
+		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
+		    (float)(sg[c] / (double)cnt), mean[c],
+		    (float)(sgx[c] / (double)cnt) * rs, N, C, HW, c);
 	}
 }
 

@@ -111,6 +111,34 @@ void batchnorm_backward(float *dinp, float *dweight, float *dbias,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW);
 
+/*
+ * "Sync BN" for data-parallel training: the batch is split between
+ * processes, each passes its own N images, and the statistics are
+ * those of the whole batch.  sum(x, n, ctx) must replace x [n] by its
+ * element-wise sum over all processes (every process calls the layer
+ * at the same point); total is the number of images in the whole
+ * batch; scratch [2C] doubles.  The forward sums sum x, then
+ * sum (x - mean)^2; the backward sums sum g and sum g xh (only if dinp
+ * is not NULL) and adds this process's own sums to dweight, dbias.
+ * A NULL sync is the single-process layer above.
+ */
+struct bn_sync {
+	void (*sum)(double *x, size_t n, void *ctx);
+	void *ctx;
+	size_t total;
+	double *scratch;
+};
+/* batchnorm_forward (relu 0, residual NULL) or batchnorm_relu_forward */
+void batchnorm_train_sync(float *out, float *mean, float *rstd,
+    float *running_mean, float *running_var, const float *inp,
+    const float *residual, int relu, const float *weight,
+    const float *bias, size_t N, size_t C, size_t HW, float momentum,
+    float eps, const struct bn_sync *sync);
+void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW, const struct bn_sync *sync);
+
 /* ---- element-wise, pooling, linear ---- */
 
 void relu_forward(float *out, const float *inp, size_t n);  /* may alias */

@@ -4,6 +4,11 @@
  *
  * stdin: a plan int64 [4] (epochs, steps per epoch, batch, images), then
  * one float32 [B,2,3,32,32] per step (view 1, view 2 of each image).
+ *
+ * Built with MPI (make MPI=1) and started by mpirun, every process
+ * reads the same stream on its own stdin and trains on its share of
+ * each batch (model_vicreg_step_dist); process 0 writes the checkpoint
+ * and the logs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +23,7 @@
 
 #include "blas.h"
 #include "ckpt.h"
+#include "dist.h"
 #include "model.h"
 #include "nn.h"
 #include "rng.h"
@@ -61,6 +67,7 @@ struct trainer {
 };
 
 static volatile sig_atomic_t got_signal;
+static int nproc = 1, rank0 = 1;    /* processes; this one is rank 0 */
 
 static void
 on_signal(int sig)
@@ -378,11 +385,15 @@ next_pairs(struct npy_reader *r, size_t batch, char *msg, size_t len)
 	return (long)h->shape[0];
 }
 
-/* Read B pairs and split them into the two views; -1 on bad data. */
+/*
+ * Read B pairs and split this process's share of them (all of them
+ * with one process) into the two views; -1 on bad data.
+ */
 static int
 read_views(struct npy_reader *r, float *pairs, float *x1, float *x2,
     size_t B, char *msg, size_t len)
 {
+	size_t lo, n;
 	if (npy_read_rows(r, pairs, B) < 0) {
 		snprintf(msg, len, "%s", r->err);
 		return -1;
@@ -393,9 +404,11 @@ read_views(struct npy_reader *r, float *pairs, float *x1, float *x2,
 			    "%zu", r->name, r->index, i / (2 * IMG));
 			return -1;
 		}
-	for (size_t b = 0; b < B; b++) {
-		memcpy(x1 + b * IMG, pairs + (2 * b) * IMG, IMG * sizeof *x1);
-		memcpy(x2 + b * IMG, pairs + (2 * b + 1) * IMG,
+	dist_share(B, dist_rank(), nproc, &lo, &n);
+	for (size_t b = 0; b < n; b++) {
+		memcpy(x1 + b * IMG, pairs + (2 * (lo + b)) * IMG,
+		    IMG * sizeof *x1);
+		memcpy(x2 + b * IMG, pairs + (2 * (lo + b) + 1) * IMG,
 		    IMG * sizeof *x2);
 	}
 	return 0;
@@ -444,11 +457,14 @@ info_fill(struct ckpt_info *in, const struct trainer *t)
 	in->rng = t->rng;
 }
 
+/* Only process 0 writes (the others hold the same floats). */
 static void
 save_as(struct trainer *t, const char *path)
 {
 	struct ckpt_info in;
 	char err[CKPT_ERR_LEN];
+	if (!rank0)
+		return;
 	info_fill(&in, t);
 	if (ckpt_save(path, &in, model_params(t->model),
 	    model_buffers(t->model), t->m, t->v, err, sizeof err) < 0)
@@ -479,15 +495,61 @@ save_and_die(struct trainer *t, const char *msg)
 {
 	if (t->step > t->saved_step) {
 		save(t);
-		warnx("saved %s at step %zu", t->o->out, t->step);
+		if (rank0)
+			warnx("saved %s at step %zu", t->o->out, t->step);
 	}
 	die("%s", msg);
+}
+
+/*
+ * The same when every process stops together (say: this one prints
+ * msg): all wait until process 0 has saved and everyone has spoken,
+ * since mpirun ends the job when the first one exits.
+ */
+static void
+stop_all(struct trainer *t, const char *msg, int say)
+{
+	if (t->step > t->saved_step) {
+		save(t);
+		if (rank0)
+			warnx("saved %s at step %zu", t->o->out, t->step);
+	}
+	if (say)
+		warnx("%s", msg);
+	fflush(stderr);
+	dist_barrier();
+	exit(EXIT_DATA);
+}
+
+/*
+ * With several processes, before a step: each reports how its read
+ * went (status 0 ok, 1 a signal, 2 an error), its batch size and a
+ * checksum of the pairs.  Returns the worst status, or 3 if the
+ * processes read different batches; *sig is the largest signal number
+ * any of them got.  With one process: status, got_signal.
+ */
+static int
+agree(int status, long B, const float *pairs, int *sig)
+{
+	*sig = got_signal;
+	if (nproc == 1)
+		return status;
+	double sum = 0;
+	if (status == 0)
+		for (size_t i = 0; i < 2 * (size_t)B * IMG; i++)
+			sum += pairs[i];
+	double v[6] = { status, (double)B, -(double)B, sum, -sum, *sig };
+	dist_allreduce_max_f64(v, 6);
+	*sig = (int)v[5];
+	if (v[0] > 0)
+		return (int)v[0];
+	return v[1] != -v[2] || v[3] != -v[4] ? 3 : 0;
 }
 
 static void
 warn_differs(const char *what, double file, double given)
 {
-	if ((float)file != (float)given)
+	if (rank0 && (float)file != (float)given)
 		warnx("resuming with %s %g (the checkpoint was trained with "
 		    "%g)", what, given, file);
 }
@@ -546,11 +608,11 @@ resume(struct trainer *t)
 	warn_differs("--adam-eps", in->adam_eps, want.adam_eps);
 	warn_differs("--warmup-steps", (double)in->warmup_steps,
 	    (double)want.warmup_steps);
-	if (in->optimizer != want.optimizer)
+	if (rank0 && in->optimizer != want.optimizer)
 		warnx("resuming with --optimizer %s (the checkpoint used %s)",
 		    ckpt_optimizer_name(want.optimizer),
 		    ckpt_optimizer_name(in->optimizer));
-	if (in->schedule != want.schedule)
+	if (rank0 && in->schedule != want.schedule)
 		warnx("resuming with --schedule %s (the checkpoint used %s)",
 		    ckpt_schedule_name(want.schedule),
 		    ckpt_schedule_name(in->schedule));
@@ -674,7 +736,13 @@ test_eval(struct trainer *t, size_t epoch)
 		if (read_views(&r, t->pairs, t->x1, t->x2, (size_t)B, msg,
 		    sizeof msg) < 0)
 			save_and_die(t, msg);
-		float loss = model_vicreg_eval(t->model, t->x1, t->x2,
+		if (B < nproc) {
+			snprintf(msg, sizeof msg, "%s: array %d: batch of %ld "
+			    "pairs for %d processes (each needs one)", o->test,
+			    r.index, B, nproc);
+			save_and_die(t, msg);
+		}
+		float loss = model_vicreg_eval_dist(t->model, t->x1, t->x2,
 		    (size_t)B, &o->loss, parts);
 		sum[0] += loss;
 		for (int k = 0; k < 3; k++)
@@ -689,6 +757,8 @@ test_eval(struct trainer *t, size_t epoch)
 		    o->test);
 		save_and_die(t, msg);
 	}
+	if (t->test_log == NULL)        /* not process 0 */
+		return;
 	fprintf(t->test_log, "%zu,%.9g,%.9g,%.9g,%.9g\n", epoch,
 	    sum[0] / (double)batches, sum[1] / (double)batches,
 	    sum[2] / (double)batches, sum[3] / (double)batches);
@@ -777,8 +847,8 @@ train_step(struct trainer *t, size_t B)
 	struct adam_params ap = o->adam;
 	double lr = sched_lr(&o->sched, t->step);
 	ap.lr = lr;
-	float loss = model_vicreg_step(t->model, t->x1, t->x2, B, &o->loss,
-	    parts);
+	float loss = model_vicreg_step_dist(t->model, t->x1, t->x2, B,
+	    &o->loss, parts);
 	if (!isfinite(loss)) {
 		if (t->saved_step > 0)
 			die("loss is %s at step %zu; %s keeps step %zu",
@@ -815,9 +885,16 @@ main(int argc, char **argv)
 
 	tool_init("vicreg-train");
 	parse_opts(&o, argc, argv);
+	nproc = dist_init(&argc, &argv);
+	rank0 = dist_rank() == 0;
+	if (!rank0) {                   /* process 0 reports */
+		o.quiet = 1;
+		o.verbose = 0;
+	}
 	memset(&t, 0, sizeof t);
 	t.o = &o;
-	check_writable(o.out);
+	if (rank0)
+		check_writable(o.out);
 	blas_init(o.threads, o.verbose);
 
 	npy_reader_init(&in, stdin, "stdin");
@@ -833,7 +910,10 @@ main(int argc, char **argv)
 		if (tb > max_batch)
 			max_batch = tb;
 	}
-	t.model = model_create(&o.cfg, max_batch);
+	if (max_batch < (size_t)nproc)
+		die("stdin: batch of %zu pairs for %d processes (each needs "
+		    "one)", max_batch, nproc);
+	t.model = model_create_dist(&o.cfg, max_batch);
 	if (t.model == NULL)
 		die("out of memory for the model (batch %zu)", max_batch);
 	t.P = model_param_count(t.model);
@@ -858,14 +938,19 @@ main(int argc, char **argv)
 		    model_activation_floats(t.model),
 		    4.0 * (double)max_batch *
 		    (double)model_activation_floats(t.model) / 1e6, max_batch);
+	if (nproc > 1 && !o.quiet)
+		fprintf(stderr, "%s: %d processes, batch %zu: %zu to %zu pairs "
+		    "each\n", progname, nproc, t.plan.batch,
+		    t.plan.batch / (size_t)nproc,
+		    (t.plan.batch + (size_t)nproc - 1) / (size_t)nproc);
 	if (resumed && !o.quiet)
 		fprintf(stderr, "%s: resuming %s at step %zu of %zu\n",
 		    progname, o.out, t.step, total);
 
-	if (o.log != NULL)
+	if (o.log != NULL && rank0)
 		t.log = log_open(o.log, "step,epoch,loss,inv,var,cov,lr",
 		    resumed, t.step);
-	if (o.test_log != NULL)
+	if (o.test_log != NULL && rank0)
 		t.test_log = log_open(o.test_log, "epoch,loss,inv,var,cov",
 		    resumed, t.step / t.plan.steps_per_epoch);
 
@@ -880,43 +965,75 @@ main(int argc, char **argv)
 
 	double t0 = now(), images = 0;
 	float loss = NAN;
+	int sig = 0;
 	while (t.step < stop) {
 		long B = next_pairs(&in, t.plan.batch, msg, sizeof msg);
-		if (got_signal)
-			break;
+		int st = got_signal ? 1 : B <= 0 ? 2 : 0;
 		if (B == 0)
 			snprintf(msg, sizeof msg, "stdin: stream ended after "
 			    "%zu of %zu steps", t.step, total);
-		if (B <= 0)
-			save_and_die(&t, msg);
-		if (read_views(&in, t.pairs, t.x1, t.x2, (size_t)B, msg,
-		    sizeof msg) < 0) {
-			if (got_signal)
-				break;
-			save_and_die(&t, msg);
+		if (st == 0 && read_views(&in, t.pairs, t.x1, t.x2, (size_t)B,
+		    msg, sizeof msg) < 0)
+			st = got_signal ? 1 : 2;
+		int mine = st;
+		st = agree(st, B, t.pairs, &sig);
+		if (st == 1)
+			break;
+		int say = mine == 2 || rank0;
+		if (st == 2 && mine != 2)
+			snprintf(msg, sizeof msg, "step %zu: another process "
+			    "could not read its stream", t.step + 1);
+		if (st == 3)
+			snprintf(msg, sizeof msg, "step %zu: the processes "
+			    "read different pairs (each must run the same "
+			    "augment, same seed, on the same images)",
+			    t.step + 1);
+		if (st == 0 && B < nproc) {
+			snprintf(msg, sizeof msg, "stdin: array %d: batch of "
+			    "%ld pairs for %d processes (each needs one)",
+			    in.index, B, nproc);
+			st = 2;
+			say = rank0;
 		}
+		if (st != 0)
+			stop_all(&t, msg, say);
 		loss = train_step(&t, (size_t)B);
 		images += (double)B;
 		progress(&t, total, stop, loss, images, now() - t0, 0);
 		int epoch_end = t.step % t.plan.steps_per_epoch == 0;
-		if (epoch_end && t.test_log != NULL)
+		if (epoch_end && o.test_log != NULL)
 			test_eval(&t, t.step / t.plan.steps_per_epoch);
 		if (epoch_end && o.keep_epochs)
 			save_epoch(&t, t.step / t.plan.steps_per_epoch);
 		if (every != 0 && t.step % every == 0 && t.step < stop)
 			save(&t);
-		if (got_signal)
+		/* several processes stop together at the next agree() */
+		if (nproc == 1 && (sig = got_signal) != 0)
 			break;
 	}
-	if (got_signal) {
+	if (nproc == 1)
+		sig = got_signal;
+	else if (sig == 0 && t.step == stop)
+		agree(0, 0, NULL, &sig);   /* a signal during the last step */
+	if (sig != 0) {
 		if (t.step > t.saved_step)
 			save(&t);
-		warnx("%s: saved %s at step %zu", strsignal(got_signal), o.out,
-		    t.step);
-		exit(128 + got_signal);
+		dist_barrier();
+		if (rank0)
+			warnx("%s: saved %s at step %zu", strsignal(sig),
+			    o.out, t.step);
+		exit(128 + sig);
 	}
-	if (stop == total && npy_expect_end(&in) < 0)
-		save_and_die(&t, in.err);
+	if (stop == total) {
+		int st = npy_expect_end(&in) < 0 ? 2 : 0, mine = st;
+		snprintf(msg, sizeof msg, "%s", in.err);
+		st = agree(st, 0, NULL, &sig);
+		if (st != 0 && mine == 0)
+			snprintf(msg, sizeof msg, "another process's stream "
+			    "did not end after step %zu", total);
+		if (st != 0)
+			stop_all(&t, msg, mine != 0 || rank0);
+	}
 	save(&t);
 	if (images > 0)
 		progress(&t, total, stop, loss, images, now() - t0,
@@ -929,5 +1046,6 @@ main(int argc, char **argv)
 	free(t.pairs);
 	free(t.x1);
 	free(t.x2);
+	dist_finalize();
 	return EXIT_OK;
 }
