@@ -373,17 +373,43 @@ npy_read_rows(struct npy_reader *r, void *buf, size_t n)
 	return 0;
 }
 
+/* A header may claim far more than its stream holds (a shape of 2^35
+ * rows, then end of file): read_all allocates what has arrived, at most
+ * twice over, growing from READ_STEP by doubling, so such a header is
+ * refused as truncated data and never allocated. */
+#define READ_STEP ((size_t)1 << 26)
+
 int
 npy_read_all(struct npy_reader *r, void **data)
 {
 	size_t bytes = r->rows_left * npy_row_bytes(&r->h);
-	void *p = malloc(bytes ? bytes : 1);
+	size_t cap = bytes < READ_STEP ? bytes : READ_STEP, got = 0;
+	unsigned char *p = malloc(cap ? cap : 1), *q;
 	if (p == NULL)
-		return fail(r, r->pos, "cannot allocate %zu bytes", bytes);
-	if (npy_read_rows(r, p, r->rows_left) < 0) {
-		free(p);
-		return -1;
+		return fail(r, r->pos, "cannot allocate %zu bytes", cap);
+	while (got < bytes) {
+		if (got == cap) {
+			cap = cap > bytes / 2 ? bytes : 2 * cap;
+			if ((q = realloc(p, cap)) == NULL) {
+				free(p);
+				return fail(r, r->pos, "cannot allocate %zu "
+				    "bytes", cap);
+			}
+			p = q;
+		}
+		size_t k = fread(p + got, 1, cap - got, r->fp);
+		r->pos += k;
+		got += k;
+		if (got < cap) {
+			free(p);
+			if (ferror(r->fp))
+				return fail(r, r->pos, "read error: %s",
+				    strerror(errno));
+			return fail(r, r->pos, "truncated data (%zu of %zu "
+			    "bytes)", got, bytes);
+		}
 	}
+	r->rows_left = 0;
 	*data = p;
 	return 0;
 }
