@@ -97,7 +97,11 @@ static int
 fail(struct npy_reader *r, uint64_t at, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(r->err, sizeof r->err, "%s: array %d, byte %llu: ",
+	/* before the first array (a read error at byte 0) there is no
+	 * array to name */
+	int n = r->index < 0 ? snprintf(r->err, sizeof r->err,
+	    "%s: byte %llu: ", r->name, (unsigned long long)at) :
+	    snprintf(r->err, sizeof r->err, "%s: array %d, byte %llu: ",
 	    r->name, r->index, (unsigned long long)at);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof r->err)
