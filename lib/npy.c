@@ -328,6 +328,8 @@ npy_next(struct npy_reader *r)
 	r->index++;
 	got = fread(pre, 1, 8, r->fp);
 	r->pos += got;
+	if (got < 6 && memcmp(pre, "\x93NUMPY", got) == 0)
+		return fail(r, r->pos, "truncated magic (%zu of 6 bytes)", got);
 	if (got < 6 || memcmp(pre, "\x93NUMPY", 6) != 0)
 		return fail(r, at, r->index == 0 ? "not an npy stream "
 		    "(bad magic)" : "trailing garbage where an array was "
