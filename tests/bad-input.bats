@@ -355,7 +355,7 @@ stream_cases() {
 	check "k = N" 1 "knn-graph: -k 20: only 19 other points to choose from" "$D/P.npy" knn-graph -k 20 || f=1
 	check "zero rows" 1 "knn-graph: points: empty array float32 [0,4]" "$D/zero.npy" knn-graph || f=1
 	tensor cols 0,1 "$D/pts.npy" > "$T/xy.npy"
-	check "--base D 2, queries D 4" 1 "~knn-graph: .*" "$D/P.npy" knn-graph -k 3 --base "$T/xy.npy" || f=1
+	check "--base D 2, queries D 4" 1 "knn-graph: $T/xy.npy: points have 2 features, queries have 4" "$D/P.npy" knn-graph -k 3 --base "$T/xy.npy" || f=1
 	check "--base a directory" 1 "knn-graph: $D/dir: byte 0: read error: Is a directory" \
 	    "$D/P.npy" knn-graph -k 3 --base "$D/dir" || f=1
 	[ "$f" -eq 0 ]
@@ -371,7 +371,7 @@ stream_cases() {
 	check "-k 25 > N" 1 "laplacian: -k 25: only 20 points" "$D/P.npy" laplacian -k 25 || f=1
 	check "-d 25 > N" 1 "laplacian: -d 25: needs at least 26 points, got 20" "$D/P.npy" laplacian -d 25 || f=1
 	check "zero rows" 1 "laplacian: points: empty array float32 [0,4]" "$D/zero.npy" laplacian || f=1
-	check "--graph of points" 1 "~laplacian: .*" "$D/P.npy" laplacian --graph || f=1
+	check "--graph of points" 1 "laplacian: indices: expected an integer array [N,k], got float32 [20,4]" "$D/P.npy" laplacian --graph || f=1
 	[ "$f" -eq 0 ]
 }
 
@@ -394,10 +394,10 @@ stream_cases() {
 	check "int32" 1 "silhouette: points: expected float32 [N,D], got int32 [20,4]" "$D/i32.npy" silhouette || f=1
 	check "19 labels" 1 "silhouette: labels: 19 rows, points have 20" "$D/mism.npy" silhouette || f=1
 	check "NaN" 1 "silhouette: points: row 0: NaN" "$D/nan.npy" silhouette || f=1
-	check "float labels" 1 "~silhouette: labels: .*float32.*" "$D/flabels.npy" silhouette || f=1
+	check "float labels" 1 "silhouette: labels: expected an integer dtype, got float32 [20]" "$D/flabels.npy" silhouette || f=1
 	check "one class" 1 "silhouette: labels: 1 distinct labels; need 2 to N - 1 = 19" \
 	    "$D/oneclass.npy" silhouette || f=1
-	check "zero rows" 1 "~silhouette: (points|labels): .*" "$D/zero.npy" silhouette || f=1
+	check "zero rows" 1 "silhouette: labels: 0 distinct labels; need 2 to N - 1 = 0" "$D/zero.npy" silhouette || f=1
 	[ "$f" -eq 0 ]
 }
 
@@ -413,7 +413,7 @@ stream_cases() {
 	{ printf '2\n'; tensor to-csv "$D/lab.npy" | tail -n +2; } |
 	    tensor from-text -t int32 > "$T/l2.npy"
 	tensor cat "$D/sc.npy" "$T/l2.npy" > "$T/two.npy"
-	check "a label 2" 1 "~roc: labels: .*2.*" "$T/two.npy" roc || f=1
+	check "a label 2" 1 "roc: labels: row 0: 2 is not 0 or 1" "$T/two.npy" roc || f=1
 	tensor cat "$D/sc.npy" "$D/lab1.npy" > "$T/one.npy"
 	check "one class" 1 "roc: labels: only one class present; ROC is not defined" "$T/one.npy" roc || f=1
 	tensor const -t float32 -s 0 0 > "$T/s0.npy"
@@ -494,9 +494,10 @@ stream_cases() {
 	check "--drop-last, no full batch" 1 "augment: --drop-last: 8 images make no full batch of 9" \
 	    "$D/I.npy" augment -q -b 9 --drop-last || f=1
 	tensor cat "$D/img.npy" "$D/lab.npy" > "$T/il.npy"
-	check "--normalize, 20 labels for 8 images" 1 \
+	# (the images are streamed out before the labels are read)
+	QUIET=0 check "--normalize, 20 labels for 8 images" 1 \
 	    "augment: stdin: expected labels [8] of an integer type after the images, got uint8 [20]" \
-	    "$T/il.npy" augment --normalize -q > /dev/null || true
+	    "$T/il.npy" augment --normalize || f=1
 	printf '%d\n' 1 2 3 4 5 6 7 8 | tensor from-text -t int64 -r 1 > "$T/nb8.npy"
 	check "--pairs, index N" 1 "augment: $T/nb8.npy: row 7: neighbour 8 out of range [0, 8)" \
 	    "$D/I.npy" augment -q -b 4 --pairs "$T/nb8.npy" || f=1
@@ -527,9 +528,11 @@ stream_cases() {
 	local f=0
 	# NaN in the first pair of step 1 (plan: 128 + 32 bytes, header 128)
 	{ head -c 288 "$D/pairs.npy"; printf '\x00\x00\xc0\x7f'; tail -c +293 "$D/pairs.npy"; } > "$T/nan.npy"
-	check "NaN in the pairs" 1 "~vicreg-train: stdin: .*(NaN|not finite).*" "$T/nan.npy" vicreg-train -o "$T/x.ck" $TINY || f=1
+	check "NaN in the pairs" 1 "vicreg-train: stdin: array 1: NaN or Inf in pair 0" "$T/nan.npy" vicreg-train -o "$T/x.ck" $TINY || f=1
 	tensor const -t int64 -s 4 0 > "$T/plan0.npy"
-	check "a plan of zeros" 1 "~vicreg-train: stdin: .*plan.*" "$T/plan0.npy" vicreg-train -o "$T/x.ck" $TINY || f=1
+	check "a plan of zeros" 1 \
+	    "vicreg-train: stdin: bad plan (0 epochs, 0 steps per epoch, batch 0, 0 images): each must be >= 1, batch and images >= 2" \
+	    "$T/plan0.npy" vicreg-train -o "$T/x.ck" $TINY || f=1
 	check "-o a directory" 1 "vicreg-train: $D/dir: not a regular file" "$D/pairs.npy" vicreg-train -o "$D/dir" $TINY || f=1
 	[ "$f" -eq 0 ]
 }
@@ -544,8 +547,8 @@ stream_cases() {
 	check "pick 3 of 2" 1 "tensor: stdin: no array 3 (the stream has 2)" "$D/P.npy" tensor pick 3 || f=1
 	check "reshape 80 to 3,3" 1 "tensor: stdin: array 0: cannot reshape float32 [20,4] to 3,3" \
 	    "$D/pts.npy" tensor cast --reshape 3,3 || f=1
-	check "cast NaN to uint8" 1 "tensor: stdin: array 0: element 0 (nan) does not fit uint8" \
-	    "$D/nanpts.npy" tensor cast -t uint8 > /dev/null || true
+	QUIET=0 check "cast NaN to uint8" 1 "tensor: stdin: array 0: element 0 (nan) does not fit uint8" \
+	    "$D/nanpts.npy" tensor cast -t uint8 || f=1
 	check "join 20 and 19 rows" 1 \
 	    "tensor: $D/lab19.npy: array 0 is uint8 [19], $D/pts.npy has float32 [20,4]: cannot join along axis 0" \
 	    "$D/empty" tensor join "$D/pts.npy" "$D/lab19.npy" || f=1
@@ -625,7 +628,7 @@ stream_cases() {
 	local f=0 A=data/cifar-10-binary.tar.gz
 	[ -r "$A" ] || { echo "missing $A: run 'make data'" >&2; return 1; }
 	check "empty stdin" 1 "cifar-decode: stdin: missing member data_batch_1.bin" "$D/empty" cifar-decode || f=1
-	check "a tensor stream" 1 "~cifar-decode: stdin: byte 0: .*" "$D/P.npy" cifar-decode || f=1
+	check "a tensor stream" 1 "cifar-decode: stdin: byte 0: not a tar archive (bad header checksum)" "$D/P.npy" cifar-decode || f=1
 	head -c 10 "$A" > "$T/c10"
 	QUIET=1 check "cut in the gzip header" 1 "cifar-decode: stdin: byte 0: truncated archive (unexpected end of gzip data)" \
 	    "$T/c10" cifar-decode || f=1
