@@ -44,7 +44,8 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MAN1     := $(sort $(wildcard man/man1/*.1))
 MAN5     := $(sort $(wildcard man/man5/*.5))
 
-.PHONY: all units test test-asan test-mpi mpi bench install uninstall clean deps data lint
+.PHONY: all units test test-asan test-valgrind test-mpi mpi bench install uninstall \
+	clean deps data lint
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -85,6 +86,12 @@ test-asan: data
 	@B=build-asan BIN=build-asan/bin SKIP_BATS=study \
 	    BATS_ASAN_OPTIONS=detect_leaks=0 tests/run
 
+# A chosen set of small cases of the tools under valgrind (memcheck,
+# full leak check): any memory error or definite leak fails.  The cases
+# are listed in tests/valgrind.
+test-valgrind: all
+	@tests/valgrind
+
 # vicreg-train under mpirun against one process (needs Open MPI:
 # apt-get install openmpi-bin libopenmpi-dev); not part of `make test`.
 mpi:
@@ -115,7 +122,7 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config libblis-dev libpng-dev zlib1g-dev \
-	    bats mandoc curl ca-certificates chromium
+	    bats mandoc curl ca-certificates chromium valgrind
 
 clean:
 	rm -rf bin $(BIN) $(B) build-asan bin-mpi build-mpi

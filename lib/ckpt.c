@@ -246,6 +246,14 @@ ckpt_save(const char *path, const struct ckpt_info *info,
 		return -1;
 	}
 	snprintf(tmp, len, "%s.tmp", path);
+	/* the rename below would replace a device (-o /dev/full) or
+	 * whatever else is there by a regular file */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", path);
+		free(tmp);
+		return -1;
+	}
 
 	struct writer w = { fopen(tmp, "wb"), crc32(0, Z_NULL, 0), 0 };
 	if (w.fp == NULL) {

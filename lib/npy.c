@@ -97,7 +97,11 @@ static int
 fail(struct npy_reader *r, uint64_t at, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(r->err, sizeof r->err, "%s: array %d, byte %llu: ",
+	/* before the first array (a read error at byte 0) there is no
+	 * array to name */
+	int n = r->index < 0 ? snprintf(r->err, sizeof r->err,
+	    "%s: byte %llu: ", r->name, (unsigned long long)at) :
+	    snprintf(r->err, sizeof r->err, "%s: array %d, byte %llu: ",
 	    r->name, r->index, (unsigned long long)at);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof r->err)
@@ -324,6 +328,8 @@ npy_next(struct npy_reader *r)
 	r->index++;
 	got = fread(pre, 1, 8, r->fp);
 	r->pos += got;
+	if (got < 6 && memcmp(pre, "\x93NUMPY", got) == 0)
+		return fail(r, r->pos, "truncated magic (%zu of 6 bytes)", got);
 	if (got < 6 || memcmp(pre, "\x93NUMPY", 6) != 0)
 		return fail(r, at, r->index == 0 ? "not an npy stream "
 		    "(bad magic)" : "trailing garbage where an array was "
@@ -373,17 +379,43 @@ npy_read_rows(struct npy_reader *r, void *buf, size_t n)
 	return 0;
 }
 
+/* A header may claim far more than its stream holds (a shape of 2^35
+ * rows, then end of file): read_all allocates what has arrived, at most
+ * twice over, growing from READ_STEP by doubling, so such a header is
+ * refused as truncated data and never allocated. */
+#define READ_STEP ((size_t)1 << 26)
+
 int
 npy_read_all(struct npy_reader *r, void **data)
 {
 	size_t bytes = r->rows_left * npy_row_bytes(&r->h);
-	void *p = malloc(bytes ? bytes : 1);
+	size_t cap = bytes < READ_STEP ? bytes : READ_STEP, got = 0;
+	unsigned char *p = malloc(cap ? cap : 1), *q;
 	if (p == NULL)
-		return fail(r, r->pos, "cannot allocate %zu bytes", bytes);
-	if (npy_read_rows(r, p, r->rows_left) < 0) {
-		free(p);
-		return -1;
+		return fail(r, r->pos, "cannot allocate %zu bytes", cap);
+	while (got < bytes) {
+		if (got == cap) {
+			cap = cap > bytes / 2 ? bytes : 2 * cap;
+			if ((q = realloc(p, cap)) == NULL) {
+				free(p);
+				return fail(r, r->pos, "cannot allocate %zu "
+				    "bytes", cap);
+			}
+			p = q;
+		}
+		size_t k = fread(p + got, 1, cap - got, r->fp);
+		r->pos += k;
+		got += k;
+		if (got < cap) {
+			free(p);
+			if (ferror(r->fp))
+				return fail(r, r->pos, "read error: %s",
+				    strerror(errno));
+			return fail(r, r->pos, "truncated data (%zu of %zu "
+			    "bytes)", got, bytes);
+		}
 	}
+	r->rows_left = 0;
 	*data = p;
 	return 0;
 }

@@ -22,6 +22,16 @@ on_error(png_structp png, png_const_charp msg)
 	png_longjmp(png, 1);
 }
 
+/* libpng's own reader says only "Read Error" for a file cut short */
+static void
+read_data(png_structp png, png_bytep data, size_t n)
+{
+	FILE *fp = png_get_io_ptr(png);
+	if (fread(data, 1, n, fp) != n)
+		png_error(png, ferror(fp) ? strerror(errno) :
+		    "truncated PNG data");
+}
+
 static void
 on_warning(png_structp png, png_const_charp msg)
 {
@@ -139,7 +149,11 @@ png_read_rgb(const char *path, uint8_t **out, size_t *outW, size_t *outH,
 		return -1;
 	}
 	if (fread(sig, 1, 8, fp) != 8 || png_sig_cmp(sig, 0, 8) != 0) {
-		snprintf(err, errlen, "%s: not a PNG file", path);
+		/* a read error (a directory) is not a wrong signature */
+		if (ferror(fp))
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s: not a PNG file", path);
 		goto fail_file;
 	}
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &x, on_error,
@@ -150,7 +164,7 @@ png_read_rgb(const char *path, uint8_t **out, size_t *outW, size_t *outH,
 	}
 	if (setjmp(png_jmpbuf(png)))
 		goto fail;
-	png_init_io(png, fp);
+	png_set_read_fn(png, fp, read_data);
 	png_set_sig_bytes(png, 8);
 	png_set_user_limits(png, 1u << 15, 1u << 15);
 	png_read_info(png, info);

@@ -573,6 +573,13 @@ tsne_run(float *Yout, const float *X, size_t N, size_t D,
 				update[i] = mom * update[i] - lr * grad[i];
 				Y[i] += update[i];
 			}
+			if (!isfinite(gn)) {
+				/* diverged (the FFT interpolation on a
+				 * handful of points, say): never write NaN */
+				err = ERANGE;
+				res->iterations = it + 1;
+				goto out;
+			}
 			if (check) {
 				if (o->progress)
 					o->progress(o->progress_ctx, it + 1,

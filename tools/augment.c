@@ -20,6 +20,7 @@
 #define S 32                      /* output side */
 #define IMG (3 * S * S)           /* bytes of one image */
 #define CHUNK 256                 /* rows per read in --normalize */
+#define MAX_PIXELS ((size_t)1 << 22)  /* --normalize: 2048x2048 */
 
 static void
 usage(FILE *fp)
@@ -98,7 +99,12 @@ run_normalize(struct npy_reader *r)
 	struct npy_header h;
 	npy_header_set(&h, NPY_F32, 4, N, (size_t)3, r->h.shape[2],
 	    r->h.shape[3]);
-	size_t chunk = CHUNK;
+	/* the header's claim decides the buffers: bound one image, and
+	 * take no more images per chunk than the stream says it has */
+	if (HW > MAX_PIXELS)
+		die("%s: images of %zux%zu are too large (over %zu pixels)",
+		    r->name, r->h.shape[2], r->h.shape[3], (size_t)MAX_PIXELS);
+	size_t chunk = N < CHUNK ? N : CHUNK;
 	uint8_t *in = xmalloc_array(chunk, 3 * HW);
 	float *out = xmalloc_array(chunk, 3 * HW * sizeof(float));
 	out_header(&h);

@@ -12,6 +12,8 @@
 #include "tool.h"
 
 #define CHUNK 256                 /* images per read */
+#define MAX_PIXELS ((size_t)1 << 22)      /* per input image: 2048x2048 */
+#define LABEL_STEP ((size_t)1 << 20)      /* labels allocated per read */
 
 static void
 usage(FILE *fp)
@@ -91,6 +93,10 @@ main(int argc, char **argv)
 	size_t H = im.dims[1], W = im.dims[2];
 	if (H == 0 || W == 0)
 		die("%s: empty image size %zux%zu", im.name, H, W);
+	/* a header may claim anything: bound what one image costs */
+	if (H * W > MAX_PIXELS)
+		die("%s: image size %zux%zu is too large (over %zu pixels)",
+		    im.name, H, W, (size_t)MAX_PIXELS);
 	size_t N = im.dims[0] < limit ? im.dims[0] : limit;
 
 	/* labels first: small, and checked before any output */
@@ -104,9 +110,15 @@ main(int argc, char **argv)
 		if (lb.dims[0] != im.dims[0])
 			die("%s: %zu labels for %zu images in %s", lb.name,
 			    lb.dims[0], im.dims[0], im.name);
-		labels = xmalloc(N);
-		if (idx_read(&lb, labels, N) < 0)
-			die("%s", lb.err);
+		/* grown as the labels arrive: the count is only a claim */
+		labels = xmalloc(1);
+		for (size_t got = 0; got < N;) {
+			size_t k = N - got < LABEL_STEP ? N - got : LABEL_STEP;
+			labels = xrealloc(labels, got + k);
+			if (idx_read(&lb, labels + got, k) < 0)
+				die("%s", lb.err);
+			got += k;
+		}
 		for (size_t i = 0; i < N; i++)
 			if (labels[i] > 9)
 				die("%s: label %zu is %u, out of range 0..9",
@@ -117,16 +129,17 @@ main(int argc, char **argv)
 	struct resize_plan px, py;
 	if (resize_plan_make(&px, W, S) < 0 || resize_plan_make(&py, H, S) < 0)
 		die("out of memory");
-	uint8_t *in = xmalloc_array(CHUNK, H * W);
+	size_t chunk = N < CHUNK ? (N ? N : 1) : CHUNK;
+	uint8_t *in = xmalloc_array(chunk, H * W);
 	uint8_t *tmp = xmalloc_array(H, S);
-	uint8_t *out = xmalloc_array(CHUNK * 3, S * S);   /* [CHUNK,3,S,S] */
+	uint8_t *out = xmalloc_array(chunk * 3, S * S);   /* [chunk,3,S,S] */
 
 	out_init();
 	struct npy_header h;
 	npy_header_set(&h, NPY_U8, 4, N, (size_t)3, S, S);
 	out_header(&h);
 	for (size_t done = 0; done < N;) {
-		size_t k = N - done < CHUNK ? N - done : CHUNK;
+		size_t k = N - done < chunk ? N - done : chunk;
 		if (idx_read(&im, in, k) < 0)
 			die("%s", im.err);
 		for (size_t i = 0; i < k; i++) {

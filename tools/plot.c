@@ -775,8 +775,11 @@ read_csv(const char *path, const char *xcol, const char *ycols,
 	size_t lcap = 0;
 	ssize_t len;
 	struct strlist head = { 0 }, want = { 0 };
-	if ((len = getline(&line, &lcap, fp)) <= 0)
+	if ((len = getline(&line, &lcap, fp)) <= 0) {
+		if (ferror(fp))         /* a directory, say */
+			die_errno("%s", path);
 		die("%s: empty file (expected a header row)", path);
+	}
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
 	strlist_split(&head, line, ',');

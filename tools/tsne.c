@@ -204,6 +204,10 @@ main(int argc, char **argv)
 		if (errno == EINVAL)
 			die("points: all rows are equal: no principal axes "
 			    "for the PCA init (try --init random)");
+		if (errno == ERANGE)
+			die("t-SNE: the embedding diverged at iteration %zu "
+			    "(non-finite values)%s", res.iterations,
+			    o.method == TSNE_FFT ? "; try --method exact" : "");
 		die_errno("t-SNE");
 	}
 	if (prog.verbose)

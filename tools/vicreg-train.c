@@ -627,6 +627,10 @@ check_writable(const char *path)
 {
 	size_t len = strlen(path) + 5;
 	char *tmp = xmalloc(len);
+	struct stat st;
+	/* saving renames FILE.tmp over FILE: never over a device */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		die("%s: not a regular file", path);
 	snprintf(tmp, len, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT, 0666);
 	if (fd < 0)
