@@ -34,3 +34,13 @@ setup() {
 	run -1 --separate-stderr mnist-decode "$T/im" "$F/idx-item-too-large"
 	[ "$stderr" = "mnist-decode: $F/idx-item-too-large: byte 16: dimensions too large" ]
 }
+
+# float32 [0, 2^38-1, 2^38-1]: no bytes, so the size check passed, but
+# one row is 2^78 bytes and npy_row_bytes wrapped; now zero sizes are
+# left out of the check.
+@test "tensor info: an empty array whose row size would wrap" {
+	run -1 --separate-stderr tensor info "$F/npy-empty-row-wraps"
+	[ "$stderr" = "tensor: $F/npy-empty-row-wraps: array 0, byte 0: shape too large (over 274877906944 bytes)" ]
+	run -1 --separate-stderr tensor cat < "$F/npy-empty-row-wraps"
+	[ "$stderr" = "tensor: stdin: array 0, byte 0: shape too large (over 274877906944 bytes)" ]
+}
