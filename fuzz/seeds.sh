@@ -51,7 +51,7 @@ L=$T/cifar-10-batches-bin/a-directory-name-long-enough-to-need-more-than-a-hundr
 mkdir -p $L
 printf 'airplane\n' > $L/batches.meta.txt
 (cd $T && tar --format=gnu -b 1 --mtime=@0 --owner=0 --group=0 --numeric-owner -cf gnu.tar "${L#$T/}/batches.meta.txt")
-(cd $T && tar --format=pax -b 1 --mtime=@0 --owner=0 --group=0 --numeric-owner -cf pax.tar "${L#$T/}/batches.meta.txt")
+(cd $T && tar --format=pax --pax-option=delete=atime,delete=ctime -b 1 --mtime=@0 --owner=0 --group=0 --numeric-owner -cf pax.tar "${L#$T/}/batches.meta.txt")
 cp $T/gnu.tar $T/pax.tar $C/cifar/
 # near-valid: a record too short, a label out of range
 head -c 3000 $T/one.tar > $C/cifar/truncated.tar
@@ -94,3 +94,30 @@ cp $C/ckpt/p3b1 $C/ckpt/badcrc
 printf '\377' | dd of=$C/ckpt/badcrc bs=1 seek=531 conv=notrunc status=none
 cp $C/ckpt/empty $C/ckpt/version2
 printf '\2' | dd of=$C/ckpt/version2 bs=1 seek=8 conv=notrunc status=none
+
+# --- text: option numbers, tensor's lists and tables, --proj ---
+# (the first byte of an opt or tensor_text input picks the parser)
+seed() { mkdir -p "$C/$1"; printf "$3" > "$C/$1/$2"; }
+seed opt size '\001512'
+seed opt neg '\002-3'
+seed opt float '\0031e-3'
+seed opt space '\004 12'
+seed opt junk '\00512abc'
+seed opt huge '\00699999999999999999999'
+seed opt nan '\007nan'
+seed opt hex '\0020x10'
+seed opt inf '\003-inf'
+seed tensor_text table '\0001 2 3\n4,5,6\n# comment\n\n7\t8 9\r\n'
+seed tensor_text table-i64 '\010-9223372036854775808 9223372036854775807\n'
+seed tensor_text table-bad '\0041 2\n3 x\n'
+seed tensor_text shape '\0013,32,32'
+seed tensor_text shape-bad '\0011,,2,-3'
+seed tensor_text rows '\0121,-1,0:3,:2,5:,-2:'
+seed tensor_text rows-bad '\0061:2:3,'
+seed tensor_text value '\003-1.5e3'
+seed tensor_text value-u8 '\017256'
+seed train_proj three '512,512,512'
+seed train_proj one '8192'
+seed train_proj empty-item '1,,2'
+seed train_proj five '1,2,3,4,5'
+seed train_proj zero '0,1'
