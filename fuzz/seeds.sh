@@ -97,7 +97,7 @@ printf '\2' | dd of=$C/ckpt/version2 bs=1 seek=8 conv=notrunc status=none
 
 # --- text: option numbers, tensor's lists and tables, --proj ---
 # (the first byte of an opt or tensor_text input picks the parser)
-seed() { mkdir -p "$C/$1"; printf "$3" > "$C/$1/$2"; }
+seed() { mkdir -p "$C/$1"; printf -- "$3" > "$C/$1/$2"; }
 seed opt size '\001512'
 seed opt neg '\002-3'
 seed opt float '\0031e-3'
@@ -121,3 +121,7 @@ seed train_proj one '8192'
 seed train_proj empty-item '1,,2'
 seed train_proj five '1,2,3,4,5'
 seed train_proj zero '0,1'
+seed plot_text lines 'step\nstep,loss,inv\n1,2.5,0.1\n2,,0.2\n3,nan,x\n'
+seed plot_text ycols 'epoch,loss\nepoch,loss,var\n1,2,3\r\n2,3,4\r\n'
+seed plot_text lim '-1.5,1e3'
+seed plot_text bad-row 'a\na,b\n1,2,3\n'

@@ -37,4 +37,5 @@ replay() {
 @test "fuzz replay: opt" { replay opt; }
 @test "fuzz replay: tensor_text" { replay tensor_text; }
 @test "fuzz replay: train_proj" { replay train_proj; }
+@test "fuzz replay: plot_text" { replay plot_text; }
 

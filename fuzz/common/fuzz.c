@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 jmp_buf fuzz_jmp;
@@ -73,4 +74,22 @@ fuzz_string(const void *data, size_t size)
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	return buf;
+}
+
+#define FDS 1024
+static unsigned char fds_open[FDS];
+
+void
+fuzz_fds_mark(void)
+{
+	for (int fd = 0; fd < FDS; fd++)
+		fds_open[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+void
+fuzz_fds_close(void)
+{
+	for (int fd = 0; fd < FDS; fd++)
+		if (!fds_open[fd] && fcntl(fd, F_GETFD) != -1)
+			close(fd);
 }

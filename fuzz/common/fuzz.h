@@ -42,6 +42,11 @@ extern volatile int fuzz_armed, fuzz_status;
 #define FUZZ_TRY() (fuzz_armed = 1, setjmp(fuzz_jmp))
 #define FUZZ_END() (fuzz_armed = 0)
 
+/* Descriptors: note which are open (fuzz_fds_mark) and close any
+ * opened since (fuzz_fds_close), for code that died holding a FILE. */
+void fuzz_fds_mark(void);
+void fuzz_fds_close(void);
+
 /* A harness invariant failed: report it and abort (a finding). */
 #define FUZZ_CHECK(cond) do { \
 		if (!(cond)) \
