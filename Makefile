@@ -44,8 +44,8 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MAN1     := $(sort $(wildcard man/man1/*.1))
 MAN5     := $(sort $(wildcard man/man5/*.5))
 
-.PHONY: all units test test-asan test-valgrind test-mpi mpi bench install uninstall \
-	clean deps data lint
+.PHONY: all units test test-asan test-valgrind test-mpi mpi bench install \
+	uninstall clean deps data lint fuzz
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -100,6 +100,42 @@ test-mpi: all mpi data
 	@PATH="$$PWD/$(BIN):$$PATH" OMP_WAIT_POLICY=passive \
 	    bats --tap tests/mpi/vicreg-train.bats
 
+# Fuzzing (fuzz/README): each fuzz/NAME.c is one libFuzzer target.
+# `make units` builds every target with a plain main (fuzz/common/
+# replay.c) and the normal cc, so that tests/fuzz-replay.bats replays
+# the committed corpora; `make fuzz` builds them with clang, libFuzzer,
+# ASan and UBSan into build-fuzz/ and runs each for FUZZ_TIME seconds
+# (under nice).  Not part of `make test`.  (No -Werror for clang:
+# the gcc build keeps the code warning-free; clang warns of its own.
+# No t-SNE either: clang 14 rejects its AVX2 kernel, and no target
+# needs it.)
+FUZZ_TIME  ?= 60
+FUZZ_CC    ?= clang
+FUZZ_SRC   := $(sort $(wildcard fuzz/*.c))
+FUZZ_NAMES := $(FUZZ_SRC:fuzz/%.c=%)
+FUZZ_DRIVER ?= fuzz/common/replay.c
+FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+$(B)/fuzz/%: fuzz/%.c fuzz/common/fuzz.h fuzz/common/fuzz.c \
+    fuzz/common/replay.c $(B)/libvt.a $(wildcard lib/*.h tools/*.c) | $(B)/fuzz
+	$(CC) $(ALL_CFLAGS) -Ifuzz/common -o $@ $< fuzz/common/fuzz.c \
+	    $(FUZZ_DRIVER) $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) \
+	    -Wl,--wrap=exit $(LDLIBS)
+
+units: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+
+$(B)/fuzz:
+	mkdir -p $@
+
+fuzz:
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) B=build-fuzz \
+	    WARN='$(filter-out -Werror,$(WARN))' \
+	    LIB_SRC='$(filter-out lib/tsne%,$(LIB_SRC))' OPT='-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link' \
+	    LDFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer' FUZZ_DRIVER= \
+	    $(FUZZ_NAMES:%=build-fuzz/fuzz/%)
+	@FUZZ_TIME=$(FUZZ_TIME) fuzz/run build-fuzz $(FUZZ_NAMES)
+
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done; true
 
@@ -125,4 +161,4 @@ deps:
 	    bats mandoc curl ca-certificates chromium valgrind
 
 clean:
-	rm -rf bin $(BIN) $(B) build-asan bin-mpi build-mpi
+	rm -rf bin $(BIN) $(B) build-asan bin-mpi build-mpi build-fuzz

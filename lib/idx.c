@@ -65,19 +65,24 @@ idx_open(struct idx_reader *r, const char *path)
 		    magic[3]);
 	}
 	r->ndim = magic[3];
-	uint64_t bytes = 1;
+	/* the whole file and one item (which readers allocate even when
+	 * there are no items) at most 2^40 bytes, checked before each
+	 * product so that nothing wraps */
+	const uint64_t max = (uint64_t)1 << 40;
+	uint64_t bytes = 1, item = 1;
 	for (int i = 0; i < r->ndim; i++) {
 		if (read_exact(r, d, 4, "dimensions") < 0)
 			return -1;
 		r->dims[i] = (size_t)d[0] << 24 | (size_t)d[1] << 16 |
 		    (size_t)d[2] << 8 | d[3];
-		bytes *= r->dims[i];      /* < 2^128 cannot wrap for 4 dims */
-		if (bytes > ((uint64_t)1 << 40))
+		uint64_t v = r->dims[i];
+		if (v && (bytes > max / v || (i > 0 && item > max / v)))
 			return fail(r, "dimensions too large");
+		bytes *= v;
+		if (i > 0)
+			item *= v;
 	}
-	r->item_bytes = 1;
-	for (int i = 1; i < r->ndim; i++)
-		r->item_bytes *= r->dims[i];
+	r->item_bytes = (size_t)item;
 	r->items_left = r->dims[0];
 	return 0;
 }

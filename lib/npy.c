@@ -211,9 +211,13 @@ parse_shape(struct npy_reader *r, struct lex *x, struct npy_header *h,
 		if (!eat(x, ','))
 			return fail(r, at, "malformed header: bad shape");
 	}
+	/* zero sizes left out: one row of an empty array must fit too,
+	 * or npy_row_bytes would wrap */
 	uint64_t bytes = dtypes[h->dtype].size;
 	for (int i = 0; i < h->ndim; i++) {
-		if (h->shape[i] && bytes > NPY_MAX_BYTES / h->shape[i])
+		if (h->shape[i] == 0)
+			continue;
+		if (bytes > NPY_MAX_BYTES / h->shape[i])
 			return fail(r, at, "shape too large (over %llu bytes)",
 			    (unsigned long long)NPY_MAX_BYTES);
 		bytes *= h->shape[i];

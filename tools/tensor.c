@@ -1038,6 +1038,68 @@ parse_value(const char *s, enum npy_dtype t, void *dst)
 	return -1;
 }
 
+/*
+ * The numbers of a text file: one row per line that has any (blank
+ * lines and '#' comments skipped), values split at blanks and commas.
+ * On a bad value or a row of another length, returns -1 with where and
+ * what in the table (the caller words the message; tt_free after).
+ */
+struct text_table {
+	char *data;               /* [rows, cols] values of the dtype */
+	size_t len, rows, cols;   /* len: bytes of data */
+	size_t lineno, n, first_line;   /* the failing line, its count */
+	const char *bad;          /* the value that is not one, or NULL */
+	char *line;
+};
+
+static int
+text_read(FILE *fp, enum npy_dtype t, struct text_table *tt)
+{
+	size_t es = npy_dtype_size(t), cap = 0, lcap = 0;
+	ssize_t got;
+	memset(tt, 0, sizeof *tt);
+	while ((got = getline(&tt->line, &lcap, fp)) != -1) {
+		char *line = tt->line, *save = line, *tok;
+		size_t n = 0;
+		tt->lineno++;
+		if (line[strspn(line, " \t\r\n")] == '#')
+			continue;
+		while ((tok = strsep(&save, " \t,\r\n")) != NULL) {
+			if (*tok == '\0')
+				continue;
+			if (tt->len + es > cap) {
+				cap = cap ? cap * 2 : 4096;
+				tt->data = xrealloc(tt->data, cap);
+			}
+			if (parse_value(tok, t, tt->data + tt->len) < 0) {
+				tt->bad = tok;
+				return -1;
+			}
+			tt->len += es;
+			n++;
+		}
+		if (n == 0)
+			continue;
+		if (tt->rows == 0) {
+			tt->cols = n;
+			tt->first_line = tt->lineno;
+		} else if (n != tt->cols) {
+			tt->n = n;
+			return -1;
+		}
+		tt->rows++;
+	}
+	return 0;
+}
+
+static void
+tt_free(struct text_table *tt)
+{
+	free(tt->data);
+	free(tt->line);
+	tt->data = tt->line = NULL;
+}
+
 static int
 cmd_from_text(int argc, char **argv)
 {
@@ -1051,43 +1113,20 @@ cmd_from_text(int argc, char **argv)
 		    NPY_MAXDIM - 1);
 	const char *name;
 	FILE *fp = open_in(one_file(argc, argv, i, "from-text"), &name);
-	size_t es = npy_dtype_size(t), cols = 0, rows = 0, len = 0, cap = 0;
-	char *data = NULL, *line = NULL;
-	size_t lcap = 0, lineno = 0, first_line = 0;
-	ssize_t got;
-	while ((got = getline(&line, &lcap, fp)) != -1) {
-		lineno++;
-		size_t n = 0;
-		char *save = line, *tok;
-		if (line[strspn(line, " \t\r\n")] == '#')
-			continue;
-		while ((tok = strsep(&save, " \t,\r\n")) != NULL) {
-			if (*tok == '\0')
-				continue;
-			if (len + es > cap) {
-				cap = cap ? cap * 2 : 4096;
-				data = xrealloc(data, cap);
-			}
-			if (parse_value(tok, t, data + len) < 0)
-				die("%s: line %zu: '%s' is not a %s value",
-				    name, lineno, tok, npy_dtype_name(t));
-			len += es;
-			n++;
-		}
-		if (n == 0)
-			continue;
-		if (rows == 0) {
-			cols = n;
-			first_line = lineno;
-		} else if (n != cols) {
-			die("%s: line %zu has %zu values, line %zu has %zu",
-			    name, lineno, n, first_line, cols);
-		}
-		rows++;
+	struct text_table tt;
+	if (text_read(fp, t, &tt) < 0) {
+		if (tt.bad)
+			die("%s: line %zu: '%s' is not a %s value", name,
+			    tt.lineno, tt.bad, npy_dtype_name(t));
+		die("%s: line %zu has %zu values, line %zu has %zu", name,
+		    tt.lineno, tt.n, tt.first_line, tt.cols);
 	}
 	if (ferror(fp))
 		die_errno("%s", name);
-	free(line);
+	char *data = tt.data;
+	size_t rows = tt.rows, cols = tt.cols;
+	tt.data = NULL;
+	tt_free(&tt);
 	struct npy_header h;
 	memset(&h, 0, sizeof h);
 	h.dtype = t;
