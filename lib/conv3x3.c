@@ -145,17 +145,32 @@ packed_floats(const struct conv2d_shape *s)
 	return max2(up(s->OC, 4) * s->C, up(s->C, 4) * s->OC) * 9;
 }
 
-/* per thread: padded image [C, XS], then band outputs [OCr, BP] or the
- * weight gradient's padded dout pair [2, Pr] */
+/*
+ * Images per weight-gradient group: their padded inputs and dout
+ * pairs [G, C*XS + 2 Pr] within DW_FLOATS (L2), so that small maps
+ * get long fma chains before a lane sum.
+ */
+#define DW_FLOATS ((size_t)1 << 16)
+
+static size_t
+dw_group(const struct geo *g)
+{
+	size_t G = DW_FLOATS / (g->C * g->XS + 2 * g->Pr);
+	return G ? G : 1;
+}
+
+/* per thread: padded image [C, XS] then band outputs [OCr, BP]; or
+ * the weight gradient's padded images [G, C, XS], dout pairs [G, 2, Pr] */
 static size_t
 thread_floats(const struct conv2d_shape *s)
 {
 	struct geo f, b;
 	geo_forward(&f, s);
 	geo_dinp(&b, s);
-	size_t nf = f.C * f.XS + max2(up(f.OC, 4) * f.BP, 2 * f.Pr);
+	size_t nf = f.C * f.XS + up(f.OC, 4) * f.BP;
+	size_t nw = dw_group(&f) * (f.C * f.XS + 2 * f.Pr);
 	size_t nb = b.C * b.XS + up(b.OC, 4) * b.BP;
-	return up(max2(nf, nb), 16);
+	return up(max2(max2(nf, nw), nb), 16);
 }
 
 size_t
@@ -320,34 +335,40 @@ lane_sum(const float *l)
 }
 
 /*
- * sums [2, 9]: for output channels 0, 1 of d [2, ldd] and taps
- * (ki, kj), sum over p < 8 nv of d[p] x[ki*Wp + kj + p]: per lane an
- * fma chain over the vectors, then lane_sum.  Taps of rows 0, 1 in
- * one pass (12 accumulators), row 2 in a second.
+ * sums [2, 9]: for output channels 0, 1 and taps (ki, kj), the sum
+ * over images g < G and p < 8 nv of d[g][i][p] x[g][ki*Wp + kj + p],
+ * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
+ * over images then vectors, then lane_sum.  Taps of rows 0, 1 in one
+ * pass (12 accumulators), row 2 in a second.
  */
 __attribute__((target("avx2,fma"))) static void
-dw_avx2(float sums[2][9], const float *d, size_t ldd, const float *x,
-    size_t Wp, size_t nv)
+dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
 {
 	float l[LANES];
 	__m256 a[2][6];
 	for (int i = 0; i < 2; i++)
 		for (int t = 0; t < 6; t++)
 			a[i][t] = _mm256_setzero_ps();
-	for (size_t v = 0; v < nv; v++) {
-		size_t p = LANES * v;
-		__m256 d0 = _mm256_loadu_ps(d + p);
-		__m256 d1 = _mm256_loadu_ps(d + ldd + p);
+	for (size_t g = 0; g < G; g++) {
+		const float *dg = d + g * ds, *xg = x + g * xs;
+		for (size_t v = 0; v < nv; v++) {
+			size_t p = LANES * v;
+			__m256 d0 = _mm256_loadu_ps(dg + p);
+			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
 #pragma GCC unroll 2
-		for (size_t ki = 0; ki < 2; ki++)
+			for (size_t ki = 0; ki < 2; ki++)
 #pragma GCC unroll 3
-			for (size_t kj = 0; kj < 3; kj++) {
-				__m256 xv = _mm256_loadu_ps(x + ki * Wp + kj +
-				    p);
-				size_t t = ki * 3 + kj;
-				a[0][t] = _mm256_fmadd_ps(d0, xv, a[0][t]);
-				a[1][t] = _mm256_fmadd_ps(d1, xv, a[1][t]);
-			}
+				for (size_t kj = 0; kj < 3; kj++) {
+					__m256 xv = _mm256_loadu_ps(xg +
+					    ki * Wp + kj + p);
+					size_t t = ki * 3 + kj;
+					a[0][t] = _mm256_fmadd_ps(d0, xv,
+					    a[0][t]);
+					a[1][t] = _mm256_fmadd_ps(d1, xv,
+					    a[1][t]);
+				}
+		}
 	}
 	for (int i = 0; i < 2; i++)
 		for (int t = 0; t < 6; t++) {
@@ -357,15 +378,18 @@ dw_avx2(float sums[2][9], const float *d, size_t ldd, const float *x,
 	for (int i = 0; i < 2; i++)
 		for (int t = 0; t < 3; t++)
 			a[i][t] = _mm256_setzero_ps();
-	for (size_t v = 0; v < nv; v++) {
-		size_t p = LANES * v;
-		__m256 d0 = _mm256_loadu_ps(d + p);
-		__m256 d1 = _mm256_loadu_ps(d + ldd + p);
+	for (size_t g = 0; g < G; g++) {
+		const float *dg = d + g * ds, *xg = x + g * xs + 2 * Wp;
+		for (size_t v = 0; v < nv; v++) {
+			size_t p = LANES * v;
+			__m256 d0 = _mm256_loadu_ps(dg + p);
+			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
 #pragma GCC unroll 3
-		for (size_t kj = 0; kj < 3; kj++) {
-			__m256 xv = _mm256_loadu_ps(x + 2 * Wp + kj + p);
-			a[0][kj] = _mm256_fmadd_ps(d0, xv, a[0][kj]);
-			a[1][kj] = _mm256_fmadd_ps(d1, xv, a[1][kj]);
+			for (size_t kj = 0; kj < 3; kj++) {
+				__m256 xv = _mm256_loadu_ps(xg + kj + p);
+				a[0][kj] = _mm256_fmadd_ps(d0, xv, a[0][kj]);
+				a[1][kj] = _mm256_fmadd_ps(d1, xv, a[1][kj]);
+			}
 		}
 	}
 	for (int i = 0; i < 2; i++)
@@ -377,18 +401,22 @@ dw_avx2(float sums[2][9], const float *d, size_t ldd, const float *x,
 
 /* the plain twin of dw_avx2 */
 static void
-dw_plain(float sums[2][9], const float *d, size_t ldd, const float *x,
-    size_t Wp, size_t nv)
+dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
 {
 	for (size_t i = 0; i < 2; i++)
 		for (size_t t = 0; t < 9; t++) {
 			float l[LANES];
-			const float *xt = x + (t / 3) * Wp + t % 3;
 			for (size_t e = 0; e < LANES; e++) {
 				float acc = 0.0f;
-				for (size_t v = 0; v < nv; v++)
-					acc = fmaf(d[i * ldd + LANES * v + e],
-					    xt[LANES * v + e], acc);
+				for (size_t g = 0; g < G; g++) {
+					const float *dg = d + g * ds + i * ldd;
+					const float *xt = x + g * xs +
+					    (t / 3) * Wp + t % 3;
+					for (size_t v = 0; v < nv; v++)
+						acc = fmaf(dg[LANES * v + e],
+						    xt[LANES * v + e], acc);
+				}
 				l[e] = acc;
 			}
 			sums[i][t] = lane_sum(l);
@@ -501,8 +529,11 @@ pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 	}
 }
 
-/* dweight [OC,C,3,3] += sum over images; output channel pairs split
- * among the threads, each walking every image */
+/*
+ * dweight [OC,C,3,3] += sum over images, in groups of dw_group images
+ * (one lane sum per group); output channel pairs split among the
+ * threads, each padding and walking every image.
+ */
 static void
 dweight_run(float *dweight, float *scratch, const float *dout,
     const float *inp, size_t N, const struct geo *g,
@@ -513,7 +544,7 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 	float *base = scratch + up(packed_floats(s), 16);
 	size_t C = g->C, OC = g->OC, np = (OC + 1) / 2;
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
-	size_t nv = g->Pr / LANES;
+	size_t nv = g->Pr / LANES, G = dw_group(g), xs = C * g->XS;
 	if (threads > np)
 		threads = np;
 #pragma omp parallel num_threads(threads)
@@ -521,21 +552,28 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 		size_t T = (size_t)omp_get_num_threads();
 		size_t th = (size_t)omp_get_thread_num();
 		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
-		float *xp = base + th * per;
-		float *dp = xp + C * g->XS;
+		float *xp = base + th * per;       /* [G, C, XS] */
+		float *dp = xp + G * xs;           /* [G, 2, Pr] */
 		float sums[2][9];
-		for (size_t n = 0; n < N && q0 < q1; n++) {
-			pad_image(xp, inp + n * in_sz, g);
+		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
+			size_t gn = N - n0 < G ? N - n0 : G;
+			for (size_t k = 0; k < gn; k++)
+				pad_image(xp + k * xs, inp + (n0 + k) * in_sz,
+				    g);
 			for (size_t q = q0; q < q1; q++) {
-				pad_dout(dp, dout + n * out_sz, 2 * q, g);
+				for (size_t k = 0; k < gn; k++)
+					pad_dout(dp + k * 2 * g->Pr, dout +
+					    (n0 + k) * out_sz, 2 * q, g);
 				for (size_t c = 0; c < C; c++) {
 					const float *xc = xp + c * g->XS;
 					if (avx)
-						dw_avx2(sums, dp, g->Pr, xc,
-						    g->Wp, nv);
+						dw_avx2(sums, dp, g->Pr,
+						    2 * g->Pr, xc, xs, g->Wp,
+						    nv, gn);
 					else
-						dw_plain(sums, dp, g->Pr, xc,
-						    g->Wp, nv);
+						dw_plain(sums, dp, g->Pr,
+						    2 * g->Pr, xc, xs, g->Wp,
+						    nv, gn);
 					for (size_t i = 0; i < 2; i++) {
 						size_t o = 2 * q + i;
 						if (o >= OC)
