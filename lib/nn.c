@@ -12,6 +12,7 @@
 
 #include "blas.h"
 #include "conv3x3.h"
+#include "conv_wino.h"
 #include "nn.h"
 
 static double row_sum(const float *x, size_t n);
@@ -94,6 +95,11 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	    conv3x3_applies(s, CONV3X3_DINP) ||
 	    conv3x3_applies(s, CONV3X3_DWEIGHT)) {
 		size_t d = conv3x3_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	if (conv_wino_applies(s, 0) || conv_wino_applies(s, 1)) {
+		size_t d = conv_wino_scratch_floats(s, threads);
 		if (d > n)
 			n = d;
 	}
@@ -283,6 +289,11 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	size_t per = conv_thread_floats(s, N);
 	if (threads == 0)
 		threads = 1;
+	if (conv_wino_applies(s, 0)) {
+		conv_wino_forward(out, scratch, inp, weight, bias, N, s,
+		    threads);
+		return;
+	}
 	if (conv3x3_applies(s, CONV3X3_FWD)) {
 		conv3x3_forward(out, scratch, inp, weight, bias, N, s, threads);
 		return;
@@ -366,6 +377,11 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
+	if (dinp && conv_wino_applies(s, 1)) {
+		conv_wino_backward_dinp(dinp, scratch, dout, weight, N, s,
+		    threads);
+		dinp = NULL;
+	}
 	int d3 = dinp && conv3x3_applies(s, CONV3X3_DINP);
 	int w3 = dweight && conv3x3_applies(s, CONV3X3_DWEIGHT);
 	if (d3 || w3) {

@@ -46,7 +46,13 @@ cmp(const char *name, const char *what, const float *got, const float *ref,
 	for (size_t i = 0; i < n; i++)
 		if (fabs(ref[i]) > scale)
 			scale = fabs(ref[i]);
+	double worst = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)got[i] - ref[i]) > worst)
+			worst = fabs((double)got[i] - ref[i]);
 	snprintf(buf, sizeof buf, "%s %s", name, what);
+	printf("%-36s worst |diff|/max|ref| = %.3g\n", buf,
+	    scale > 0 ? worst / scale : worst);
 	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
 }
 
