@@ -30,9 +30,9 @@ use_wino(const struct conv2d_shape *s)
 }
 
 int
-conv_wino_applies(const struct conv2d_shape *s, int dinp)
+conv_wino_applies(const struct conv2d_shape *s, int part)
 {
-	(void)dinp;
+	(void)part;
 	if (s->KS != 3 || s->stride != 1 || s->pad != 1)
 		return 0;
 	if (mode == CONV_WINO_ON)
@@ -266,17 +266,17 @@ transform_output(float *out, const float *M, size_t T, size_t t0,
 	}
 }
 
-/* row-major C = A B on the calling thread only */
+/* row-major C = A op(B) + beta C on the calling thread only */
 static void
-gemm1(size_t M, size_t N, size_t K, const float *A, size_t lda,
-    const float *B, size_t ldb, float *C, size_t ldc)
+gemm1(int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
+    const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-	float one = 1.0f, zero = 0.0f;
+	float one = 1.0f;
 	rntm_t rntm = BLIS_RNTM_INITIALIZER;
 	bli_rntm_set_num_threads(1, &rntm);
-	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
-	    (dim_t)K, &one, (float *)A, (inc_t)lda, 1, (float *)B,
-	    (inc_t)ldb, 1, &zero, C, (inc_t)ldc, 1, NULL, &rntm);
+	bli_sgemm_ex(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	    (dim_t)M, (dim_t)N, (dim_t)K, &one, (float *)A, (inc_t)lda, 1,
+	    (float *)B, (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1, NULL, &rntm);
 }
 
 static void
@@ -309,8 +309,8 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
 			transform_input(V, T, i * g->tpi, inp + (n0 + i) *
 			    in_sz, plane, R, rows, g);
 		for (size_t xi = 0; xi < 16; xi++)
-			gemm1(OC, T, C, U + xi * OC * C, C, V + xi * C * T, T,
-			    M + xi * OC * T, T);
+			gemm1(0, OC, T, C, U + xi * OC * C, C, V + xi * C * T,
+			    T, 0.0f, M + xi * OC * T, T);
 		for (size_t i = 0; i < nc; i++)
 			transform_output(out + (n0 + i) * out_sz, M, T,
 			    i * g->tpi, bias, accumulate, rows,
@@ -336,4 +336,134 @@ conv_wino_backward_dinp(float *dinp, float *scratch, const float *dout,
 	struct wgeo g;
 	wgeo_set(&g, s->OC, s->OH, s->OW, s->C);
 	wino_run(dinp, scratch, dout, weight, 1, NULL, 1, N, &g, s, threads);
+}
+
+/*
+ * Mg[xi][oc][t0 + t] (ld T) = A dY A^T of dout d [OC,H,W]'s 2x2 tiles
+ * (zeros past the image), A = [1 0; 1 1; 1 -1; 0 -1]: the gradient of
+ * the loss with respect to the tile's product sums.  Scratch eo
+ * [4, TW + 1].
+ */
+WINO_CLONES static void
+transform_dout(float *Mg, size_t T, size_t t0, const float *d, float *eo,
+    const struct wgeo *g)
+{
+	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC, st = OC * T;
+	float *E0 = eo, *O0 = E0 + TW, *E1 = O0 + TW, *O1 = E1 + TW;
+	for (size_t oc = 0; oc < OC; oc++, d += H * W)
+		for (size_t ty = 0; ty < g->TH; ty++) {
+			for (size_t i = 0; i < 2; i++) {
+				float *e = i ? E1 : E0, *od = i ? O1 : O0;
+				size_t h = 2 * ty + i;
+				const float *row = d + h * W;
+				for (size_t tx = 0; tx < TW; tx++) {
+					size_t w = 2 * tx;
+					e[tx] = h < H ? row[w] : 0.0f;
+					od[tx] = h < H && w + 1 < W ?
+					    row[w + 1] : 0.0f;
+				}
+			}
+			float *m = Mg + oc * T + t0 + ty * TW;
+#pragma omp simd
+			for (size_t tx = 0; tx < TW; tx++) {
+				/* rows of A dY: (p, q) pairs */
+				float p[4], q[4];
+				p[0] = E0[tx];
+				q[0] = O0[tx];
+				p[1] = E0[tx] + E1[tx];
+				q[1] = O0[tx] + O1[tx];
+				p[2] = E0[tx] - E1[tx];
+				q[2] = O0[tx] - O1[tx];
+				p[3] = -E1[tx];
+				q[3] = -O1[tx];
+				for (size_t i = 0; i < 4; i++) {
+					m[(i * 4) * st + tx] = p[i];
+					m[(i * 4 + 1) * st + tx] = p[i] + q[i];
+					m[(i * 4 + 2) * st + tx] = p[i] - q[i];
+					m[(i * 4 + 3) * st + tx] = -q[i];
+				}
+			}
+		}
+}
+
+/* x [4] -> G^T x [3], G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1] */
+static void
+gt4(float y[3], const float x[4])
+{
+	y[0] = x[0] + 0.5f * (x[1] + x[2]);
+	y[1] = 0.5f * (x[1] - x[2]);
+	y[2] = 0.5f * (x[1] + x[2]) + x[3];
+}
+
+/*
+ * dweight [OC,C,3,3] += G^T dU G with dU[xi][oc][c] = sum over all
+ * tiles of Mg[xi][oc][t] V[xi][c][t].  Chunks of images go in order;
+ * in a chunk the transforms run over the images in parallel and the
+ * 16 GEMMs over xi, each dU[xi] adding the chunks in order: the same
+ * bytes on any number of threads.
+ */
+void
+conv_wino_backward_dweight(float *dweight, float *scratch,
+    const float *dout, const float *inp, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	struct wgeo g, b;
+	wgeo_set(&g, s->C, s->H, s->W, s->OC);
+	wgeo_set(&b, s->OC, s->OH, s->OW, s->C);
+	size_t per = max2(wthread_floats(&g), wthread_floats(&b));
+	size_t C = g.C, OC = g.OC;
+	float *dU = scratch;
+	float *base = scratch + (16 * OC * C + 15) / 16 * 16;
+	size_t in_sz = C * g.H * g.W, out_sz = OC * g.H * g.W;
+	/* thread t's transform scratch, past the largest V and Mg */
+	size_t off = 16 * (C + OC) * g.T;
+	if (threads == 0)
+		threads = 1;
+	for (size_t n0 = 0; n0 < N; n0 += g.nc) {
+		size_t nc = N - n0 < g.nc ? N - n0 : g.nc;
+		size_t T = nc * g.tpi;
+		float *V = base, *Mg = V + 16 * C * T;
+		float beta = n0 ? 1.0f : 0.0f;
+#pragma omp parallel num_threads(threads)
+		{
+			float *ts = base + (size_t)omp_get_thread_num() * per +
+			    off;
+			float *plane = ts, *R = plane + g.Hq * g.Wq;
+			float *rows = R + g.Hq * 4 * g.TW;
+#pragma omp for schedule(dynamic, 1)
+			for (size_t i = 0; i < nc; i++) {
+				transform_input(V, T, i * g.tpi, inp +
+				    (n0 + i) * in_sz, plane, R, rows, &g);
+				transform_dout(Mg, T, i * g.tpi, dout +
+				    (n0 + i) * out_sz, rows, &g);
+			}
+#pragma omp for schedule(static)
+			for (size_t xi = 0; xi < 16; xi++)
+				gemm1(1, OC, C, T, Mg + xi * OC * T, T,
+				    V + xi * C * T, T, beta, dU + xi * OC * C, C);
+		}
+	}
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (OC * C >= 4096)
+	for (size_t oc = 0; oc < OC; oc++)
+		for (size_t c = 0; c < C; c++) {
+			float u[4][4], a[3][4];
+			for (size_t xi = 0; xi < 16; xi++)
+				u[xi / 4][xi % 4] = dU[(xi * OC + oc) * C + c];
+			/* G^T u: columns j */
+			for (size_t j = 0; j < 4; j++) {
+				float x[4] = { u[0][j], u[1][j], u[2][j],
+				    u[3][j] }, y[3];
+				gt4(y, x);
+				for (size_t k = 0; k < 3; k++)
+					a[k][j] = y[k];
+			}
+			float *dw = dweight + (oc * C + c) * 9;
+			for (size_t k = 0; k < 3; k++) {
+				float y[3];
+				gt4(y, a[k]);
+				for (size_t v = 0; v < 3; v++)
+					dw[k * 3 + v] += y[v];
+			}
+		}
 }

@@ -98,7 +98,9 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 		if (d > n)
 			n = d;
 	}
-	if (conv_wino_applies(s, 0) || conv_wino_applies(s, 1)) {
+	if (conv_wino_applies(s, CONV_WINO_FWD) ||
+	    conv_wino_applies(s, CONV_WINO_DINP) ||
+	    conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
 		size_t d = conv_wino_scratch_floats(s, threads);
 		if (d > n)
 			n = d;
@@ -289,7 +291,7 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	size_t per = conv_thread_floats(s, N);
 	if (threads == 0)
 		threads = 1;
-	if (conv_wino_applies(s, 0)) {
+	if (conv_wino_applies(s, CONV_WINO_FWD)) {
 		conv_wino_forward(out, scratch, inp, weight, bias, N, s,
 		    threads);
 		return;
@@ -377,10 +379,15 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
-	if (dinp && conv_wino_applies(s, 1)) {
+	if (dinp && conv_wino_applies(s, CONV_WINO_DINP)) {
 		conv_wino_backward_dinp(dinp, scratch, dout, weight, N, s,
 		    threads);
 		dinp = NULL;
+	}
+	if (dweight && conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
+		conv_wino_backward_dweight(dweight, scratch, dout, inp, N, s,
+		    threads);
+		dweight = NULL;
 	}
 	int d3 = dinp && conv3x3_applies(s, CONV3X3_DINP);
 	int w3 = dweight && conv3x3_applies(s, CONV3X3_DWEIGHT);

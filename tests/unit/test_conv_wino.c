@@ -1,10 +1,10 @@
 /*
- * test_conv_wino.c - Winograd F(2x2,3x3) forward and input gradient
- * (lib/conv_wino.c) against conv2d_forward_ref / conv2d_backward_ref
+ * test_conv_wino.c - Winograd F(2x2,3x3) forward, input and weight
+ * gradients (lib/conv_wino.c) against conv2d_forward_ref / conv2d_backward_ref
  * (double sums) at atol 1e-5 max|ref|, rtol 1e-4 on the ResNet's
  * stride-1 layer shapes and odd sizes (partial tiles, odd channel
- * counts); the same bytes on 1 and 3 threads; the input gradient
- * accumulates (+=) and a bias is added.
+ * counts, several chunks of images); the same bytes on 1 and 3
+ * threads; the gradients accumulate (+=) and a bias is added.
  */
 #include <string.h>
 
@@ -57,10 +57,12 @@ cmp(const char *name, const char *what, const float *got, const float *ref,
 	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
 }
 
-/* y = forward, dx = dx0 + input gradient, on `threads` threads */
+/* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
+ * on `threads` threads */
 static void
-run(float *y, float *dx, size_t threads, const float *x, const float *w,
-    const float *b, const float *dy, size_t N, const struct conv2d_shape *s)
+run(float *y, float *dx, float *dw, size_t threads, const float *x,
+    const float *w, const float *b, const float *dy, size_t N,
+    const struct conv2d_shape *s)
 {
 	float *scratch = calloc(conv_wino_scratch_floats(s, threads),
 	    sizeof *scratch);
@@ -68,6 +70,7 @@ run(float *y, float *dx, size_t threads, const float *x, const float *w,
 		exit(1);
 	conv_wino_forward(y, scratch, x, w, b, N, s, threads);
 	conv_wino_backward_dinp(dx, scratch, dy, w, N, s, threads);
+	conv_wino_backward_dweight(dw, scratch, dy, x, N, s, threads);
 	free(scratch);
 }
 
@@ -78,23 +81,29 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	struct conv2d_shape s;
 	CHECK(conv2d_shape_set(&s, C, H, W, OC, 3, 1, 1) == 0);
 	conv_wino_set(CONV_WINO_ON);
-	CHECK(conv_wino_applies(&s, 0) && conv_wino_applies(&s, 1));
+	CHECK(conv_wino_applies(&s, CONV_WINO_FWD) &&
+	    conv_wino_applies(&s, CONV_WINO_DINP) &&
+	    conv_wino_applies(&s, CONV_WINO_DWEIGHT));
 	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
 	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
-	float *dy = vec(ny), *dx0 = vec(nx);
+	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
 	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);
+	float *rdw0 = copy(dw0, nw);
 	float *y1 = calloc(ny, sizeof *y1), *dx1 = copy(dx0, nx);
 	float *y3 = calloc(ny, sizeof *y3), *dx3 = copy(dx0, nx);
+	float *dw1 = copy(dw0, nw), *dw3 = copy(dw0, nw);
 	if (ry == NULL || y1 == NULL || y3 == NULL)
 		exit(1);
 	conv2d_forward_ref(ry, x, w, b, N, &s);
-	conv2d_backward_ref(rdx, NULL, NULL, dy, x, w, N, &s);
-	run(y1, dx1, 1, x, w, b, dy, N, &s);
-	run(y3, dx3, 3, x, w, b, dy, N, &s);
+	conv2d_backward_ref(rdx, rdw0, NULL, dy, x, w, N, &s);
+	run(y1, dx1, dw1, 1, x, w, b, dy, N, &s);
+	run(y3, dx3, dw3, 3, x, w, b, dy, N, &s);
 	cmp(name, "out", y1, ry, ny);
 	cmp(name, "dinp", dx1, rdx, nx);
+	cmp(name, "dweight", dw1, rdw0, nw);
 	CHECK(memcmp(y1, y3, ny * sizeof *y1) == 0);
 	CHECK(memcmp(dx1, dx3, nx * sizeof *dx1) == 0);
+	CHECK(memcmp(dw1, dw3, nw * sizeof *dw1) == 0);
 	/* through conv2d_forward / conv2d_backward as well */
 	float *scratch = calloc(conv2d_scratch_floats(&s, N, 2),
 	    sizeof *scratch);
@@ -112,6 +121,7 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	free(scratch), free(dxn), free(dw), free(rdw);
 	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
 	free(y1), free(dx1), free(y3), free(dx3);
+	free(dw0), free(rdw0), free(dw1), free(dw3);
 }
 
 int
@@ -133,11 +143,11 @@ main(void)
 	struct conv2d_shape s;
 	conv_wino_set(CONV_WINO_ON);
 	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 2, 1);
-	CHECK(!conv_wino_applies(&s, 0));
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
 	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 1, 0);
-	CHECK(!conv_wino_applies(&s, 0));
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
 	conv2d_shape_set(&s, 4, 8, 8, 4, 1, 1, 0);
-	CHECK(!conv_wino_applies(&s, 0));
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
 	conv_wino_set(CONV_WINO_AUTO);
 	return check_failures ? 1 : 0;
 }
