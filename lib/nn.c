@@ -1,7 +1,9 @@
 /*
  * nn.c - layer kernels (see nn.h).  Convolutions are im2col + GEMM
  * over chunks of images, one chunk per thread with a single-threaded
- * GEMM; BN statistics are float row sums added in double, one channel
+ * GEMM, except where conv_wino.h (Winograd, 64+ channels) or
+ * conv3x3.h (direct AVX2 kernels) take a part of a 3x3 stride-1
+ * convolution; BN statistics are float row sums added in double, one channel
  * per OpenMP iteration.  Results do not depend on the thread count
  * except through BLIS in linear_* and the VICReg loss.
  */
