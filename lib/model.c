@@ -23,6 +23,8 @@
 #include "model.h"
 
 #define NONE ((size_t)-1)
+/* floats from which zero() splits a memset among the threads */
+#define ZERO_PAR_MIN ((size_t)1 << 16)
 /* 4 stem + 8 blocks x 9 + 6 head + 4 x 4 projector, at most */
 #define MODEL_MAX_TENSORS 128
 
@@ -599,10 +601,21 @@ lin_bwd(struct model *m, const struct linl *l, float *dinp,
 	    m->params + l->w, N, l->IN, l->OUT);
 }
 
+/* on the model's threads: a memset is bound by the core's memory
+ * bandwidth, and each core has its own L2 */
 static void
-zero(float *p, size_t n)
+zero(struct model *m, float *p, size_t n)
 {
-	memset(p, 0, n * sizeof *p);
+	size_t T = m->threads ? m->threads : 1;
+	if (n < ZERO_PAR_MIN || T < 2) {
+		memset(p, 0, n * sizeof *p);
+		return;
+	}
+#pragma omp parallel for schedule(static) num_threads(T)
+	for (size_t t = 0; t < T; t++) {
+		size_t a = n * t / T, b = n * (t + 1) / T;
+		memset(p + a, 0, (b - a) * sizeof *p);
+	}
 }
 
 /* Backward of view v (input x) from dz [N, Plast]; grads accumulate. */
@@ -617,10 +630,10 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 	for (size_t i = k; i-- > 0;) {
 		const struct linl *l = &m->proj[i];
 		const float *in = i ? ACT(v, m->q[i - 1]) : ACT(v, m->rep);
-		zero(Gn, N * l->IN);
+		zero(m, Gn, N * l->IN);
 		lin_bwd(m, l, Gn, G, in, N);
 		if (i) {
-			zero(G, N * l->IN);
+			zero(m, G, N * l->IN);
 			bn_bwd(m, v, &m->proj_bn[i - 1], G, Gn, in,
 			    ACT(v, m->p[i - 1]), N);
 		} else {
@@ -628,13 +641,13 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		}
 	}
 	/* G = d rep */
-	zero(Gn, N * m->cfg.head_dim);
+	zero(m, Gn, N * m->cfg.head_dim);
 	lin_bwd(m, &m->head, Gn, G, ACT(v, m->hb), N);
-	zero(G, N * m->cfg.head_dim);
+	zero(m, G, N * m->cfg.head_dim);
 	bn_bwd(m, v, &m->head_bn, G, Gn, ACT(v, m->hb), ACT(v, m->f), N);
-	zero(Gn, N * m->final_C);
+	zero(m, Gn, N * m->final_C);
 	lin_bwd(m, &m->fc, Gn, G, ACT(v, m->gap), N);
-	zero(G, N * m->final_C * m->final_HW);
+	zero(m, G, N * m->final_C * m->final_HW);
 	gap_backward(G, Gn, N, m->final_C, m->final_HW);
 
 	for (size_t i = 8; i-- > 0;) {
@@ -643,17 +656,17 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		const float *out = ACT(v, k2->out);
 		size_t n = N * k2->b1.C * k2->b1.HW;
 		size_t nin = N * k2->c1.s.C * k2->c1.s.H * k2->c1.s.W;
-		zero(T1, n);
+		zero(m, T1, n);
 		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
-		zero(T2, n);
+		zero(m, T2, n);
 		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N);
-		zero(T1, n);
+		zero(m, T1, n);
 		bn_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->h1), ACT(v, k2->a1),
 		    N);
-		zero(Gn, nin);
+		zero(m, Gn, nin);
 		conv_bwd(m, &k2->c1, Gn, T1, in, N);
 		if (k2->has_ds) {
-			zero(T2, n);
+			zero(m, T2, n);
 			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
 			conv_bwd(m, &k2->ds, Gn, T2, in, N);
 		} else {
@@ -663,7 +676,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 	}
 	/* G = d h0 */
 	size_t n0 = N * m->stem.s.OC * m->stem.s.OH * m->stem.s.OW;
-	zero(T1, n0);
+	zero(m, T1, n0);
 	bn_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->h0), ACT(v, m->c0), N);
 	conv_bwd(m, &m->stem, NULL, T1, x, N);
 }
@@ -683,10 +696,10 @@ model_vicreg_step(struct model *m, const float *x1, const float *x2,
 	encoder_forward(m, 1, TRAIN, x2, N);
 	z[1] = projector_forward(m, 1, TRAIN, N);
 	float loss = vicreg_forward(parts, m->scratch, z[0], z[1], N, D, p);
-	zero(m->dz[0], N * D);
-	zero(m->dz[1], N * D);
+	zero(m, m->dz[0], N * D);
+	zero(m, m->dz[1], N * D);
 	vicreg_backward(m->dz[0], m->dz[1], m->scratch, z[0], z[1], N, D, p);
-	zero(m->grads, m->nparam);
+	zero(m, m->grads, m->nparam);
 	model_backward(m, 1, x2, m->dz[1], N);
 	model_backward(m, 0, x1, m->dz[0], N);
 	return loss;
@@ -760,11 +773,11 @@ model_vicreg_step_dist(struct model *m, const float *x1, const float *x2,
 	if (isnan(loss) && isnan(parts[0]))
 		return loss;
 	/* every process has the whole loss; each back-propagates its rows */
-	zero(m->dzall[0], N * D);
-	zero(m->dzall[1], N * D);
+	zero(m, m->dzall[0], N * D);
+	zero(m, m->dzall[1], N * D);
 	vicreg_backward(m->dzall[0], m->dzall[1], m->scratch, m->zall[0],
 	    m->zall[1], N, D, p);
-	zero(m->grads, m->nparam);
+	zero(m, m->grads, m->nparam);
 	model_backward(m, 1, x2, m->dzall[1] + lo * D, n);
 	model_backward(m, 0, x1, m->dzall[0] + lo * D, n);
 	dist_allreduce_sum_f32(m->grads, m->nparam);

@@ -1,7 +1,9 @@
 /*
  * nn.c - layer kernels (see nn.h).  Convolutions are im2col + GEMM
  * over chunks of images, one chunk per thread with a single-threaded
- * GEMM; BN statistics are float row sums added in double, one channel
+ * GEMM, except where conv_wino.h (Winograd, 64+ channels) or
+ * conv3x3.h (direct AVX2 kernels) take a part of a 3x3 stride-1
+ * convolution; BN statistics are float row sums added in double, one channel
  * per OpenMP iteration.  Results do not depend on the thread count
  * except through BLIS in linear_* and the VICReg loss.
  */
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "blas.h"
+#include "conv3x3.h"
+#include "conv_wino.h"
 #include "nn.h"
 
 static double row_sum(const float *x, size_t n);
@@ -88,7 +92,22 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	if (threads == 0)
 		threads = 1;
 	/* + the chunks' weight gradients + the flipped weight */
-	return threads * conv_thread_floats(s, N) + (nch + 1) * s->OC * K;
+	size_t n = threads * conv_thread_floats(s, N) + (nch + 1) * s->OC * K;
+	if (conv3x3_applies(s, CONV3X3_FWD) ||
+	    conv3x3_applies(s, CONV3X3_DINP) ||
+	    conv3x3_applies(s, CONV3X3_DWEIGHT)) {
+		size_t d = conv3x3_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	if (conv_wino_applies(s, CONV_WINO_FWD) ||
+	    conv_wino_applies(s, CONV_WINO_DINP) ||
+	    conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
+		size_t d = conv_wino_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	return n;
 }
 
 /*
@@ -274,6 +293,15 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	size_t per = conv_thread_floats(s, N);
 	if (threads == 0)
 		threads = 1;
+	if (conv_wino_applies(s, CONV_WINO_FWD)) {
+		conv_wino_forward(out, scratch, inp, weight, bias, N, s,
+		    threads);
+		return;
+	}
+	if (conv3x3_applies(s, CONV3X3_FWD)) {
+		conv3x3_forward(out, scratch, inp, weight, bias, N, s, threads);
+		return;
+	}
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 	for (size_t ch = 0; ch < nch; ch++) {
@@ -325,6 +353,24 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	}
 }
 
+/* dbias [OC] += sum of dout [N,OC,OH,OW] over N, OH, OW (NULL: none) */
+static void
+conv_dbias(float *dbias, const float *dout, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	size_t OC = s->OC, ohw = s->OH * s->OW, out_sz = OC * ohw;
+	if (dbias == NULL)
+		return;
+#pragma omp parallel for schedule(static) num_threads(threads ? threads : 1) \
+    if (N * out_sz >= PAR_MIN)
+	for (size_t oc = 0; oc < OC; oc++) {
+		double acc = 0;
+		for (size_t n = 0; n < N; n++)
+			acc += row_sum(dout + n * out_sz + oc * ohw, ohw);
+		dbias[oc] += (float)acc;
+	}
+}
+
 void
 conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
     const float *dout, const float *inp, const float *weight, size_t N,
@@ -335,6 +381,29 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
+	if (dinp && conv_wino_applies(s, CONV_WINO_DINP)) {
+		conv_wino_backward_dinp(dinp, scratch, dout, weight, N, s,
+		    threads);
+		dinp = NULL;
+	}
+	if (dweight && conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
+		conv_wino_backward_dweight(dweight, scratch, dout, inp, N, s,
+		    threads);
+		dweight = NULL;
+	}
+	int d3 = dinp && conv3x3_applies(s, CONV3X3_DINP);
+	int w3 = dweight && conv3x3_applies(s, CONV3X3_DWEIGHT);
+	if (d3 || w3) {
+		/* the direct kernels' parts first, then the rest below */
+		conv_dbias(dbias, dout, N, s, threads);
+		conv3x3_backward(d3 ? dinp : NULL, w3 ? dweight : NULL,
+		    scratch, dout, inp, weight, N, s, threads ? threads : 1);
+		dbias = NULL;
+		if (d3)
+			dinp = NULL;
+		if (w3)
+			dweight = NULL;
+	}
 	float *part = scratch + (threads ? threads : 1) * per;
 	float *wf = part + nch * OC * K;    /* [C, OC*KS*KS] flipped */
 	int tconv = dinp && conv_dinp_as_conv(s);
@@ -352,17 +421,7 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 					    (kk - 1 - a)];
 	}
 
-	if (dbias) {
-#pragma omp parallel for schedule(static) num_threads(threads) \
-    if (N * out_sz >= PAR_MIN)
-		for (size_t oc = 0; oc < OC; oc++) {
-			double acc = 0;
-			for (size_t n = 0; n < N; n++)
-				acc += row_sum(dout + n * out_sz + oc * ohw,
-				    ohw);
-			dbias[oc] += (float)acc;
-		}
-	}
+	conv_dbias(dbias, dout, N, s, threads);
 	if (dweight == NULL && dinp == NULL)
 		return;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)

@@ -53,7 +53,9 @@ void conv2d_forward(float *out, float *scratch, const float *inp,
  * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] +=, dbias [OC] += (each may be
  * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.  For stride 1,
  * KS = 2 pad + 1 and C = OC, dinp is computed as the convolution of
- * dout with the flipped kernel (no col2im).
+ * dout with the flipped kernel (no col2im).  3x3 stride-1 convolutions
+ * use conv_wino.h or conv3x3.h per part where those are faster (both
+ * forward and backward); results never depend on the thread count.
  */
 void conv2d_backward(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,

@@ -1,0 +1,153 @@
+/*
+ * test_conv_wino.c - Winograd F(2x2,3x3) forward, input and weight
+ * gradients (lib/conv_wino.c) against conv2d_forward_ref / conv2d_backward_ref
+ * (double sums) at atol 1e-5 max|ref|, rtol 1e-4 on the ResNet's
+ * stride-1 layer shapes and odd sizes (partial tiles, odd channel
+ * counts, several chunks of images); the same bytes on 1 and 3
+ * threads; the gradients accumulate (+=) and a bias is added.
+ */
+#include <string.h>
+
+#include "blas.h"
+#include "check.h"
+#include "conv3x3.h"
+#include "conv_wino.h"
+#include "nn.h"
+#include "rng.h"
+
+static struct rng rg;
+
+static float *
+vec(size_t n)
+{
+	float *p = calloc(n ? n : 1, sizeof *p);
+	if (p == NULL)
+		exit(1);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (float)rng_normal(&rg);
+	return p;
+}
+
+static float *
+copy(const float *x, size_t n)
+{
+	float *p = malloc((n ? n : 1) * sizeof *p);
+	if (p == NULL)
+		exit(1);
+	memcpy(p, x, n * sizeof *p);
+	return p;
+}
+
+static void
+cmp(const char *name, const char *what, const float *got, const float *ref,
+    size_t n)
+{
+	char buf[160];
+	double scale = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(ref[i]) > scale)
+			scale = fabs(ref[i]);
+	double worst = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)got[i] - ref[i]) > worst)
+			worst = fabs((double)got[i] - ref[i]);
+	snprintf(buf, sizeof buf, "%s %s", name, what);
+	printf("%-36s worst |diff|/max|ref| = %.3g\n", buf,
+	    scale > 0 ? worst / scale : worst);
+	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
+}
+
+/* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
+ * on `threads` threads */
+static void
+run(float *y, float *dx, float *dw, size_t threads, const float *x,
+    const float *w, const float *b, const float *dy, size_t N,
+    const struct conv2d_shape *s)
+{
+	float *scratch = calloc(conv_wino_scratch_floats(s, threads),
+	    sizeof *scratch);
+	if (scratch == NULL)
+		exit(1);
+	conv_wino_forward(y, scratch, x, w, b, N, s, threads);
+	conv_wino_backward_dinp(dx, scratch, dy, w, N, s, threads);
+	conv_wino_backward_dweight(dw, scratch, dy, x, N, s, threads);
+	free(scratch);
+}
+
+static void
+check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
+    size_t OC, int bias)
+{
+	struct conv2d_shape s;
+	CHECK(conv2d_shape_set(&s, C, H, W, OC, 3, 1, 1) == 0);
+	conv_wino_set(CONV_WINO_ON);
+	CHECK(conv_wino_applies(&s, CONV_WINO_FWD) &&
+	    conv_wino_applies(&s, CONV_WINO_DINP) &&
+	    conv_wino_applies(&s, CONV_WINO_DWEIGHT));
+	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
+	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
+	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
+	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);
+	float *rdw0 = copy(dw0, nw);
+	float *y1 = calloc(ny, sizeof *y1), *dx1 = copy(dx0, nx);
+	float *y3 = calloc(ny, sizeof *y3), *dx3 = copy(dx0, nx);
+	float *dw1 = copy(dw0, nw), *dw3 = copy(dw0, nw);
+	if (ry == NULL || y1 == NULL || y3 == NULL)
+		exit(1);
+	conv2d_forward_ref(ry, x, w, b, N, &s);
+	conv2d_backward_ref(rdx, rdw0, NULL, dy, x, w, N, &s);
+	run(y1, dx1, dw1, 1, x, w, b, dy, N, &s);
+	run(y3, dx3, dw3, 3, x, w, b, dy, N, &s);
+	cmp(name, "out", y1, ry, ny);
+	cmp(name, "dinp", dx1, rdx, nx);
+	cmp(name, "dweight", dw1, rdw0, nw);
+	CHECK(memcmp(y1, y3, ny * sizeof *y1) == 0);
+	CHECK(memcmp(dx1, dx3, nx * sizeof *dx1) == 0);
+	CHECK(memcmp(dw1, dw3, nw * sizeof *dw1) == 0);
+	/* through conv2d_forward / conv2d_backward as well */
+	float *scratch = calloc(conv2d_scratch_floats(&s, N, 2),
+	    sizeof *scratch);
+	float *dxn = copy(dx0, nx), *dw = calloc(nw, sizeof *dw);
+	float *rdw = calloc(nw, sizeof *rdw);
+	if (scratch == NULL || dw == NULL || rdw == NULL)
+		exit(1);
+	conv2d_backward_ref(NULL, rdw, NULL, dy, x, w, N, &s);
+	conv2d_forward(y1, scratch, x, w, b, N, &s, 2);
+	conv2d_backward(dxn, dw, NULL, scratch, dy, x, w, N, &s, 2);
+	cmp(name, "conv2d out", y1, ry, ny);
+	cmp(name, "conv2d dinp", dxn, rdx, nx);
+	cmp(name, "conv2d dweight", dw, rdw, nw);
+	conv_wino_set(CONV_WINO_AUTO);
+	free(scratch), free(dxn), free(dw), free(rdw);
+	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
+	free(y1), free(dx1), free(y3), free(dx3);
+	free(dw0), free(rdw0), free(dw1), free(dw3);
+}
+
+int
+main(void)
+{
+	blas_init(1, 0);
+	rng_seed(&rg, 11);
+	/* the ResNet's stride-1 convolutions at width 64 (fewer images) */
+	check_shape("64->64 30x30", 2, 64, 30, 30, 64, 0);
+	check_shape("128->128 15x15", 2, 128, 15, 15, 128, 0);
+	check_shape("256->256 8x8", 3, 256, 8, 8, 256, 0);
+	check_shape("512->512 4x4", 5, 512, 4, 4, 512, 0);
+	/* at width 16, and odd shapes: partial tiles, one pixel */
+	check_shape("16->16 30x30", 3, 16, 30, 30, 16, 0);
+	check_shape("5->3 7x9 bias", 3, 5, 7, 9, 3, 1);
+	check_shape("2->7 5x4", 2, 2, 5, 4, 7, 1);
+	check_shape("1->1 1x1", 2, 1, 1, 1, 1, 0);
+	/* not for stride 2, padding 0 or 1x1 */
+	struct conv2d_shape s;
+	conv_wino_set(CONV_WINO_ON);
+	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 2, 1);
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
+	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 1, 0);
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
+	conv2d_shape_set(&s, 4, 8, 8, 4, 1, 1, 0);
+	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
+	conv_wino_set(CONV_WINO_AUTO);
+	return check_failures ? 1 : 0;
+}
