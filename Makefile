@@ -77,13 +77,14 @@ test: all units data
 	@tests/run
 
 # The unit tests and every tool's bats file again, on a build with
-# AddressSanitizer and UBSan (the smoke study is left to `make test`).
+# AddressSanitizer and UBSan (the smoke study is left to `make test`, and
+# the ulimit -v checks of memory.bats: ASan reserves terabytes of shadow).
 ASAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 test-asan: data
 	$(MAKE) --no-print-directory B=build-asan BIN=build-asan/bin \
 	    OPT='$(ASAN)' LDFLAGS='-fsanitize=address,undefined' all units
-	@B=build-asan BIN=build-asan/bin SKIP_BATS=study \
+	@B=build-asan BIN=build-asan/bin SKIP_BATS="study memory" \
 	    BATS_ASAN_OPTIONS=detect_leaks=0 tests/run
 
 # A chosen set of small cases of the tools under valgrind (memcheck,
