@@ -60,7 +60,7 @@ $(B)/libvt.a: $(LIB_OBJ)
 $(BIN)/%: tools/%.c $(B)/libvt.a $(wildcard lib/*.h) | $(BIN)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libvt.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libvt.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libvt.a $(OMPFLAGS) $(LDFLAGS) $(LDLIBS)
 
 units: $(UNITS)

@@ -10,52 +10,11 @@
 
 #include "blas.h"
 #include "check.h"
+#include "conv_check.h"
 #include "conv3x3.h"
 #include "conv_wino.h"
 #include "nn.h"
 #include "rng.h"
-
-static struct rng rg;
-
-static float *
-vec(size_t n)
-{
-	float *p = calloc(n ? n : 1, sizeof *p);
-	if (p == NULL)
-		exit(1);
-	for (size_t i = 0; i < n; i++)
-		p[i] = (float)rng_normal(&rg);
-	return p;
-}
-
-static float *
-copy(const float *x, size_t n)
-{
-	float *p = malloc((n ? n : 1) * sizeof *p);
-	if (p == NULL)
-		exit(1);
-	memcpy(p, x, n * sizeof *p);
-	return p;
-}
-
-static void
-cmp(const char *name, const char *what, const float *got, const float *ref,
-    size_t n)
-{
-	char buf[160];
-	double scale = 0;
-	for (size_t i = 0; i < n; i++)
-		if (fabs(ref[i]) > scale)
-			scale = fabs(ref[i]);
-	double worst = 0;
-	for (size_t i = 0; i < n; i++)
-		if (fabs((double)got[i] - ref[i]) > worst)
-			worst = fabs((double)got[i] - ref[i]);
-	snprintf(buf, sizeof buf, "%s %s", name, what);
-	printf("%-36s worst |diff|/max|ref| = %.3g\n", buf,
-	    scale > 0 ? worst / scale : worst);
-	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
-}
 
 /* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
  * on `threads` threads */
