@@ -1,7 +1,7 @@
 # The study as pipelines: one target per experiment (doc/design.md).
 #
 #   make vicreg | ablation-novar | ablation-neighbors | laplacian |
-#        retrieval | anomaly | clustering | report     [PRESET=smoke]
+#        retrieval | anomaly | clustering | report | recipe  [PRESET=smoke]
 #
 # Every intermediate result is a file under $(O) (out/PRESET), written
 # to FILE.tmp and renamed when complete, so make rebuilds only what
@@ -39,7 +39,7 @@ ARCH = --width $(WIDTH) --rep-dim $(REP_DIM) --head-dim $(HEAD_DIM) \
 	--proj $(PROJ)
 
 .PHONY: vicreg ablation-novar ablation-neighbors laplacian retrieval \
-	anomaly clustering curve report results study-clean
+	anomaly clustering curve report results recipe study-clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -260,7 +260,16 @@ curve: $(O)/curve/curve.csv $(O)/curve/curve.png
 # --- the report ---------------------------------------------------------
 
 report: vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering curve
-	scripts/report $(O) $(REPORT_DIR) $(PRESET)
+	RECIPE=$(RECIPE_DIR)/points.tsv scripts/report $(O) $(REPORT_DIR) $(PRESET)
+
+# --- the recipe curve: short runs of the base model with one setting
+# changed (RECIPE_POINTS, see scripts/recipe), each probed.  Not part of
+# `report` (on the full data it takes hours): run it first, when choosing
+# a preset's settings; the report shows its table when it exists.
+RECIPE_POINTS ?= pipelines/presets/$(PRESET)-recipe.tsv
+RECIPE_DIR    ?= $(O)-recipe
+recipe: | $(STUDY_TOOLS)
+	scripts/recipe $(RECIPE_POINTS) $(RECIPE_DIR) $(PRESET)
 
 # The committed copy of a run (examples/results/PRESET): the numbers as
 # Markdown and CSV, the figures shrunk to FIG_WIDTH pixels, the loss logs
@@ -269,7 +278,8 @@ RESULTS_DIR ?= examples/results/$(PRESET)
 FIG_WIDTH   ?= 900
 results: report
 	rm -rf $(RESULTS_DIR)
-	FIG_WIDTH=$(FIG_WIDTH) HTML=0 scripts/report $(O) $(RESULTS_DIR) $(PRESET)
+	RECIPE=$(RECIPE_DIR)/points.tsv FIG_WIDTH=$(FIG_WIDTH) HTML=0 \
+	    scripts/report $(O) $(RESULTS_DIR) $(PRESET)
 
 study-clean:
 	rm -rf $(O)

@@ -111,6 +111,42 @@ shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
 	[ "$n" -ge 15 ]
 }
 
+@test "smoke: make recipe trains, probes and tables each point; a rerun trains nothing" {
+	P=$SMOKE-recipe
+	run make --no-print-directory PRESET=smoke O="$SMOKE" recipe
+	[ "$status" -eq 0 ]
+	[ "$(cut -f1 "$P/points.tsv" | tr '\n' ' ')" = "name w8e1 w8e1lr " ]
+	# each point ran with its own settings: one epoch of 2000/128 -> 16
+	# steps, and the second point's cosine schedule peaked at 2e-3
+	[ "$(awk -F'\t' 'NR > 1 { print $2 }' "$P/points.tsv" | tr '\n' ' ')" = "16 16 " ]
+	awk -F, 'NR > 1 && $7 > m { m = $7 } END { exit !(m > 1.9e-3 && m <= 2e-3) }' \
+	    "$P/w8e1lr/vicreg/loss.csv"
+	awk -F, 'NR > 1 && $7 != 1e-3 { bad = 1 } END { exit bad }' "$P/w8e1/vicreg/loss.csv"
+	# the table's probe is the point's own probe, above chance
+	for p in w8e1 w8e1lr; do
+		acc=$(metric "$P/$p/vicreg/probe.tsv" accuracy)
+		[ "$(awk -F'\t' -v p=$p '$1 == p { print $4 }' "$P/points.tsv")" = "$acc" ]
+		awk -v a="$acc" 'BEGIN { exit !(a > 10 && a <= 100) }'
+	done
+	cp "$P/points.tsv" "$BATS_TEST_TMPDIR/points.tsv"
+	run make --no-print-directory PRESET=smoke O="$SMOKE" recipe
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"vicreg-train"* ]]
+	cmp "$P/points.tsv" "$BATS_TEST_TMPDIR/points.tsv"
+	# the report shows the table
+	run env RECIPE="$P/points.tsv" HTML=0 scripts/report "$SMOKE" "$BATS_TEST_TMPDIR/r" smoke
+	[ "$status" -eq 0 ]
+	grep -q '^| w8e1lr | 16 | [0-9]* | [0-9.]* | `EPOCHS=1 OPTIM=' "$BATS_TEST_TMPDIR/r/README.md"
+	cmp "$P/points.tsv" "$BATS_TEST_TMPDIR/r/logs/recipe.tsv"
+}
+
+@test "smoke: scripts/recipe refuses a missing points file" {
+	run -1 scripts/recipe /nonexistent "$BATS_TEST_TMPDIR/x" smoke
+	[ "$output" = "recipe: /nonexistent: cannot read" ]
+	run -2 scripts/recipe a b
+	[ "$output" = "usage: scripts/recipe POINTS OUT PRESET" ]
+}
+
 @test "smoke: make redoes only what is missing" {
 	run make --no-print-directory -q PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" \
 	    vicreg ablation-novar ablation-neighbors laplacian retrieval anomaly clustering
