@@ -44,3 +44,16 @@ setup() {
 	run -1 --separate-stderr tensor cat < "$F/npy-empty-row-wraps"
 	[ "$stderr" = "tensor: stdin: array 0, byte 0: shape too large (over 274877906944 bytes)" ]
 }
+
+# --shape 0,32,33331,2,32,232,32: the leading 0 made the running size 0,
+# so the other sizes were never checked and their product (a row of
+# over 2^38 bytes) passed; tensor wrote a header its own reader refuses.
+# Now the nonzero sizes are checked.
+@test "tensor: a shape whose zero hides a too-large row" {
+	run -2 --separate-stderr tensor const -t float32 -s 0,262144,262144,262144 1
+	[ "$stderr" = "tensor: --shape: '0,262144,262144,262144' is too large
+Try 'tensor --help' for more information." ]
+	[ "$output" = "" ]
+	run -0 bash -c 'tensor const -t float32 -s 0,3,4 1 | tensor info'
+	[ "$output" = "0 float32 [0,3,4]" ]
+}

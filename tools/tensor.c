@@ -201,6 +201,8 @@ parse_shape(const char *opt, const char *s, size_t *shape, int max)
 	if (strlen(s) >= sizeof buf)
 		die_usage("%s: '%s' is too long", opt, s);
 	strcpy(buf, s);
+	/* the product of the nonzero sizes: a zero size makes an empty
+	 * array, but the other sizes still multiply into its row size */
 	uint64_t bytes = 1;
 	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
 		long long v;
@@ -209,7 +211,9 @@ parse_shape(const char *opt, const char *s, size_t *shape, int max)
 			die_usage("%s: '%s' is not a shape (up to %d "
 			    "comma-separated sizes)", opt, s, max);
 		shape[n++] = (size_t)v;
-		if (v && bytes > NPY_MAX_BYTES / (uint64_t)v)
+		if (v == 0)
+			continue;
+		if (bytes > NPY_MAX_BYTES / (uint64_t)v)
 			die_usage("%s: '%s' is too large", opt, s);
 		bytes *= (uint64_t)v;
 	}
