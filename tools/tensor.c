@@ -314,7 +314,8 @@ parse_rows(const char *s, size_t *count)
 	char *buf = xmalloc(strlen(s) + 1);
 	strcpy(buf, s);
 	char *save = buf;
-	for (size_t i = 0; i < n; i++) {
+	int bad = 0;
+	for (size_t i = 0; i < n && !bad; i++) {
 		char *tok = strsep(&save, ",");
 		char *colon = strchr(tok, ':');
 		if (colon) {
@@ -322,17 +323,21 @@ parse_rows(const char *s, size_t *count)
 			spec[i].range = 1;
 			spec[i].has_lo = *tok != '\0';
 			spec[i].has_hi = colon[1] != '\0';
-			if ((spec[i].has_lo && parse_ll(tok, LLONG_MIN / 2,
+			bad = (spec[i].has_lo && parse_ll(tok, LLONG_MIN / 2,
 			    LLONG_MAX / 2, &spec[i].lo) < 0) ||
 			    (spec[i].has_hi && parse_ll(colon + 1,
-			    LLONG_MIN / 2, LLONG_MAX / 2, &spec[i].hi) < 0))
-				die_usage("bad ROWS '%s'", s);
-		} else if (parse_ll(tok, LLONG_MIN / 2, LLONG_MAX / 2,
-		    &spec[i].lo) < 0) {
-			die_usage("bad ROWS '%s'", s);
+			    LLONG_MIN / 2, LLONG_MAX / 2, &spec[i].hi) < 0);
+		} else {
+			bad = parse_ll(tok, LLONG_MIN / 2, LLONG_MAX / 2,
+			    &spec[i].lo) < 0;
 		}
 	}
 	free(buf);
+	if (bad) {
+		/* freed first: the fuzz harness catches the exit and goes on */
+		free(spec);
+		die_usage("bad ROWS '%s'", s);
+	}
 	*count = n;
 	return spec;
 }
