@@ -1,0 +1,166 @@
+#!/bin/sh
+# bench/conv.sh - every convolution shape of the ResNet-18 encoder, each
+# part (forward, input gradient, weight gradient) by each method that
+# applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3) and
+# Winograd F(2x2,3x3) (lib/conv_wino).  The numbers behind the method
+# choices in conv3x3.c (use_direct) and conv_wino.c (use_wino).
+#
+#   [THREADS=2] [REPS=5] bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
+#   defaults: width 16, batch 256 (one view), stem stride 1
+#
+# Prints one line per shape: milliseconds per call (median of REPS
+# after one warm-up call) for f(orward), dx (input gradient) and dw
+# (weight gradient) per method; "-" where a method does not apply.
+# Wall clock: run it on an idle machine (BLIS threads spin).
+set -eu
+cd "$(dirname "$0")/.."
+WIDTH=${1:-16}
+BATCH=${2:-256}
+STEM=${3:-1}
+THREADS=${THREADS:-2}
+REPS=${REPS:-5}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat > "$tmp/conv.c" <<'CEOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas.h"
+#include "conv3x3.h"
+#include "conv_wino.h"
+#include "nn.h"
+#include "rng.h"
+
+static double
+now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+enum { BLIS, DIRECT, WINO, NMETHOD };
+static const char *method_name[NMETHOD] = { "blis", "direct", "wino" };
+
+static void
+use(int m)
+{
+	conv3x3_set_kernels(m == DIRECT ? CONV3X3_AVX2 : CONV3X3_OFF);
+	conv_wino_set(m == WINO ? CONV_WINO_ON : CONV_WINO_OFF);
+}
+
+/* conv WIDTH BATCH STEM THREADS REPS */
+int
+main(int argc, char **argv)
+{
+	if (argc != 6)
+		return 2;
+	size_t w = strtoul(argv[1], NULL, 10), N = strtoul(argv[2], NULL, 10);
+	size_t stem = strtoul(argv[3], NULL, 10);
+	size_t th = strtoul(argv[4], NULL, 10);
+	int reps = atoi(argv[5]);
+	blas_init(th, 0);
+	/* the encoder's maps: the stem (3x3, pad 0 at stride 1, pad 1 at
+	 * stride 2), then layer1..4, each halving the map */
+	size_t H[4];
+	H[0] = stem == 1 ? 30 : 16;
+	for (int i = 1; i < 4; i++)
+		H[i] = (H[i - 1] + 1) / 2;
+	struct { size_t C, H, OC, KS, st, pad; } L[] = {
+		{ 3, 32, w, 3, stem, stem == 1 ? 0 : 1 },
+		{ w, H[0], w, 3, 1, 1 },
+		{ w, H[0], 2 * w, 3, 2, 1 }, { w, H[0], 2 * w, 1, 2, 0 },
+		{ 2 * w, H[1], 2 * w, 3, 1, 1 },
+		{ 2 * w, H[1], 4 * w, 3, 2, 1 }, { 2 * w, H[1], 4 * w, 1, 2, 0 },
+		{ 4 * w, H[2], 4 * w, 3, 1, 1 },
+		{ 4 * w, H[2], 8 * w, 3, 2, 1 }, { 4 * w, H[2], 8 * w, 1, 2, 0 },
+		{ 8 * w, H[3], 8 * w, 3, 1, 1 },
+	};
+	struct rng r;
+	rng_seed(&r, 1);
+	double *t = malloc(reps * sizeof *t);
+	printf("%-24s", "shape (C,HxW,OC,k,s)");
+	for (int m = 0; m < NMETHOD; m++)
+		printf(" %8s_f %7s_dx %7s_dw", method_name[m], method_name[m],
+		    method_name[m]);
+	printf("\n");
+	for (size_t l = 0; l < sizeof L / sizeof L[0]; l++) {
+		struct conv2d_shape s;
+		if (conv2d_shape_set(&s, L[l].C, L[l].H, L[l].H, L[l].OC,
+		    L[l].KS, L[l].st, L[l].pad) < 0)
+			return 1;
+		size_t in = N * s.C * s.H * s.W, out = N * s.OC * s.OH * s.OW;
+		size_t wn = s.OC * s.C * s.KS * s.KS;
+		float *x = malloc(in * sizeof *x), *dx = malloc(in * sizeof *x);
+		float *y = malloc(out * sizeof *y), *dy = malloc(out * sizeof *y);
+		float *wt = malloc(wn * sizeof *wt), *dw = malloc(wn * sizeof *dw);
+		if (!x || !dx || !y || !dy || !wt || !dw || !t)
+			return 1;
+		for (size_t i = 0; i < in; i++)
+			x[i] = (float)rng_normal(&r);
+		for (size_t i = 0; i < out; i++)
+			dy[i] = (float)rng_normal(&r);
+		for (size_t i = 0; i < wn; i++)
+			wt[i] = (float)rng_normal(&r);
+		char name[64];
+		snprintf(name, sizeof name, "%zu,%zux%zu,%zu,%zu,%zu", s.C,
+		    s.H, s.W, s.OC, s.KS, s.stride);
+		printf("%-24s", name);
+		for (int m = 0; m < NMETHOD; m++) {
+			if (m != BLIS && (s.KS != 3 || s.stride != 1 ||
+			    (m == WINO && s.pad != 1))) {
+				printf(" %10s %10s %10s", "-", "-", "-");
+				continue;
+			}
+			use(m);
+			float *sc = malloc(conv2d_scratch_floats(&s, N, th) *
+			    sizeof *sc + 64);
+			if (sc == NULL)
+				return 1;
+			for (int part = 0; part < 3; part++) {
+				for (int i = -1; i < reps; i++) {
+					if (part == 1)
+						memset(dx, 0, in * sizeof *dx);
+					if (part == 2)
+						memset(dw, 0, wn * sizeof *dw);
+					double t0 = now();
+					if (part == 0)
+						conv2d_forward(y, sc, x, wt, NULL,
+						    N, &s, th);
+					else
+						conv2d_backward(part == 1 ? dx :
+						    NULL, part == 2 ? dw : NULL,
+						    NULL, sc, dy, x, wt, N, &s,
+						    th);
+					if (i >= 0)
+						t[i] = now() - t0;
+				}
+				qsort(t, reps, sizeof *t, cmp);
+				printf(" %10.2f", 1e3 * t[reps / 2]);
+			}
+			free(sc);
+		}
+		printf("\n");
+		free(x), free(dx), free(y), free(dy), free(wt), free(dw);
+	}
+	free(t);
+	return 0;
+}
+CEOF
+cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -I/usr/include/x86_64-linux-gnu \
+    -Ilib -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c \
+    lib/conv3x3.c lib/conv_wino.c -lblis -lm
+echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
+    "batch $BATCH, stem stride $STEM, $THREADS threads, median of $REPS (ms)"
+OMP_WAIT_POLICY=passive "$tmp/conv" "$WIDTH" "$BATCH" "$STEM" "$THREADS" "$REPS"
+echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
