@@ -682,8 +682,14 @@ stream_cases() {
 	check "2^93 bytes claimed" 1 "mnist-decode: $T/h: byte 12: dimensions too large" "$D/empty" mnist-decode "$T/h" || f=1
 	# 65536 images of 4096x4096 claimed (2^40 bytes), then nothing
 	printf '\0\0\10\3\0\1\0\0\0\0\20\0\0\0\20\0' > "$T/h"
-	check "4096x4096 images claimed" 1 "mnist-decode: $T/h: image size 4096x4096 is too large (over 4194304 pixels)" \
+	check "4096x4096 images claimed" 1 "mnist-decode: $T/h: image size 4096x4096 is too large (a side over 2048)" \
 	    "$D/empty" mnist-decode "$T/h" || f=1
+	# no images of 4194304x1 (4 Mpixels, whose resize to 4096x4096 would
+	# take a 16 GB row buffer), then nothing
+	printf '\0\0\10\3\0\0\0\0\0\100\0\0\0\0\0\1' > "$T/h"
+	check "0 images of 4194304x1 claimed" 1 \
+	    "mnist-decode: $T/h: image size 4194304x1 is too large (a side over 2048)" \
+	    "$D/empty" mnist-decode -s 4096 "$T/h" || f=1
 	# 2^32-1 labels of 1x1 images claimed, then nothing
 	printf '\0\0\10\3\377\377\377\377\0\0\0\1\0\0\0\1' > "$T/h"
 	printf '\0\0\10\1\377\377\377\377' > "$T/hl"

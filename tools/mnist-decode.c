@@ -11,8 +11,16 @@
 #include "resize.h"
 #include "tool.h"
 
-#define CHUNK 256                 /* images per read */
-#define MAX_PIXELS ((size_t)1 << 22)      /* per input image: 2048x2048 */
+#define CHUNK 256                 /* images per read, at most */
+#define CHUNK_BYTES ((size_t)1 << 22)     /* input + output bytes per read */
+/*
+ * The largest input image side.  MNIST's images are 28x28 (the MNIST
+ * database page); 2048 leaves room for other IDX image sets while a
+ * header claiming an absurd shape (4194304x1, say, whose resize to
+ * --size 4096 would need H x S = 16 GB for the row pass) is refused
+ * before anything is allocated.
+ */
+#define MAX_SIDE ((size_t)2048)
 #define LABEL_STEP ((size_t)1 << 20)      /* labels allocated per read */
 
 static void
@@ -94,9 +102,9 @@ main(int argc, char **argv)
 	if (H == 0 || W == 0)
 		die("%s: empty image size %zux%zu", im.name, H, W);
 	/* a header may claim anything: bound what one image costs */
-	if (H * W > MAX_PIXELS)
-		die("%s: image size %zux%zu is too large (over %zu pixels)",
-		    im.name, H, W, (size_t)MAX_PIXELS);
+	if (H > MAX_SIDE || W > MAX_SIDE)
+		die("%s: image size %zux%zu is too large (a side over %zu)",
+		    im.name, H, W, MAX_SIDE);
 	size_t N = im.dims[0] < limit ? im.dims[0] : limit;
 
 	/* labels first: small, and checked before any output */
@@ -129,7 +137,15 @@ main(int argc, char **argv)
 	struct resize_plan px, py;
 	if (resize_plan_make(&px, W, S) < 0 || resize_plan_make(&py, H, S) < 0)
 		die("out of memory");
-	size_t chunk = N < CHUNK ? (N ? N : 1) : CHUNK;
+	/* images per read: CHUNK, fewer when they are big (the count is
+	 * only a claim until the data arrives), at least one */
+	size_t chunk = CHUNK_BYTES / (H * W + 3 * S * S);
+	if (chunk > CHUNK)
+		chunk = CHUNK;
+	if (chunk > N)
+		chunk = N;
+	if (chunk == 0)
+		chunk = 1;
 	uint8_t *in = xmalloc_array(chunk, H * W);
 	uint8_t *tmp = xmalloc_array(H, S);
 	uint8_t *out = xmalloc_array(chunk * 3, S * S);   /* [chunk,3,S,S] */
