@@ -2,11 +2,14 @@
 #include "blas.h"
 
 #include <blis.h>
-#include <omp.h>
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 static size_t nthreads = 1;
 
@@ -58,8 +61,8 @@ blas_init(size_t threads, int verbose)
 		threads = n > 0 ? (size_t)n : 1;
 	}
 	nthreads = threads;
+	threads_start(threads);         /* dies if they cannot exist */
 	bli_thread_set_num_threads((dim_t)threads);
-	omp_set_num_threads((int)threads);
 	if (verbose)
 		fprintf(stderr, "blas: BLIS %s kernels (%s), %zu thread%s\n",
 		    bli_arch_string(bli_arch_query_id()), how, threads,
@@ -67,6 +70,34 @@ blas_init(size_t threads, int verbose)
 }
 
 size_t blas_threads(void) { return nthreads; }
+
+/*
+ * BLIS reports an internal error (malloc returning NULL for its packing
+ * buffers, under a small ulimit -v, say) through this function, which
+ * prints three lines and calls abort().  libblis exports it and calls it
+ * through its PLT, so this definition in the program takes its place
+ * (ELF symbol interposition): one line and exit 1, as for our own
+ * allocations.  The prototype comes from blis.h, so a BLIS that changes
+ * it fails to build here rather than misbehaving.  The first thread to
+ * fail reports; any other waits for the exit.
+ */
+err_t
+bli_check_error_code_helper(gint_t code, char *file, guint_t line)
+{
+	static atomic_flag once = ATOMIC_FLAG_INIT;
+
+	if (code == BLIS_SUCCESS)
+		return code;
+	if (atomic_flag_test_and_set(&once))
+		for (;;)
+			pause();
+	if (code == BLIS_MALLOC_RETURNED_NULL) {
+		errno = ENOMEM;
+		die_errno("BLIS: cannot allocate its packing buffers");
+	}
+	die("BLIS: error %ld (%s, line %lu)", (long)code, file,
+	    (unsigned long)line);
+}
 
 /*
  * Row-major C = A B is column-major C^T = B^T A^T; BLIS takes explicit

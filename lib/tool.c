@@ -1,9 +1,12 @@
 /* tool.c - messages, parsing and stream helpers for the tools. */
 #include "tool.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -68,6 +71,94 @@ die_usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
 	exit(EXIT_USAGE);
+}
+
+/*
+ * The stack libgomp gives each thread: OMP_STACKSIZE (or GOMP_STACKSIZE)
+ * as a number with an optional B, K, M or G (K if none), else pthread's
+ * default, which glibc takes from ulimit -s (the OpenMP specification,
+ * "OMP_STACKSIZE"; libgomp's env.c reads both names).  0 if unknown.
+ */
+static size_t
+omp_stack_size(void)
+{
+	static const char *const names[] = { "OMP_STACKSIZE", "GOMP_STACKSIZE" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *s = getenv(names[i]);
+		char *end;
+		if (s == NULL || !isdigit((unsigned char)*s))
+			continue;
+		errno = 0;
+		unsigned long long v = strtoull(s, &end, 10);
+		int shift = 10;
+		switch (toupper((unsigned char)*end)) {
+		case 'B': shift = 0; end++; break;
+		case 'K': end++; break;
+		case 'M': shift = 20; end++; break;
+		case 'G': shift = 30; end++; break;
+		}
+		while (isspace((unsigned char)*end))
+			end++;
+		if (errno == 0 && *end == '\0' && v <= (SIZE_MAX >> shift))
+			return (size_t)v << shift;
+	}
+	/* glibc answers the default for an attribute never set */
+	pthread_attr_t a;
+	size_t size = 0;
+	if (pthread_attr_init(&a) == 0) {
+		if (pthread_attr_getstacksize(&a, &size) != 0)
+			size = 0;
+		pthread_attr_destroy(&a);
+	}
+	return size;
+}
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+probe_wait(void *arg)
+{
+	pthread_mutex_lock(&probe_lock);
+	pthread_mutex_unlock(&probe_lock);
+	return arg;
+}
+
+void
+threads_start(size_t n)
+{
+	if (n > INT_MAX)
+		die("cannot start %zu threads: too many", n);
+	if (n > 1) {
+		/* the n - 1 helpers all alive at once, as libgomp keeps
+		 * them; glibc keeps the freed stacks for the next threads */
+		size_t stack = omp_stack_size(), made = 0;
+		pthread_attr_t a;
+		pthread_t *t = xmalloc_array(n - 1, sizeof *t);
+		int err = pthread_attr_init(&a);
+		if (err == 0 && stack > 0)
+			err = pthread_attr_setstacksize(&a, stack);
+		pthread_mutex_lock(&probe_lock);
+		while (err == 0 && made < n - 1) {
+			err = pthread_create(&t[made], &a, probe_wait, NULL);
+			if (err == 0)
+				made++;
+		}
+		pthread_mutex_unlock(&probe_lock);
+		for (size_t i = 0; i < made; i++)
+			pthread_join(t[i], NULL);
+		pthread_attr_destroy(&a);
+		free(t);
+		if (err != 0) {
+			errno = err;
+			die_errno("cannot start %zu threads (%zu MB stacks)",
+			    n, stack >> 20);
+		}
+	}
+	omp_set_num_threads((int)n);
+	#pragma omp parallel
+	{
+		/* nothing: libgomp starts its team here, and keeps it */
+	}
 }
 
 void

@@ -37,6 +37,15 @@ void die_usage(const char *fmt, ...)         /* exit 2, points at --help */
     __attribute__((noreturn, format(printf, 1, 2)));
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Start OpenMP's team of n threads now (omp_set_num_threads(n) and an
+ * empty parallel region), after checking that n - 1 threads with the
+ * stack libgomp gives them can exist at once: under a small ulimit -v
+ * libgomp would print its own message in the middle of the work;
+ * this dies with "cannot start n threads: why" first.
+ */
+void threads_start(size_t n);
+
 /* Checked number parsing for option arguments: a bad value is a usage
  * error naming the option.  Whole string, range inclusive. */
 size_t opt_size(const char *opt, const char *arg, size_t min, size_t max);

@@ -121,3 +121,64 @@ under() {
 	    bash -c "ulimit -v 30720; pca -d 2 < '$D/x.npy' > '$T/p.npy'"
 	[ "$stderr" = "pca: stdin: array 0, byte 128: cannot allocate 25600000 bytes" ]
 }
+
+@test "memory: mnist-decode, a header claiming 300 images of 2048x2048 and no data" {
+	# read one such image at a time, not 256 (1 GB) before the data
+	printf '\0\0\10\3\0\0\1\54\0\0\10\0\0\0\10\0' > "$T/h"
+	MALLOC_ARENA_MAX=1 run -1 --separate-stderr bash -c \
+	    "ulimit -v $((ALLOW * 1024)); mnist-decode '$T/h' > /dev/null"
+	[ "$stderr" = "mnist-decode: $T/h: byte 16: truncated data (0 of 4194304 bytes)" ]
+}
+
+# Too small an address space for the threads or for BLIS's packing
+# buffers: one line `tool: ...: why` and exit 1, never libgomp's
+# message or BLIS's abort().  (Below about 15 MB the dynamic loader
+# itself fails, before main: exit 127, its own message.)
+
+@test "memory: threads that cannot start: one line, exit 1" {
+	# 64 MB thread stacks (ulimit -s) in 48 MB of address space
+	MALLOC_ARENA_MAX=1 run -1 --separate-stderr bash -c \
+	    "ulimit -s 65536; ulimit -v 49152; knn-graph -k 3 --threads 2 < '$D/x10k.npy'"
+	[ "$stderr" = "knn-graph: cannot start 2 threads (64 MB stacks): Resource temporarily unavailable" ]
+	[ -z "$output" ]
+	# OMP_STACKSIZE, as libgomp reads it, for 3 threads
+	OMP_STACKSIZE=32M MALLOC_ARENA_MAX=1 run -1 --separate-stderr bash -c \
+	    "ulimit -v 49152; augment -q -e 1 -b 4 -t 3 < /dev/null"
+	[ "$stderr" = "augment: cannot start 3 threads (32 MB stacks): Resource temporarily unavailable" ]
+	# the same with room for them starts
+	OMP_STACKSIZE=2m MALLOC_ARENA_MAX=1 run -0 bash -c \
+	    "ulimit -v 49152; tensor take 0:100 < '$D/x10k.npy' |
+	    knn-graph -k 3 --threads 3 | tensor info"
+	[ "${lines[0]}" = "0 int64 [100,3]" ]
+}
+
+@test "memory: limits from 16 to 64 MB: each run succeeds or fails in one line with exit 1" {
+	tensor take 0:300 < "$D/x10k.npy" > "$T/x.npy"
+	local kb tool rc n blis=0 ok=0 f=0
+	for kb in $(seq 16384 4096 65536); do
+		for tool in "pca -d 2" "tsne --iterations 20 --early-iterations 10" \
+		    "knn-graph -k 3" "kmeans -q -k 3 --restarts 1"; do
+			rc=0
+			MALLOC_ARENA_MAX=1 bash -c "ulimit -v $kb; $tool --threads 2 \
+			    < '$T/x.npy' > /dev/null 2> '$T/err'" || rc=$?
+			n=$(wc -l < "$T/err")
+			if [ "$rc" -eq 0 ]; then
+				ok=$((ok + 1))
+			elif [ "$rc" -eq 127 ] && grep -q "error while loading shared libraries" "$T/err"; then
+				:       # the loader, before main
+			elif [ "$rc" -eq 1 ] && [ "$n" -eq 1 ] &&
+			    grep -q "^${tool%% *}: .*\(cannot \|Cannot allocate memory\|out of memory\)" "$T/err"; then
+				grep -q "^${tool%% *}: BLIS: cannot allocate" "$T/err" &&
+				    blis=$((blis + 1))
+			else
+				echo "ulimit -v $kb; $tool: exit $rc: $(head -c 400 "$T/err")"
+				f=1
+			fi
+		done
+	done
+	echo "$ok runs succeeded, $blis stopped at BLIS's buffers"
+	[ "$f" -eq 0 ]
+	[ "$ok" -gt 0 ]
+	# BLIS's own malloc failing was among the cases, and was caught
+	[ "$blis" -gt 0 ]
+}
