@@ -368,8 +368,9 @@ main(int argc, char **argv)
 	if (o.cfg.scale_lo > o.cfg.scale_hi)
 		die_usage("--scale-min %g is above --scale-max %g",
 		    o.cfg.scale_lo, o.cfg.scale_hi);
-	if (o.threads > 0)
-		omp_set_num_threads((int)o.threads);
+	/* 0: OpenMP's default (OMP_NUM_THREADS, else all cores) */
+	threads_start(o.threads > 0 ? o.threads :
+	    (size_t)omp_get_max_threads());
 
 	out_init();
 	FILE *fp = xfopen(o.input, "r");
