@@ -703,3 +703,62 @@ stream_cases() {
 	    "$D/empty" mnist-decode "$T/im" "$T/lb" || f=1
 	[ "$f" -eq 0 ]
 }
+
+# ---- the other files a tool reads or writes ------------------------------
+
+@test "every secondary output to /dev/full: one line, exit 1" {
+	local f=0 full="No space left on device" in=$D/P.npy
+	QUIET=0
+	check "--metrics" 1 "kmeans: /dev/full: $full" "$in" \
+	    kmeans -q -k 2 --threads 1 --metrics /dev/full || f=1
+	check "--metrics" 1 "tsne: /dev/full: $full" "$in" \
+	    tsne --perplexity 5 --iterations 20 --threads 1 --metrics /dev/full || f=1
+	check "--explained" 1 "pca: /dev/full: $full" "$in" pca --explained /dev/full || f=1
+	check "--metrics" 1 "silhouette: /dev/full: $full" "$in" \
+	    silhouette --threads 1 --metrics /dev/full || f=1
+	check "--metrics" 1 "roc: /dev/full: $full" "$D/R.npy" roc -q --metrics /dev/full || f=1
+	local o
+	for o in --metrics --predictions --confusion --save-weights; do
+		check "$o" 1 "linprobe: /dev/full: $full" "$D/empty" \
+		    linprobe --epochs 1 "$o" /dev/full "$D/P.npy" "$D/P.npy" || f=1
+	done
+	tensor cols 0,1 "$D/pts.npy" | tensor cat - "$D/lab.npy" > "$T/xyl.npy"
+	check "scatter --metrics" 1 "plot: /dev/full: $full" "$T/xyl.npy" \
+	    plot scatter --metrics /dev/full -o "$T/o.png" || f=1
+	check "grid -o" 1 "plot: /dev/full: $full" "$D/I.npy" plot grid -o /dev/full || f=1
+	check "--log" 1 "vicreg-train: /dev/full: $full" "$D/pairs.npy" \
+	    vicreg-train -o "$T/x.ck" $TINY --log /dev/full || f=1
+	check "--test-log" 1 "vicreg-train: /dev/full: $full" "$D/pairs.npy" \
+	    vicreg-train -o "$T/x.ck" $TINY --test "$D/pairs.npy" --test-log /dev/full || f=1
+	[ "$f" -eq 0 ]
+}
+
+@test "every secondary input a directory: one line, exit 1" {
+	local f=0 dir="$D/dir: byte 0: read error: Is a directory"
+	QUIET=1
+	check "FILE" 1 "kmeans: $dir" "$D/empty" kmeans -q -k 2 "$D/dir" || f=1
+	check "--init" 1 "kmeans: $dir" "$D/P.npy" kmeans -q -k 2 --init "$D/dir" || f=1
+	check "tensor info FILE" 1 "tensor: $dir" "$D/empty" tensor info "$D/dir" || f=1
+	check "tensor take FILE" 1 "tensor: $dir" "$D/empty" tensor take 0 "$D/dir" || f=1
+	# (cat streams: the first file is out before the second fails)
+	QUIET=0 check "tensor cat FILE" 1 "tensor: $dir" "$D/empty" \
+	    tensor cat "$D/P.npy" "$D/dir" || f=1
+	check "--init-weights" 1 "linprobe: $dir" "$D/empty" \
+	    linprobe --init-weights "$D/dir" "$D/P.npy" "$D/P.npy" || f=1
+	check "--order" 1 "linprobe: $dir" "$D/empty" \
+	    linprobe --order "$D/dir" "$D/P.npy" "$D/P.npy" || f=1
+	check "--classes" 1 "linprobe: $D/dir: Is a directory" "$D/empty" \
+	    linprobe --classes "$D/dir" "$D/P.npy" "$D/P.npy" || f=1
+	tensor cols 0,1 "$D/pts.npy" | tensor cat - "$D/lab.npy" > "$T/xyl.npy"
+	check "scatter --classes" 1 "plot: $D/dir: Is a directory" "$T/xyl.npy" \
+	    plot scatter --classes "$D/dir" -o "$T/o.png" || f=1
+	check "scatter --marks" 1 "plot: $dir" "$T/xyl.npy" \
+	    plot scatter --marks "$D/dir" -o "$T/o.png" || f=1
+	check "lines --series" 1 "plot: $dir" "$D/empty" \
+	    plot lines --series "$D/dir:a" -o "$T/o.png" || f=1
+	check "grid --row-labels" 1 "plot: $D/dir: Is a directory" "$D/I.npy" \
+	    plot grid --row-labels "$D/dir" -o "$T/o.png" || f=1
+	check "--log" 1 "vicreg-train: $D/dir: Is a directory" "$D/pairs.npy" \
+	    vicreg-train -o "$T/x.ck" $TINY --log "$D/dir" || f=1
+	[ "$f" -eq 0 ]
+}
