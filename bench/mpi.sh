@@ -6,14 +6,17 @@
 # study).  Every configuration reads the same pairs from a file (no
 # augment in the timing).
 #
-# A step's time is taken from vicreg-train's progress lines (step k,
-# images per second since the first step began) after one warm-up
+# A step's time is taken from the moments vicreg-train's progress
+# lines (one per step, at most one a second) arrive, after one warm-up
 # step: the median over the steps that follow.  Images per second
 # count a pair once, as vicreg-train does.
 #
 # Environment: WIDTHS ("16 64"), BATCH (256), STEPS (timed steps per
 # run, 4), CONFIGS (ranks x threads per rank: "1x1 1x2 2x1"; more
-# ranks than cores get --oversubscribe).  Needs bin/ and bin-mpi/
+# ranks than cores get --oversubscribe), MPIRUN_OPTS (more mpirun
+# options, e.g. "--bind-to none": by default Open MPI binds each of 2
+# processes to a core, which on a busy machine makes both wait for the
+# slower core at every collective).  Needs bin/ and bin-mpi/
 # (make all mpi) and Open MPI.  Measure on an idle machine: the line
 # before the table gives its load.
 set -eu
@@ -22,6 +25,7 @@ WIDTHS=${WIDTHS:-"16 64"}
 BATCH=${BATCH:-256}
 STEPS=${STEPS:-4}
 CONFIGS=${CONFIGS:-"1x1 1x2 2x1"}
+MPIRUN_OPTS=${MPIRUN_OPTS:-}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 for b in bin/vicreg-train bin/augment bin/cifar-decode bin/tensor; do
@@ -42,14 +46,20 @@ bin/cifar-decode -n "$BATCH" data/cifar-10-binary.tar.gz |
     bin/augment -q -e $((STEPS + 1)) -b "$BATCH" -s 1 -t "$cores" \
     > "$tmp/pairs.npy"
 
-# the per-step seconds of one run's progress lines (on stdin): step k
-# ended k BATCH / rate seconds after the first began; the median of
-# (T_j - T_i) / (j - i) over consecutive lines from step 1's on, but
-# not the last line (printed after the checkpoint is written)
+# each line of stdin with the time it arrived in front
+stamp() {
+	while IFS= read -r line; do
+		printf '%s %s\n' "$(date +%s.%N)" "$line"
+	done
+}
+
+# the per-step seconds from stamped progress lines (on stdin): the
+# median of (T_j - T_i) / (j - i) over consecutive lines from step 1's
+# on, but not the last line (printed after the checkpoint is written)
 per_step() {
-	sed -n 's/.*: step \([0-9]*\)\/[0-9]* .* \([0-9.]*\) img\/s .*/\1 \2/p' |
-	awk -v B="$BATCH" '
-	    { k[n] = $1; t[n++] = $1 * B / $2 }
+	sed -n 's/^\([0-9.]*\) .*: step \([0-9]*\)\/[0-9]* .*/\1 \2/p' |
+	awk '
+	    { t[n] = $1; k[n++] = $2 }
 	    END { for (i = 1; i < n - 1; i++) if (k[i] > k[i - 1])
 		      d[m++] = (t[i] - t[i - 1]) / (k[i] - k[i - 1])
 		  if (m == 0) exit 1
@@ -69,14 +79,15 @@ for w in $WIDTHS; do
 		rm -f "$tmp/x.ck"
 		if [ "$r" -eq 1 ]; then
 			bin/vicreg-train -o "$tmp/x.ck" --width "$w" \
-			    --threads "$t" < "$tmp/pairs.npy" 2> "$tmp/err"
+			    --threads "$t" < "$tmp/pairs.npy"
 		else
 			over=
 			[ $((r * t)) -le "$cores" ] || over=--oversubscribe
-			mpirun $root $over -np "$r" sh -c "exec bin-mpi/vicreg-train \
+			mpirun $root $over $MPIRUN_OPTS -np "$r" sh -c "exec bin-mpi/vicreg-train \
 			    -o $tmp/x.ck --width $w --threads $t \
-			    < $tmp/pairs.npy" 2> "$tmp/err"
-		fi || { cat "$tmp/err" >&2; exit 1; }
+			    < $tmp/pairs.npy"
+		fi 2>&1 > /dev/null | stamp > "$tmp/err"
+		[ -s "$tmp/x.ck" ] || { cat "$tmp/err" >&2; exit 1; }
 		s=$(per_step < "$tmp/err") ||
 		    { echo "bench/mpi.sh: no progress lines" >&2; exit 1; }
 		printf '%-6s %-6s %-8s %-6s %-10.3f %.1f\n' "$w" "$r" "$t" \
