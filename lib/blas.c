@@ -104,16 +104,31 @@ bli_check_error_code_helper(gint_t code, char *file, guint_t line)
  * row and column strides, so a row-major matrix is rs = ld, cs = 1.
  */
 void
+blas_rntm(rntm_t *rntm, size_t threads, size_t K)
+{
+	rntm_t r = BLIS_RNTM_INITIALIZER;
+	*rntm = r;
+	if (threads)
+		bli_rntm_set_num_threads((dim_t)threads, rntm);
+	else
+		bli_rntm_init_from_global(rntm);
+	if (K % 8 != 0)
+		bli_rntm_disable_l3_sup(rntm);
+}
+
+void
 sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
     const float *A, size_t lda, const float *B, size_t ldb, float beta,
     float *C, size_t ldc)
 {
 	if (M == 0 || N == 0)
 		return;
-	bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	rntm_t rntm;
+	blas_rntm(&rntm, 0, K);
+	bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
 	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
 	    (dim_t)K, &alpha, (float *)A, (inc_t)lda, 1, (float *)B,
-	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1);
+	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1, NULL, &rntm);
 }
 
 void
@@ -123,10 +138,12 @@ dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
 {
 	if (M == 0 || N == 0)
 		return;
-	bli_dgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+	rntm_t rntm;
+	blas_rntm(&rntm, 0, K);
+	bli_dgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
 	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
 	    (dim_t)K, &alpha, (double *)A, (inc_t)lda, 1, (double *)B,
-	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1);
+	    (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1, NULL, &rntm);
 }
 
 void

@@ -26,6 +26,18 @@ void sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
 void dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
            const double *A, size_t lda, const double *B, size_t ldb,
            double beta, double *C, size_t ldc);
+/*
+ * The runtime of a direct bli_sgemm_ex/bli_dgemm_ex call of inner
+ * dimension K on `threads` threads (0: the count blas_init set).
+ * Debian's BLIS 0.9.0 small-matrix ("sup") kernels for haswell..zen3
+ * read up to one row past the end of A, B or C when K % 8 != 0
+ * (BLIS issue #821, fixed in 1.0): a segfault when that row is on an
+ * unmapped page.  Such calls go through the large-matrix path instead.
+ * sgemm and dgemm above do this themselves.
+ */
+struct rntm_s;
+void blas_rntm(struct rntm_s *rntm, size_t threads, size_t K);
+
 /* The same product by plain loops: the reference twin for tests. */
 void sgemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb,

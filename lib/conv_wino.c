@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "blas.h"
 #include "conv_wino.h"
 
 /* tiles per chunk: at least WINO_TILES, and its transformed input and
@@ -272,8 +273,8 @@ gemm1(int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
     const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
 	float one = 1.0f;
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	bli_rntm_set_num_threads(1, &rntm);
+	rntm_t rntm;
+	blas_rntm(&rntm, 1, K);
 	bli_sgemm_ex(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
 	    (dim_t)M, (dim_t)N, (dim_t)K, &one, (float *)A, (inc_t)lda, 1,
 	    (float *)B, (inc_t)ldb, 1, &beta, C, (inc_t)ldc, 1, NULL, &rntm);

@@ -17,6 +17,7 @@
  * Everything here after kmeans_center runs on the calling thread: the
  * tool runs restarts in parallel.
  */
+#include "blas.h"
 #include "kmeans.h"
 
 #include <float.h>
@@ -176,10 +177,10 @@ static void
 sgemm_nt_1(size_t M, size_t N, size_t K, float alpha, const float *A,
     const float *B, float beta, float *C)
 {
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
+	rntm_t rntm;
 	if (M == 0 || N == 0)
 		return;
-	bli_rntm_set_num_threads(1, &rntm);
+	blas_rntm(&rntm, 1, K);
 	bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)M, (dim_t)N,
 	    (dim_t)K, &alpha, (float *)A, (inc_t)K, 1, (float *)B, (inc_t)K,
 	    1, &beta, C, (inc_t)N, 1, NULL, &rntm);

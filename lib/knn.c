@@ -336,8 +336,8 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 		rows_center(s->bc, B + b0 * D, mu, BB, D);
 		/* tile[QB,BB] = Qc_blk Bc_blk^T, on this thread alone */
 		float one = 1, zero = 0;
-		rntm_t rntm = BLIS_RNTM_INITIALIZER;
-		bli_rntm_set_num_threads(1, &rntm);
+		rntm_t rntm;
+		blas_rntm(&rntm, 1, D);
 		bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)QB,
 		    (dim_t)BB, (dim_t)D, &one, s->qc, (inc_t)D, 1, s->bc,
 		    (inc_t)D, 1, &zero, s->tile, (inc_t)BB, 1, NULL, &rntm);

@@ -132,8 +132,8 @@ gemm1(int ta, int tb, size_t M, size_t N, size_t K, const float *A,
     size_t ldc)
 {
 	float alpha = 1.0f;
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	bli_rntm_set_num_threads(1, &rntm);
+	rntm_t rntm;
+	blas_rntm(&rntm, 1, K);
 	bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
 	    tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N,
 	    (dim_t)K, &alpha, (float *)A, (inc_t)lda, 1, (float *)B,

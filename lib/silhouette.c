@@ -9,6 +9,7 @@
  * float64 (euclidean_distances upcasts by chunks) and zeroes the
  * diagonal; this code skips the diagonal instead.
  */
+#include "blas.h"
 #include "silhouette.h"
 
 #include <math.h>
@@ -110,8 +111,8 @@ static void
 gemm_nt_1(int precise, size_t M, size_t N, size_t K, const void *A,
     const void *B, void *C)
 {
-	rntm_t rntm = BLIS_RNTM_INITIALIZER;
-	bli_rntm_set_num_threads(1, &rntm);
+	rntm_t rntm;
+	blas_rntm(&rntm, 1, K);
 	if (precise) {
 		double one = 1, zero = 0;
 		bli_dgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)M,
