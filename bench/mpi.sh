@@ -59,6 +59,7 @@ stamp() {
 per_step() {
 	sed -n 's/^\([0-9.]*\) .*: step \([0-9]*\)\/[0-9]* .*/\1 \2/p' |
 	awk '
+	    BEGIN { n = 0 }   # t[n] with n unset would be t[""], not t[0]
 	    { t[n] = $1; k[n++] = $2 }
 	    END { for (i = 1; i < n - 1; i++) if (k[i] > k[i - 1])
 		      d[m++] = (t[i] - t[i - 1]) / (k[i] - k[i - 1])
