@@ -5,13 +5,19 @@
 # Winograd F(2x2,3x3) (lib/conv_wino).  The numbers behind the method
 # choices in conv3x3.c (use_direct) and conv_wino.c (use_wino).
 #
-#   [THREADS=2] [REPS=5] bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
+#   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
+#       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
 #   defaults: width 16, batch 256 (one view), stem stride 1
 #
-# Prints one line per shape: milliseconds per call (median of REPS
-# after one warm-up call) for f(orward), dx (input gradient) and dw
-# (weight gradient) per method; "-" where a method does not apply.
-# Wall clock: run it on an idle machine (BLIS threads spin).
+# Prints one line per shape: milliseconds per call (median, or with
+# STAT=min the fastest, of REPS after one warm-up call) for f(orward),
+# dx (input gradient) and dw (weight gradient) per method; "-" where a
+# method does not apply.
+# Wall clock by default: run it on an idle machine (BLIS threads spin).
+# CLOCK=cpu times the process's CPU time instead: with THREADS=1 it
+# tells kernels apart on a busy machine (the caches are still shared,
+# so compare revisions in the same run, not against wall times; the
+# minimum of many REPS is the steadier statistic there).
 set -eu
 cd "$(dirname "$0")/.."
 WIDTH=${1:-16}
@@ -19,6 +25,16 @@ BATCH=${2:-256}
 STEM=${3:-1}
 THREADS=${THREADS:-2}
 REPS=${REPS:-5}
+case ${CLOCK:-wall} in
+wall) clock=CLOCK_MONOTONIC ;;
+cpu) clock=CLOCK_PROCESS_CPUTIME_ID ;;
+*) echo "bench/conv.sh: CLOCK must be wall or cpu" >&2; exit 2 ;;
+esac
+case ${STAT:-median} in
+median) pick=0 ;;
+min) pick=1 ;;
+*) echo "bench/conv.sh: STAT must be median or min" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -38,7 +54,7 @@ static double
 now(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(BENCH_CLOCK, &t);
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -146,7 +162,8 @@ main(int argc, char **argv)
 						t[i] = now() - t0;
 				}
 				qsort(t, reps, sizeof *t, cmp);
-				printf(" %10.2f", 1e3 * t[reps / 2]);
+				printf(" %10.2f", 1e3 * t[BENCH_MIN ? 0 :
+				    reps / 2]);
 			}
 			free(sc);
 		}
@@ -157,10 +174,12 @@ main(int argc, char **argv)
 	return 0;
 }
 CEOF
-cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -I/usr/include/x86_64-linux-gnu \
-    -Ilib -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c \
-    lib/conv3x3.c lib/conv_wino.c -lblis -lm
+cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock \
+    -DBENCH_MIN=$pick -I/usr/include/x86_64-linux-gnu -Ilib \
+    -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c lib/tool.c \
+    lib/npy.c lib/conv3x3.c lib/conv_wino.c -lblis -lm
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
-    "batch $BATCH, stem stride $STEM, $THREADS threads, median of $REPS (ms)"
+    "batch $BATCH, stem stride $STEM, $THREADS threads, ${STAT:-median} of" \
+    "$REPS (ms, ${CLOCK:-wall} clock)"
 OMP_WAIT_POLICY=passive "$tmp/conv" "$WIDTH" "$BATCH" "$STEM" "$THREADS" "$REPS"
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"

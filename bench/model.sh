@@ -16,7 +16,10 @@
 # encode: batch / time), torch/ours time ratio (> 1: ours is faster)
 # and old/ours.  OMP_WAIT_POLICY=passive for all.  Needs cc, libblis,
 # /usr/bin/python3 with torch.  The machine may be shared: the numbers
-# are wall-clock, and the load is printed before and after.
+# are wall-clock, and the load is printed before and after.  CLOCK=cpu
+# times each step's process CPU time instead (all implementations):
+# with THREADS=1 on a busy machine it still tells revisions apart,
+# though the shared caches make it no substitute for an idle run.
 set -eu
 cd "$(dirname "$0")/.."
 WIDTHS=${1:-"16 64"}
@@ -26,6 +29,11 @@ STEPS=${4:-3}
 THREADS=${THREADS:-"2 1"}
 MODES=${MODES:-"train encode"}
 OLD=${OLD:-}
+case ${CLOCK:-wall} in
+wall) clock=CLOCK_MONOTONIC pyclock=perf_counter ;;
+cpu) clock=CLOCK_PROCESS_CPUTIME_ID pyclock=process_time ;;
+*) echo "bench/model.sh: CLOCK must be wall or cpu" >&2; exit 2 ;;
+esac
 export OMP_WAIT_POLICY=passive
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,7 +51,7 @@ static double
 now(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(BENCH_CLOCK, &t);
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -88,7 +96,8 @@ main(int argc, char **argv)
 	return 0;
 }
 CEOF
-CC="cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -I/usr/include/x86_64-linux-gnu"
+CC="cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock
+    -I/usr/include/x86_64-linux-gnu"
 # the library's model and its kernels (as of each revision)
 libsrc() { for f in model nn blas rng tool npy; do echo "$1/$f.c"; done; ls "$1"/conv*.c "$1"/dist.c 2>/dev/null || true; }
 $CC -Ilib -o "$tmp/step" "$tmp/step.c" $(libsrc lib) -lblis -lm
@@ -124,15 +133,16 @@ else:
         loss.backward()
 step()
 for _ in range(steps):
-    t0 = time.perf_counter()
+    t0 = time.PYCLOCK()
     step()
-    print("%.6f" % (time.perf_counter() - t0))
+    print("%.6f" % (time.PYCLOCK() - t0))
 PEOF
+sed -i "s/PYCLOCK/$pyclock/" "$tmp/step.py"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), batch $BATCH," \
-    "$ROUNDS rounds x $STEPS steps${OLD:+, old = $OLD}"
+    "$ROUNDS rounds x $STEPS steps${OLD:+, old = $OLD}, ${CLOCK:-wall} clock"
 printf '%-7s %-6s %-6s %11s %11s %11s %10s %10s %8s %8s\n' threads mode width \
     ours_s torch_s old_s ours_img/s torch_img/s torch/ours old/ours
 for th in $THREADS; do

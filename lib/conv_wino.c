@@ -47,7 +47,6 @@ conv_wino_applies(const struct conv2d_shape *s, int part)
 struct wgeo {
 	size_t C, OC, H, W;
 	size_t TH, TW, tpi;   /* tile rows, columns, tiles per image */
-	size_t Hq, Wq;        /* zero-framed input plane 2TH+2 x 2TW+2 */
 	size_t nc, T;         /* images and tiles per chunk */
 };
 
@@ -61,8 +60,6 @@ wgeo_set(struct wgeo *g, size_t C, size_t H, size_t W, size_t OC)
 	g->TH = (H + 1) / 2;
 	g->TW = (W + 1) / 2;
 	g->tpi = g->TH * g->TW;
-	g->Hq = 2 * g->TH + 2;
-	g->Wq = 2 * g->TW + 2;
 	size_t nc = (WINO_TILES + g->tpi - 1) / g->tpi;
 	size_t most = WINO_FLOATS / (16 * (C + OC) * g->tpi);
 	if (nc > most)
@@ -71,13 +68,32 @@ wgeo_set(struct wgeo *g, size_t C, size_t H, size_t W, size_t OC)
 	g->T = g->nc * g->tpi;
 }
 
-/* per thread: V [16, C, T], M [16, OC, T], plane [Hq, Wq],
- * R [Hq, 4, TW], 8 TW + 2 more for the transforms' rows */
+/*
+ * Floats from one of the 16 planes [C, T] of V (or M) to the next:
+ * C T is often a multiple of 4 KiB, and 16 streams that far apart
+ * share the same few cache sets; one cache line further apart they
+ * do not (the weight gradient of 64 channels at 8x8 ran twice as
+ * fast, its forward pass a third faster).
+ */
+static size_t
+pstride(size_t C, size_t T)
+{
+	return (C * T + 15) / 16 * 16 + 16;
+}
+
+/* the transforms' scratch: 16 rows of (TH+1)*TW */
+static size_t
+wtx_floats(const struct wgeo *g)
+{
+	return 16 * (g->TH + 1) * g->TW;
+}
+
+/* per thread: V [16, C, T], M [16, OC, T], the transforms' scratch */
 static size_t
 wthread_floats(const struct wgeo *g)
 {
-	size_t n = 16 * (g->C + g->OC) * g->T + g->Hq * g->Wq +
-	    g->Hq * 4 * g->TW + 8 * g->TW + 2;
+	size_t n = 16 * (pstride(g->C, g->T) + pstride(g->OC, g->T)) +
+	    wtx_floats(g);
 	return (n + 15) / 16 * 16;
 }
 
@@ -151,117 +167,157 @@ transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
 }
 
 /*
- * The transforms are adds and subtracts over tile columns (unit stride
- * once a plane row is split into even and odd columns), compiled for
- * AVX2 and for the baseline, chosen at run time; no multiplies, so
- * both give the same bytes.
+ * The transforms work on whole images: every step is an add or a
+ * subtract over all tiles of one channel at once, as flat rows of
+ * TH*TW (or (TH+1)*TW) floats, so the loops are long even for the 4x4
+ * and 8x8 maps of the last layers.  Only the splitting of image rows
+ * into even and odd columns, and its inverse for the output, touch
+ * single floats.  Compiled for AVX2 and for the baseline, chosen at
+ * run time; no multiplies, so both give the same bytes (and the same
+ * bytes as transforming tile by tile).
  */
 #define WINO_CLONES __attribute__((target_clones("avx2", "default")))
 
 /*
+ * Row y of an image (NULL: a row of the zero frame) split for the
+ * tiles: with q the row of the zero-framed plane (q[j] = y[j - 1]),
+ * e0[s] = q[2s], o0[s] = q[2s+1], e1[s] = q[2s+2], o1[s] = q[2s+3]
+ * for s < TW, zero outside the image.
+ */
+static void
+split_row(float *e0, float *o0, float *e1, float *o1, const float *y,
+    size_t W, size_t TW)
+{
+	if (y == NULL) {
+		memset(e0, 0, TW * sizeof *e0);
+		memset(o0, 0, TW * sizeof *o0);
+		memset(e1, 0, TW * sizeof *e1);
+		memset(o1, 0, TW * sizeof *o1);
+		return;
+	}
+	for (size_t s = 0; s < TW; s++) {
+		o0[s] = 2 * s < W ? y[2 * s] : 0.0f;
+		e1[s] = 2 * s + 1 < W ? y[2 * s + 1] : 0.0f;
+	}
+	e0[0] = 0.0f;
+	for (size_t s = 1; s < TW; s++)
+		e0[s] = e1[s - 1];
+	for (size_t s = 0; s + 1 < TW; s++)
+		o1[s] = o0[s + 1];
+	o1[TW - 1] = 0.0f;
+}
+
+/*
  * V[xi][c][t0 + ty TW + tx] (ld T) = B^T d B of image x [C,H,W]'s
- * tiles, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].  Scratch:
- * plane [Hq, Wq] (zero frame), R [Hq, 4, TW], eo [2, TW + 1].
+ * tiles, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].  Tile (ty, tx)
+ * reads plane rows 2ty..2ty+3: rows 2r+a are kept as parity a, row r,
+ * so each of the tile's rows is a flat offset (0 or TW) into one of
+ * them.  Scratch ws [wtx_floats].
  */
 WINO_CLONES static void
-transform_input(float *V, size_t T, size_t t0, const float *x, float *plane,
-    float *R, float *eo, const struct wgeo *g)
+transform_input(float *V, size_t T, size_t t0, const float *x, float *ws,
+    const struct wgeo *g)
 {
-	size_t H = g->H, W = g->W, TW = g->TW, Wq = g->Wq, Hq = g->Hq;
-	size_t CT = g->C * T;
-	float *E = eo, *O = eo + TW + 1;
-	memset(plane, 0, Hq * Wq * sizeof *plane);
+	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW;
+	size_t n = (TH + 1) * TW, tpi = g->tpi, CT = pstride(g->C, T);
+	/* S[a][k]: split rows (k: e0 o0 e1 o1); Q[a][j]: column sums */
+	float *S = ws, *Q = ws + 8 * n;
 	for (size_t c = 0; c < g->C; c++, x += H * W) {
-		/* the frame stays zero: only the interior is rewritten */
-		for (size_t h = 0; h < H; h++)
-			memcpy(plane + (h + 1) * Wq + 1, x + h * W,
-			    W * sizeof *plane);
-		/* columns: R[r][j][tx] from plane row r, cols 2tx..2tx+3 */
-		for (size_t r = 0; r < Hq; r++) {
-			const float *p = plane + r * Wq;
-			float *r0 = R + r * 4 * TW, *r1 = r0 + TW;
-			float *r2 = r1 + TW, *r3 = r2 + TW;
-			for (size_t k = 0; k <= TW; k++) {
-				E[k] = p[2 * k];
-				O[k] = p[2 * k + 1];
+		for (size_t a = 0; a < 2; a++)
+			for (size_t r = 0; r <= TH; r++) {
+				size_t q = 2 * r + a;   /* image row q - 1 */
+				float *s = S + 4 * a * n + r * TW;
+				split_row(s, s + n, s + 2 * n, s + 3 * n,
+				    q >= 1 && q <= H ? x + (q - 1) * W : NULL,
+				    W, TW);
 			}
+		for (size_t a = 0; a < 2; a++) {
+			const float *e0 = S + 4 * a * n, *o0 = e0 + n;
+			const float *e1 = o0 + n, *o1 = e1 + n;
+			float *q0 = Q + 4 * a * n, *q1 = q0 + n;
+			float *q2 = q1 + n, *q3 = q2 + n;
 #pragma omp simd
-			for (size_t tx = 0; tx < TW; tx++) {
-				r0[tx] = E[tx] - E[tx + 1];
-				r1[tx] = O[tx] + E[tx + 1];
-				r2[tx] = E[tx + 1] - O[tx];
-				r3[tx] = O[tx] - O[tx + 1];
+			for (size_t i = 0; i < n; i++) {
+				q0[i] = e0[i] - e1[i];
+				q1[i] = o0[i] + e1[i];
+				q2[i] = e1[i] - o0[i];
+				q3[i] = o0[i] - o1[i];
 			}
 		}
-		/* rows: tile row ty uses plane rows 2ty..2ty+3 */
-		for (size_t ty = 0; ty < g->TH; ty++)
-			for (size_t j = 0; j < 4; j++) {
-				const float *a0 = R + (2 * ty) * 4 * TW + j * TW;
-				const float *a1 = a0 + 4 * TW, *a2 = a1 + 4 * TW;
-				const float *a3 = a2 + 4 * TW;
-				float *v0 = V + j * CT + c * T + t0 + ty * TW;
-				float *v1 = v0 + 4 * CT, *v2 = v1 + 4 * CT;
-				float *v3 = v2 + 4 * CT;
+		/* tile rows 0..3: parity 0 row ty, 1 row ty, 0 row ty+1,
+		 * 1 row ty+1 */
+		for (size_t j = 0; j < 4; j++) {
+			const float *a0 = Q + j * n, *a1 = Q + (4 + j) * n;
+			const float *a2 = a0 + TW, *a3 = a1 + TW;
+			float *v0 = V + j * CT + c * T + t0;
+			float *v1 = v0 + 4 * CT, *v2 = v1 + 4 * CT;
+			float *v3 = v2 + 4 * CT;
 #pragma omp simd
-				for (size_t tx = 0; tx < TW; tx++) {
-					v0[tx] = a0[tx] - a2[tx];
-					v1[tx] = a1[tx] + a2[tx];
-					v2[tx] = a2[tx] - a1[tx];
-					v3[tx] = a1[tx] - a3[tx];
-				}
+			for (size_t t = 0; t < tpi; t++) {
+				v0[t] = a0[t] - a2[t];
+				v1[t] = a1[t] + a2[t];
+				v2[t] = a2[t] - a1[t];
+				v3[t] = a1[t] - a3[t];
 			}
+		}
 	}
 }
 
 /*
  * out [OC, H, W] (= or +=) A^T m A of the products M[xi][oc][t0 + t]
- * (ld T), A^T = [1 1 1 0; 0 1 -1 -1], + bias [OC] (or NULL).
- * Scratch: y [4, TW] (output rows 0, 1 x even, odd columns), row [2 TW].
+ * (ld T), A^T = [1 1 1 0; 0 1 -1 -1], + bias [OC] (or NULL): the four
+ * outputs of every tile as flat rows y[i][k] [TH*TW] (output row
+ * 2ty+i, column 2tx+k), then interleaved into the image.  Scratch ws
+ * [wtx_floats].
  */
 WINO_CLONES static void
 transform_output(float *out, const float *M, size_t T, size_t t0,
-    const float *bias, int accumulate, float *y, float *row,
-    const struct wgeo *g)
+    const float *bias, int accumulate, float *ws, const struct wgeo *g)
 {
-	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC, st = OC * T;
-	float *y0e = y, *y0o = y + TW, *y1e = y + 2 * TW, *y1o = y + 3 * TW;
+	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC;
+	size_t st = pstride(OC, T);
+	size_t tpi = g->tpi;
+	float *y00 = ws, *y01 = ws + tpi, *y10 = ws + 2 * tpi;
+	float *y11 = ws + 3 * tpi;
 	for (size_t oc = 0; oc < OC; oc++) {
 		float b = bias ? bias[oc] : 0.0f;
-		for (size_t ty = 0; ty < g->TH; ty++) {
-			const float *m = M + oc * T + t0 + ty * TW;
+		const float *m = M + oc * T + t0;
 #pragma omp simd
-			for (size_t tx = 0; tx < TW; tx++) {
-				float s0[4], s1[4];
-				for (size_t j = 0; j < 4; j++) {
-					float m0 = m[j * st + tx];
-					float m1 = m[(4 + j) * st + tx];
-					float m2 = m[(8 + j) * st + tx];
-					float m3 = m[(12 + j) * st + tx];
-					s0[j] = m0 + m1 + m2;
-					s1[j] = m1 - m2 - m3;
-				}
-				y0e[tx] = s0[0] + s0[1] + s0[2];
-				y0o[tx] = s0[1] - s0[2] - s0[3];
-				y1e[tx] = s1[0] + s1[1] + s1[2];
-				y1o[tx] = s1[1] - s1[2] - s1[3];
+		for (size_t t = 0; t < tpi; t++) {
+			float s0[4], s1[4];
+			for (size_t j = 0; j < 4; j++) {
+				float m0 = m[j * st + t];
+				float m1 = m[(4 + j) * st + t];
+				float m2 = m[(8 + j) * st + t];
+				float m3 = m[(12 + j) * st + t];
+				s0[j] = m0 + m1 + m2;
+				s1[j] = m1 - m2 - m3;
 			}
-			for (size_t i = 0; i < 2 && 2 * ty + i < H; i++) {
-				const float *e = i ? y1e : y0e;
-				const float *od = i ? y1o : y0o;
-				float *o = out + (oc * H + 2 * ty + i) * W;
-				for (size_t tx = 0; tx < TW; tx++) {
-					row[2 * tx] = e[tx];
-					row[2 * tx + 1] = od[tx];
+			y00[t] = s0[0] + s0[1] + s0[2];
+			y01[t] = s0[1] - s0[2] - s0[3];
+			y10[t] = s1[0] + s1[1] + s1[2];
+			y11[t] = s1[1] - s1[2] - s1[3];
+		}
+		for (size_t h = 0; h < H; h++) {
+			size_t ty = h / 2;
+			const float *e = (h & 1 ? y10 : y00) + ty * TW;
+			const float *od = (h & 1 ? y11 : y01) + ty * TW;
+			float *o = out + (oc * H + h) * W;
+			size_t w2 = W / 2;
+			if (accumulate) {
+				for (size_t tx = 0; tx < w2; tx++) {
+					o[2 * tx] += e[tx];
+					o[2 * tx + 1] += od[tx];
 				}
-				if (accumulate) {
-#pragma omp simd
-					for (size_t w = 0; w < W; w++)
-						o[w] += row[w];
-				} else {
-#pragma omp simd
-					for (size_t w = 0; w < W; w++)
-						o[w] = row[w] + b;
+				if (W & 1)
+					o[W - 1] += e[w2];
+			} else {
+				for (size_t tx = 0; tx < w2; tx++) {
+					o[2 * tx] = e[tx] + b;
+					o[2 * tx + 1] = od[tx] + b;
 				}
+				if (W & 1)
+					o[W - 1] = e[w2] + b;
 			}
 		}
 	}
@@ -303,19 +359,18 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
 		size_t n0 = ch * g->nc;
 		size_t nc = N - n0 < g->nc ? N - n0 : g->nc;
 		size_t T = nc * g->tpi;
-		float *M = V + 16 * C * T;
-		float *plane = M + 16 * OC * T, *R = plane + g->Hq * g->Wq;
-		float *rows = R + g->Hq * 4 * g->TW;   /* [8 TW + 2] */
+		size_t vs = pstride(C, T), ms = pstride(OC, T);
+		float *M = V + 16 * vs;
+		float *ws = M + 16 * ms;
 		for (size_t i = 0; i < nc; i++)
 			transform_input(V, T, i * g->tpi, inp + (n0 + i) *
-			    in_sz, plane, R, rows, g);
+			    in_sz, ws, g);
 		for (size_t xi = 0; xi < 16; xi++)
-			gemm1(0, OC, T, C, U + xi * OC * C, C, V + xi * C * T,
-			    T, 0.0f, M + xi * OC * T, T);
+			gemm1(0, OC, T, C, U + xi * OC * C, C, V + xi * vs,
+			    T, 0.0f, M + xi * ms, T);
 		for (size_t i = 0; i < nc; i++)
 			transform_output(out + (n0 + i) * out_sz, M, T,
-			    i * g->tpi, bias, accumulate, rows,
-			    rows + 4 * g->TW, g);
+			    i * g->tpi, bias, accumulate, ws, g);
 	}
 }
 
@@ -342,49 +397,56 @@ conv_wino_backward_dinp(float *dinp, float *scratch, const float *dout,
 /*
  * Mg[xi][oc][t0 + t] (ld T) = A dY A^T of dout d [OC,H,W]'s 2x2 tiles
  * (zeros past the image), A = [1 0; 1 1; 1 -1; 0 -1]: the gradient of
- * the loss with respect to the tile's product sums.  Scratch eo
- * [4, TW + 1].
+ * the loss with respect to the tile's product sums.  The tiles' four
+ * values go to flat rows first (E0, O0: row 2ty, even and odd
+ * columns; E1, O1: row 2ty+1).  Scratch ws [wtx_floats].
  */
 WINO_CLONES static void
-transform_dout(float *Mg, size_t T, size_t t0, const float *d, float *eo,
+transform_dout(float *Mg, size_t T, size_t t0, const float *d, float *ws,
     const struct wgeo *g)
 {
-	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC, st = OC * T;
-	float *E0 = eo, *O0 = E0 + TW, *E1 = O0 + TW, *O1 = E1 + TW;
-	for (size_t oc = 0; oc < OC; oc++, d += H * W)
-		for (size_t ty = 0; ty < g->TH; ty++) {
+	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW, OC = g->OC;
+	size_t st = pstride(OC, T), tpi = g->tpi;
+	float *E0 = ws, *O0 = E0 + tpi, *E1 = O0 + tpi, *O1 = E1 + tpi;
+	for (size_t oc = 0; oc < OC; oc++, d += H * W) {
+		for (size_t ty = 0; ty < TH; ty++)
 			for (size_t i = 0; i < 2; i++) {
-				float *e = i ? E1 : E0, *od = i ? O1 : O0;
+				float *e = (i ? E1 : E0) + ty * TW;
+				float *od = (i ? O1 : O0) + ty * TW;
 				size_t h = 2 * ty + i;
+				if (h >= H) {
+					memset(e, 0, TW * sizeof *e);
+					memset(od, 0, TW * sizeof *od);
+					continue;
+				}
 				const float *row = d + h * W;
 				for (size_t tx = 0; tx < TW; tx++) {
 					size_t w = 2 * tx;
-					e[tx] = h < H ? row[w] : 0.0f;
-					od[tx] = h < H && w + 1 < W ?
-					    row[w + 1] : 0.0f;
+					e[tx] = row[w];
+					od[tx] = w + 1 < W ? row[w + 1] : 0.0f;
 				}
 			}
-			float *m = Mg + oc * T + t0 + ty * TW;
+		float *m = Mg + oc * T + t0;
 #pragma omp simd
-			for (size_t tx = 0; tx < TW; tx++) {
-				/* rows of A dY: (p, q) pairs */
-				float p[4], q[4];
-				p[0] = E0[tx];
-				q[0] = O0[tx];
-				p[1] = E0[tx] + E1[tx];
-				q[1] = O0[tx] + O1[tx];
-				p[2] = E0[tx] - E1[tx];
-				q[2] = O0[tx] - O1[tx];
-				p[3] = -E1[tx];
-				q[3] = -O1[tx];
-				for (size_t i = 0; i < 4; i++) {
-					m[(i * 4) * st + tx] = p[i];
-					m[(i * 4 + 1) * st + tx] = p[i] + q[i];
-					m[(i * 4 + 2) * st + tx] = p[i] - q[i];
-					m[(i * 4 + 3) * st + tx] = -q[i];
-				}
+		for (size_t t = 0; t < tpi; t++) {
+			/* rows of A dY: (p, q) pairs */
+			float p[4], q[4];
+			p[0] = E0[t];
+			q[0] = O0[t];
+			p[1] = E0[t] + E1[t];
+			q[1] = O0[t] + O1[t];
+			p[2] = E0[t] - E1[t];
+			q[2] = O0[t] - O1[t];
+			p[3] = -E1[t];
+			q[3] = -O1[t];
+			for (size_t i = 0; i < 4; i++) {
+				m[(i * 4) * st + t] = p[i];
+				m[(i * 4 + 1) * st + t] = p[i] + q[i];
+				m[(i * 4 + 2) * st + t] = p[i] - q[i];
+				m[(i * 4 + 3) * st + t] = -q[i];
 			}
 		}
+	}
 }
 
 /* x [4] -> G^T x [3], G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1] */
@@ -417,31 +479,30 @@ conv_wino_backward_dweight(float *dweight, float *scratch,
 	float *base = scratch + (16 * OC * C + 15) / 16 * 16;
 	size_t in_sz = C * g.H * g.W, out_sz = OC * g.H * g.W;
 	/* thread t's transform scratch, past the largest V and Mg */
-	size_t off = 16 * (C + OC) * g.T;
+	size_t off = 16 * (pstride(C, g.T) + pstride(OC, g.T));
 	if (threads == 0)
 		threads = 1;
 	for (size_t n0 = 0; n0 < N; n0 += g.nc) {
 		size_t nc = N - n0 < g.nc ? N - n0 : g.nc;
 		size_t T = nc * g.tpi;
-		float *V = base, *Mg = V + 16 * C * T;
+		size_t vs = pstride(C, T), ms = pstride(OC, T);
+		float *V = base, *Mg = V + 16 * vs;
 		float beta = n0 ? 1.0f : 0.0f;
 #pragma omp parallel num_threads(threads)
 		{
 			float *ts = base + (size_t)omp_get_thread_num() * per +
 			    off;
-			float *plane = ts, *R = plane + g.Hq * g.Wq;
-			float *rows = R + g.Hq * 4 * g.TW;
 #pragma omp for schedule(dynamic, 1)
 			for (size_t i = 0; i < nc; i++) {
 				transform_input(V, T, i * g.tpi, inp +
-				    (n0 + i) * in_sz, plane, R, rows, &g);
+				    (n0 + i) * in_sz, ts, &g);
 				transform_dout(Mg, T, i * g.tpi, dout +
-				    (n0 + i) * out_sz, rows, &g);
+				    (n0 + i) * out_sz, ts, &g);
 			}
 #pragma omp for schedule(static)
 			for (size_t xi = 0; xi < 16; xi++)
-				gemm1(1, OC, C, T, Mg + xi * OC * T, T,
-				    V + xi * C * T, T, beta, dU + xi * OC * C, C);
+				gemm1(1, OC, C, T, Mg + xi * ms, T,
+				    V + xi * vs, T, beta, dU + xi * OC * C, C);
 		}
 	}
 #pragma omp parallel for schedule(static) num_threads(threads) \
