@@ -178,6 +178,16 @@ transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
  */
 #define WINO_CLONES __attribute__((target_clones("avx2", "default")))
 
+/* ev[s] = y[2s], od[s] = y[2s+1] for s < TW, zero past W */
+static void
+deinterleave(float *ev, float *od, const float *y, size_t W, size_t TW)
+{
+	for (size_t s = 0; s < TW; s++) {
+		ev[s] = 2 * s < W ? y[2 * s] : 0.0f;
+		od[s] = 2 * s + 1 < W ? y[2 * s + 1] : 0.0f;
+	}
+}
+
 /*
  * Row y of an image (NULL: a row of the zero frame) split for the
  * tiles: with q the row of the zero-framed plane (q[j] = y[j - 1]),
@@ -195,10 +205,7 @@ split_row(float *e0, float *o0, float *e1, float *o1, const float *y,
 		memset(o1, 0, TW * sizeof *o1);
 		return;
 	}
-	for (size_t s = 0; s < TW; s++) {
-		o0[s] = 2 * s < W ? y[2 * s] : 0.0f;
-		e1[s] = 2 * s + 1 < W ? y[2 * s + 1] : 0.0f;
-	}
+	deinterleave(o0, e1, y, W, TW);
 	e0[0] = 0.0f;
 	for (size_t s = 1; s < TW; s++)
 		e0[s] = e1[s - 1];
@@ -419,12 +426,7 @@ transform_dout(float *Mg, size_t T, size_t t0, const float *d, float *ws,
 					memset(od, 0, TW * sizeof *od);
 					continue;
 				}
-				const float *row = d + h * W;
-				for (size_t tx = 0; tx < TW; tx++) {
-					size_t w = 2 * tx;
-					e[tx] = row[w];
-					od[tx] = w + 1 < W ? row[w + 1] : 0.0f;
-				}
+				deinterleave(e, od, d + h * W, W, TW);
 			}
 		float *m = Mg + oc * T + t0;
 #pragma omp simd
