@@ -574,6 +574,7 @@ model_encode(struct model *m, const float *x, size_t N, float *rep)
 
 /* --------------------------------------------------------- backward */
 
+/* dinp is written, not added to: every caller's dinp is a fresh buffer */
 static void
 bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
     const float *dout, const float *relu_out, const float *inp, size_t N)
@@ -581,7 +582,7 @@ bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
 	const float *st = m->stats[v] + l->st;
 	batchnorm_backward_sync(dinp, m->grads + l->w, m->grads + l->b, dout,
 	    relu_out, inp, st, st + l->C, m->params + l->w, N, l->C, l->HW,
-	    m->nproc > 1 ? &m->sync : NULL);
+	    m->nproc > 1 ? &m->sync : NULL, 0);
 }
 
 static void
@@ -633,7 +634,6 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		zero(m, Gn, N * l->IN);
 		lin_bwd(m, l, Gn, G, in, N);
 		if (i) {
-			zero(m, G, N * l->IN);
 			bn_bwd(m, v, &m->proj_bn[i - 1], G, Gn, in,
 			    ACT(v, m->p[i - 1]), N);
 		} else {
@@ -643,7 +643,6 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 	/* G = d rep */
 	zero(m, Gn, N * m->cfg.head_dim);
 	lin_bwd(m, &m->head, Gn, G, ACT(v, m->hb), N);
-	zero(m, G, N * m->cfg.head_dim);
 	bn_bwd(m, v, &m->head_bn, G, Gn, ACT(v, m->hb), ACT(v, m->f), N);
 	zero(m, Gn, N * m->final_C);
 	lin_bwd(m, &m->fc, Gn, G, ACT(v, m->gap), N);
@@ -656,17 +655,14 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		const float *out = ACT(v, k2->out);
 		size_t n = N * k2->b1.C * k2->b1.HW;
 		size_t nin = N * k2->c1.s.C * k2->c1.s.H * k2->c1.s.W;
-		zero(m, T1, n);
 		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
 		zero(m, T2, n);
 		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N);
-		zero(m, T1, n);
 		bn_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->h1), ACT(v, k2->a1),
 		    N);
 		zero(m, Gn, nin);
 		conv_bwd(m, &k2->c1, Gn, T1, in, N);
 		if (k2->has_ds) {
-			zero(m, T2, n);
 			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
 			conv_bwd(m, &k2->ds, Gn, T2, in, N);
 		} else {
@@ -675,8 +671,6 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		t = G, G = Gn, Gn = t;
 	}
 	/* G = d h0 */
-	size_t n0 = N * m->stem.s.OC * m->stem.s.OH * m->stem.s.OW;
-	zero(m, T1, n0);
 	bn_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->h0), ACT(v, m->c0), N);
 	conv_bwd(m, &m->stem, NULL, T1, x, N);
 }

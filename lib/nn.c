@@ -809,28 +809,40 @@ batchnorm_relu_forward_eval(float *out, const float *inp,
 	    bias, N, C, HW, eps);
 }
 
-/* dinp += k (g - mg - (x - m) mgx) for channel c, g = dout (masked) */
+/*
+ * dinp = k (g - mg - (x - m) mgx) for channel c, g = dout (masked);
+ * added to dinp if acc, else written over it.
+ */
 static void
 bn_dx(float *dinp, const float *dout, const float *relu_out,
     const float *inp, float k, float mg, float m, float mgx, size_t N,
-    size_t C, size_t HW, size_t c)
+    size_t C, size_t HW, size_t c, int acc)
 {
 	for (size_t n = 0; n < N; n++) {
 		size_t o = (n * C + c) * HW;
 		const float *d = dout + o, *x = inp + o;
+		const float *y = relu_out ? relu_out + o : NULL;
 		float *dx = dinp + o;
-		if (relu_out) {
-			const float *y = relu_out + o;
+		if (y && acc) {
 #pragma omp simd
 			for (size_t j = 0; j < HW; j++) {
-				float dv = d[j];
-				float g = y[j] > 0.0f ? dv : 0.0f;
+				float g = y[j] > 0.0f ? d[j] : 0.0f;
 				dx[j] += k * (g - mg - (x[j] - m) * mgx);
 			}
-		} else {
+		} else if (y) {
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++) {
+				float g = y[j] > 0.0f ? d[j] : 0.0f;
+				dx[j] = k * (g - mg - (x[j] - m) * mgx);
+			}
+		} else if (acc) {
 #pragma omp simd
 			for (size_t j = 0; j < HW; j++)
 				dx[j] += k * (d[j] - mg - (x[j] - m) * mgx);
+		} else {
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++)
+				dx[j] = k * (d[j] - mg - (x[j] - m) * mgx);
 		}
 	}
 }
@@ -839,11 +851,11 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
  * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
  * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
  */
-void
-batchnorm_backward(float *dinp, float *dweight, float *dbias,
-    const float *dout, const float *relu_out, const float *inp,
-    const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, size_t HW)
+static void
+bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+    const float *relu_out, const float *inp, const float *mean,
+    const float *rstd, const float *weight, size_t N, size_t C, size_t HW,
+    int acc)
 {
 	size_t cnt = N * HW;
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
@@ -865,8 +877,18 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
 		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
 		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
 		    (float)(sg / (double)cnt), m,
-		    (float)(sgx / (double)cnt) * rs, N, C, HW, c);
+		    (float)(sgx / (double)cnt) * rs, N, C, HW, c, acc);
 	}
+}
+
+void
+batchnorm_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW)
+{
+	bn_backward(dinp, dweight, dbias, dout, relu_out, inp, mean, rstd,
+	    weight, N, C, HW, 1);
 }
 
 /*
@@ -878,11 +900,11 @@ void
 batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *inp,
     const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, size_t HW, const struct bn_sync *sync)
+    size_t C, size_t HW, const struct bn_sync *sync, int acc)
 {
 	if (sync == NULL) {
-		batchnorm_backward(dinp, dweight, dbias, dout, relu_out, inp,
-		    mean, rstd, weight, N, C, HW);
+		bn_backward(dinp, dweight, dbias, dout, relu_out, inp, mean,
+		    rstd, weight, N, C, HW, acc);
 		return;
 	}
 	double *sg = sync->scratch, *sgx = sg + C;
@@ -911,7 +933,7 @@ batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
 		float rs = rstd[c];
 		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
 		    (float)(sg[c] / (double)cnt), mean[c],
-		    (float)(sgx[c] / (double)cnt) * rs, N, C, HW, c);
+		    (float)(sgx[c] / (double)cnt) * rs, N, C, HW, c, acc);
 	}
 }
 

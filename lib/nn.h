@@ -122,7 +122,8 @@ void batchnorm_backward(float *dinp, float *dweight, float *dbias,
  * batch; scratch [2C] doubles.  The forward sums sum x, then
  * sum (x - mean)^2; the backward sums sum g and sum g xh (only if dinp
  * is not NULL) and adds this process's own sums to dweight, dbias.
- * A NULL sync is the single-process layer above.
+ * A NULL sync is the single-process layer above.  The backward adds to
+ * dinp if acc, else writes it (no need to clear it first).
  */
 struct bn_sync {
 	void (*sum)(double *x, size_t n, void *ctx);
@@ -139,7 +140,7 @@ void batchnorm_train_sync(float *out, float *mean, float *rstd,
 void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *inp,
     const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, size_t HW, const struct bn_sync *sync);
+    size_t C, size_t HW, const struct bn_sync *sync, int acc);
 
 /* ---- element-wise, pooling, linear ---- */
 

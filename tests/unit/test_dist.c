@@ -110,7 +110,7 @@ proc_run(void *arg)
 	memset(p->dw, 0, sizeof p->dw);
 	memset(p->db, 0, sizeof p->db);
 	batchnorm_backward_sync(p->dinp, p->dw, p->db, w->dout + o, p->out,
-	    w->inp + o, p->mean, p->rstd, w->w, p->n, C, HW, &s);
+	    w->inp + o, p->mean, p->rstd, w->w, p->n, C, HW, &s, 1);
 	return NULL;
 }
 

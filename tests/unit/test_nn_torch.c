@@ -213,6 +213,13 @@ test_bn(const char *file)
 	cmp(what, gw, dw, C);
 	snprintf(what, sizeof what, "%s dbias", base);
 	cmp(what, gb, db, C);
+	/* acc 0 writes dinp over whatever was there */
+	for (size_t i = 0; i < n; i++)
+		gx[i] = NAN;
+	batchnorm_backward_sync(gx, gw, gb, dy, NULL, x, mean, rstd, w, N, C,
+	    HW, NULL, 0);
+	snprintf(what, sizeof what, "%s dinp written (acc 0)", base);
+	cmp(what, gx, dx, n);
 	batchnorm_forward_eval(gy, x, rm, rv, w, b, N, C, HW, BN_EPS);
 	snprintf(what, sizeof what, "%s eval out", base);
 	cmp(what, gy, ye, n);
