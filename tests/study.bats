@@ -100,6 +100,10 @@ shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
 	# the logs are copies
 	cmp "$SMOKE/vicreg/loss.csv" "$R/logs/vicreg-loss.csv"
 	cmp "$SMOKE/times.tsv" "$R/logs/times.tsv"
+	grep -q '^The steps ran up to 2 at a time (make -j2)' "$R/README.md"
+	# the commands: each step's pipeline on one line, no tool builds
+	grep -q '^bin/augment --epochs 2 .* | bin/vicreg-train .*--threads 1 ' "$R/README.md"
+	! grep -q '^cc \|; mv -f ' "$R/README.md"
 	# every figure the README names exists, at most 500 pixels wide
 	n=0
 	for f in $(grep -o 'figures/[a-z0-9-]*\.png' "$R/README.md"); do
@@ -155,6 +159,9 @@ shape() { tensor info "$1" | sed -n "$(( $2 + 1 ))p"; }
 	run make --no-print-directory -n PRESET=smoke O="$SMOKE" REPORT_DIR="$SMOKE/report" report
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"bin/tsne"* ]]
+	# two experiments at a time, one thread per tool (study.mk: JOBS)
+	[[ "$output" == *"-j2 THREADS=1 experiments"* ]]
+	[[ "$output" == *"bin/tsne "*"--threads 1 "* ]]
 	[[ "$output" != *"bin/vicreg-train"* ]]
 	[[ "$output" != *"bin/encode"* ]]
 }
