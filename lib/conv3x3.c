@@ -227,6 +227,12 @@ pack_weights(float *wp, const float *w, size_t OC, size_t C, int flip)
 /* ------------------------------------------------------------ kernels */
 
 /*
+ * v stays in a register: without this gcc folds a vector's load into
+ * each fma that uses it, and the kernels become bound by loads.
+ */
+#define KEEP(v) __asm__("" : "+x"(v))
+
+/*
  * t [4, ldt] (PB vectors each) = sum over c < C, ki, kj of
  * w [c, ki*3+kj, 0..4) * x [c*xs + ki*Wp + kj + 0..8 PB), as
  * fma chains in the order c, ki, kj.
@@ -250,9 +256,11 @@ fwd_avx2(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
 				__m256 xv[3];
 				const float *wt = w + (ki * 3 + kj) * 4;
 #pragma GCC unroll 3
-				for (int j = 0; j < PB; j++)
+				for (int j = 0; j < PB; j++) {
 					xv[j] = _mm256_loadu_ps(xr + kj +
 					    LANES * j);
+					KEEP(xv[j]);
+				}
 #pragma GCC unroll 4
 				for (int i = 0; i < 4; i++) {
 					__m256 wv = _mm256_broadcast_ss(wt + i);
@@ -362,6 +370,7 @@ dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
 				for (size_t kj = 0; kj < 3; kj++) {
 					__m256 xv = _mm256_loadu_ps(xg +
 					    ki * Wp + kj + p);
+					KEEP(xv);
 					size_t t = ki * 3 + kj;
 					a[0][t] = _mm256_fmadd_ps(d0, xv,
 					    a[0][t]);
@@ -387,6 +396,7 @@ dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
 #pragma GCC unroll 3
 			for (size_t kj = 0; kj < 3; kj++) {
 				__m256 xv = _mm256_loadu_ps(xg + kj + p);
+				KEEP(xv);
 				a[0][kj] = _mm256_fmadd_ps(d0, xv, a[0][kj]);
 				a[1][kj] = _mm256_fmadd_ps(d1, xv, a[1][kj]);
 			}
