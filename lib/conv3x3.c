@@ -147,20 +147,22 @@ packed_floats(const struct conv2d_shape *s)
 
 /*
  * Images per weight-gradient group: their padded inputs and dout
- * pairs [G, C*XS + 2 Pr] within DW_FLOATS (L2), so that small maps
+ * rows [G, C*XS + DWO Pr] within DW_FLOATS (L2), so that small maps
  * get long fma chains before a lane sum.
  */
 #define DW_FLOATS ((size_t)1 << 16)
+/* output channels per weight-gradient block */
+#define DWO 4
 
 static size_t
 dw_group(const struct geo *g)
 {
-	size_t G = DW_FLOATS / (g->C * g->XS + 2 * g->Pr);
+	size_t G = DW_FLOATS / (g->C * g->XS + DWO * g->Pr);
 	return G ? G : 1;
 }
 
 /* per thread: padded image [C, XS] then band outputs [OCr, BP]; or
- * the weight gradient's padded images [G, C, XS], dout pairs [G, 2, Pr] */
+ * the weight gradient's padded images [G, C, XS], dout rows [G, DWO, Pr] */
 static size_t
 thread_floats(const struct conv2d_shape *s)
 {
@@ -168,7 +170,7 @@ thread_floats(const struct conv2d_shape *s)
 	geo_forward(&f, s);
 	geo_dinp(&b, s);
 	size_t nf = f.C * f.XS + up(f.OC, 4) * f.BP;
-	size_t nw = dw_group(&f) * (f.C * f.XS + 2 * f.Pr);
+	size_t nw = dw_group(&f) * (f.C * f.XS + DWO * f.Pr);
 	size_t nb = b.C * b.XS + up(b.OC, 4) * b.BP;
 	return up(max2(max2(nf, nw), nb), 16);
 }
@@ -343,78 +345,77 @@ lane_sum(const float *l)
 }
 
 /*
- * sums [2, 9]: for output channels 0, 1 and taps (ki, kj), the sum
+ * sums [DWO, 9]: for output channels i < DWO and taps (ki, kj), the sum
  * over images g < G and p < 8 nv of d[g][i][p] x[g][ki*Wp + kj + p],
  * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
- * over images then vectors, then lane_sum.  Taps of rows 0, 1 in one
- * pass (12 accumulators), row 2 in a second.
+ * over images then vectors, then lane_sum.  Per image one pass per row
+ * ki (its dout rows stay in L1 for the three): 12 accumulators, 3 dout
+ * vectors in registers, the fourth read by its fmas (16 registers).
  */
 __attribute__((target("avx2,fma"))) static void
-dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_avx2(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
 {
+	__m256 acc[3][DWO][3];
 	float l[LANES];
-	__m256 a[2][6];
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 6; t++)
-			a[i][t] = _mm256_setzero_ps();
+	for (int ki = 0; ki < 3; ki++)
+		for (int i = 0; i < DWO; i++)
+			for (int t = 0; t < 3; t++)
+				acc[ki][i][t] = _mm256_setzero_ps();
 	for (size_t g = 0; g < G; g++) {
-		const float *dg = d + g * ds, *xg = x + g * xs;
-		for (size_t v = 0; v < nv; v++) {
-			size_t p = LANES * v;
-			__m256 d0 = _mm256_loadu_ps(dg + p);
-			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
-#pragma GCC unroll 2
-			for (size_t ki = 0; ki < 2; ki++)
+		const float *dg = d + g * ds;
+		for (size_t ki = 0; ki < 3; ki++) {
+			const float *xg = x + g * xs + ki * Wp;
+			__m256 a[DWO][3];
+#pragma GCC unroll 4
+			for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+				for (int t = 0; t < 3; t++)
+					a[i][t] = acc[ki][i][t];
+			for (size_t p = 0; p < LANES * nv; p += LANES) {
+				__m256 d0 = _mm256_loadu_ps(dg + p);
+				__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
+				__m256 d2 = _mm256_loadu_ps(dg + 2 * ldd + p);
+				KEEP(d0);
+				KEEP(d1);
+				KEEP(d2);
 #pragma GCC unroll 3
 				for (size_t kj = 0; kj < 3; kj++) {
-					__m256 xv = _mm256_loadu_ps(xg +
-					    ki * Wp + kj + p);
+					__m256 xv = _mm256_loadu_ps(xg + kj +
+					    p);
 					KEEP(xv);
-					size_t t = ki * 3 + kj;
-					a[0][t] = _mm256_fmadd_ps(d0, xv,
-					    a[0][t]);
-					a[1][t] = _mm256_fmadd_ps(d1, xv,
-					    a[1][t]);
+					a[0][kj] = _mm256_fmadd_ps(d0, xv,
+					    a[0][kj]);
+					a[1][kj] = _mm256_fmadd_ps(d1, xv,
+					    a[1][kj]);
+					a[2][kj] = _mm256_fmadd_ps(d2, xv,
+					    a[2][kj]);
+					a[3][kj] = _mm256_fmadd_ps(
+					    _mm256_loadu_ps(dg + 3 * ldd + p),
+					    xv, a[3][kj]);
 				}
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 6; t++) {
-			_mm256_storeu_ps(l, a[i][t]);
-			sums[i][t] = lane_sum(l);
-		}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 3; t++)
-			a[i][t] = _mm256_setzero_ps();
-	for (size_t g = 0; g < G; g++) {
-		const float *dg = d + g * ds, *xg = x + g * xs + 2 * Wp;
-		for (size_t v = 0; v < nv; v++) {
-			size_t p = LANES * v;
-			__m256 d0 = _mm256_loadu_ps(dg + p);
-			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
-#pragma GCC unroll 3
-			for (size_t kj = 0; kj < 3; kj++) {
-				__m256 xv = _mm256_loadu_ps(xg + kj + p);
-				KEEP(xv);
-				a[0][kj] = _mm256_fmadd_ps(d0, xv, a[0][kj]);
-				a[1][kj] = _mm256_fmadd_ps(d1, xv, a[1][kj]);
 			}
+#pragma GCC unroll 4
+			for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+				for (int t = 0; t < 3; t++)
+					acc[ki][i][t] = a[i][t];
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 3; t++) {
-			_mm256_storeu_ps(l, a[i][t]);
-			sums[i][6 + t] = lane_sum(l);
-		}
+	for (int ki = 0; ki < 3; ki++)
+		for (int i = 0; i < DWO; i++)
+			for (int t = 0; t < 3; t++) {
+				_mm256_storeu_ps(l, acc[ki][i][t]);
+				sums[i][ki * 3 + t] = lane_sum(l);
+			}
 }
 
 /* the plain twin of dw_avx2 */
 static void
-dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_plain(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < DWO; i++)
 		for (size_t t = 0; t < 9; t++) {
 			float l[LANES];
 			for (size_t e = 0; e < LANES; e++) {
@@ -516,13 +517,13 @@ conv3x3_forward(float *out, float *scratch, const float *inp,
 	    threads ? threads : 1);
 }
 
-/* dp [2, Pr]: dout rows o0, o0+1 of one image as flat [OH, Wp] with
- * zeros in the columns ow >= OW, past P, and for channels >= OC */
+/* dp [DWO, Pr]: dout rows o0 .. o0+DWO-1 of one image as flat [OH, Wp]
+ * with zeros in the columns ow >= OW, past P, and for channels >= OC */
 static void
 pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 {
 	size_t OH = g->OH, OW = g->OW, Wp = g->Wp;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < DWO; i++) {
 		float *r = dp + i * g->Pr;
 		if (o0 + i >= g->OC) {
 			memset(r, 0, g->Pr * sizeof *r);
@@ -541,7 +542,7 @@ pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 
 /*
  * dweight [OC,C,3,3] += sum over images, in groups of dw_group images
- * (one lane sum per group); output channel pairs split among the
+ * (one lane sum per group); blocks of DWO output channels split among the
  * threads, each padding and walking every image.
  */
 static void
@@ -552,7 +553,7 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 	int avx = kernel_choice() > 0;
 	size_t per = thread_floats(s);
 	float *base = scratch + up(packed_floats(s), 16);
-	size_t C = g->C, OC = g->OC, np = (OC + 1) / 2;
+	size_t C = g->C, OC = g->OC, np = (OC + DWO - 1) / DWO;
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
 	size_t nv = g->Pr / LANES, G = dw_group(g), xs = C * g->XS;
 	if (threads > np)
@@ -563,8 +564,8 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 		size_t th = (size_t)omp_get_thread_num();
 		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
 		float *xp = base + th * per;       /* [G, C, XS] */
-		float *dp = xp + G * xs;           /* [G, 2, Pr] */
-		float sums[2][9];
+		float *dp = xp + G * xs;           /* [G, DWO, Pr] */
+		float sums[DWO][9];
 		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
 			size_t gn = N - n0 < G ? N - n0 : G;
 			for (size_t k = 0; k < gn; k++)
@@ -572,20 +573,20 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 				    g);
 			for (size_t q = q0; q < q1; q++) {
 				for (size_t k = 0; k < gn; k++)
-					pad_dout(dp + k * 2 * g->Pr, dout +
-					    (n0 + k) * out_sz, 2 * q, g);
+					pad_dout(dp + k * DWO * g->Pr, dout +
+					    (n0 + k) * out_sz, DWO * q, g);
 				for (size_t c = 0; c < C; c++) {
 					const float *xc = xp + c * g->XS;
 					if (avx)
 						dw_avx2(sums, dp, g->Pr,
-						    2 * g->Pr, xc, xs, g->Wp,
+						    DWO * g->Pr, xc, xs, g->Wp,
 						    nv, gn);
 					else
 						dw_plain(sums, dp, g->Pr,
-						    2 * g->Pr, xc, xs, g->Wp,
+						    DWO * g->Pr, xc, xs, g->Wp,
 						    nv, gn);
-					for (size_t i = 0; i < 2; i++) {
-						size_t o = 2 * q + i;
+					for (size_t i = 0; i < DWO; i++) {
+						size_t o = DWO * q + i;
 						if (o >= OC)
 							break;
 						float *dw = dweight +
