@@ -139,12 +139,13 @@ packed_floats(const struct conv2d_shape *s)
 
 /*
  * Images per weight-gradient group: their padded inputs and dout
- * rows [G, C*XS + DWO Pr] within DW_FLOATS (L2), so that small maps
- * get long fma chains before a lane sum.
+ * rows [G, C*XS + DWO Pr] within DW_FLOATS (L2).
  */
 #define DW_FLOATS ((size_t)1 << 16)
 /* output channels per weight-gradient block */
 #define DWO 4
+/* floats of a block's lane sums for one input channel [3, DWO, 3, LANES] */
+#define DW_SUMS (3 * DWO * 3 * LANES)
 
 static size_t
 dw_group(const struct geo *g)
@@ -153,16 +154,28 @@ dw_group(const struct geo *g)
 	return G ? G : 1;
 }
 
-/* per thread: padded image [C, XS]; or
- * the weight gradient's padded images [G, C, XS], dout rows [G, DWO, Pr] */
+/* output-channel blocks of one of `threads` weight-gradient threads */
 static size_t
-thread_floats(const struct conv2d_shape *s)
+dw_blocks(size_t OC, size_t threads)
+{
+	size_t np = (OC + DWO - 1) / DWO;
+	return (np + threads - 1) / threads;
+}
+
+/*
+ * per thread (of `threads`): padded image [C, XS]; or the weight
+ * gradient's padded images [G, C, XS], dout rows [G, DWO, Pr] and sums
+ * [dw_blocks, C, DW_SUMS]
+ */
+static size_t
+thread_floats(const struct conv2d_shape *s, size_t threads)
 {
 	struct geo f, b;
 	geo_forward(&f, s);
 	geo_dinp(&b, s);
 	size_t nf = f.C * f.XS;
-	size_t nw = dw_group(&f) * (f.C * f.XS + DWO * f.Pr);
+	size_t nw = dw_group(&f) * (f.C * f.XS + DWO * f.Pr) +
+	    dw_blocks(f.OC, threads) * f.C * DW_SUMS;
 	size_t nb = b.C * b.XS;
 	return up(max2(max2(nf, nw), nb), 16);
 }
@@ -170,8 +183,10 @@ thread_floats(const struct conv2d_shape *s)
 size_t
 conv3x3_scratch_floats(const struct conv2d_shape *s, size_t threads)
 {
-	return up(packed_floats(s), 16) + (threads ? threads : 1) *
-	    thread_floats(s);
+	if (threads == 0)
+		threads = 1;
+	return up(packed_floats(s), 16) + threads * thread_floats(s,
+	    threads);
 }
 
 /* xp [C, XS]: x [C,H,W] framed by pad zeros, SLACK zeros after */
@@ -484,33 +499,30 @@ lane_sum(const float *l)
 }
 
 /*
- * sums [DWO, 9]: for output channels i < DWO and taps (ki, kj), the sum
- * over images g < G and p < 8 nv of d[g][i][p] x[g][ki*Wp + kj + p],
- * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
- * over images then vectors, then lane_sum.  Per image one pass per row
- * ki (its dout rows stay in L1 for the three): 12 accumulators, 3 dout
- * vectors in registers, the fourth read by its fmas (16 registers).
+ * a [3 ki, DWO i, 3 kj, LANES] += for output channels i < DWO and taps
+ * (ki, kj), per lane the products d[g][i][p] x[g][ki*Wp + kj + p] over
+ * images g < G and p < 8 nv, d[g][i] = d + g ds + i ldd, x[g] = x + g
+ * xs: per lane one fma chain, images then vectors, continued from a.
+ * Per image one pass per row ki (its dout rows stay in L1 for the
+ * three): 12 accumulators, 3 dout vectors in registers, the fourth read
+ * by its fmas (16 registers).
  */
 __attribute__((target("avx2,fma"))) static void
-dw_avx2(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
+dw_avx2(float *a, const float *d, size_t ldd, size_t ds, const float *x,
+    size_t xs, size_t Wp, size_t nv, size_t G)
 {
-	__m256 acc[3][DWO][3];
-	float l[LANES];
-	for (int ki = 0; ki < 3; ki++)
-		for (int i = 0; i < DWO; i++)
-			for (int t = 0; t < 3; t++)
-				acc[ki][i][t] = _mm256_setzero_ps();
 	for (size_t g = 0; g < G; g++) {
 		const float *dg = d + g * ds;
 		for (size_t ki = 0; ki < 3; ki++) {
 			const float *xg = x + g * xs + ki * Wp;
-			__m256 a[DWO][3];
+			float *ak = a + ki * DWO * 3 * LANES;
+			__m256 s[DWO][3];
 #pragma GCC unroll 4
 			for (int i = 0; i < DWO; i++)
 #pragma GCC unroll 3
 				for (int t = 0; t < 3; t++)
-					a[i][t] = acc[ki][i][t];
+					s[i][t] = _mm256_loadu_ps(ak +
+					    (i * 3 + t) * LANES);
 			for (size_t p = 0; p < LANES * nv; p += LANES) {
 				__m256 d0 = _mm256_loadu_ps(dg + p);
 				__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
@@ -523,54 +535,49 @@ dw_avx2(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
 					__m256 xv = _mm256_loadu_ps(xg + kj +
 					    p);
 					KEEP(xv);
-					a[0][kj] = _mm256_fmadd_ps(d0, xv,
-					    a[0][kj]);
-					a[1][kj] = _mm256_fmadd_ps(d1, xv,
-					    a[1][kj]);
-					a[2][kj] = _mm256_fmadd_ps(d2, xv,
-					    a[2][kj]);
-					a[3][kj] = _mm256_fmadd_ps(
+					s[0][kj] = _mm256_fmadd_ps(d0, xv,
+					    s[0][kj]);
+					s[1][kj] = _mm256_fmadd_ps(d1, xv,
+					    s[1][kj]);
+					s[2][kj] = _mm256_fmadd_ps(d2, xv,
+					    s[2][kj]);
+					s[3][kj] = _mm256_fmadd_ps(
 					    _mm256_loadu_ps(dg + 3 * ldd + p),
-					    xv, a[3][kj]);
+					    xv, s[3][kj]);
 				}
 			}
 #pragma GCC unroll 4
 			for (int i = 0; i < DWO; i++)
 #pragma GCC unroll 3
 				for (int t = 0; t < 3; t++)
-					acc[ki][i][t] = a[i][t];
+					_mm256_storeu_ps(ak + (i * 3 + t) *
+					    LANES, s[i][t]);
 		}
 	}
-	for (int ki = 0; ki < 3; ki++)
-		for (int i = 0; i < DWO; i++)
-			for (int t = 0; t < 3; t++) {
-				_mm256_storeu_ps(l, acc[ki][i][t]);
-				sums[i][ki * 3 + t] = lane_sum(l);
-			}
 }
 
 /* the plain twin of dw_avx2 */
 static void
-dw_plain(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
+dw_plain(float *a, const float *d, size_t ldd, size_t ds, const float *x,
+    size_t xs, size_t Wp, size_t nv, size_t G)
 {
-	for (size_t i = 0; i < DWO; i++)
-		for (size_t t = 0; t < 9; t++) {
-			float l[LANES];
-			for (size_t e = 0; e < LANES; e++) {
-				float acc = 0.0f;
-				for (size_t g = 0; g < G; g++) {
-					const float *dg = d + g * ds + i * ldd;
-					const float *xt = x + g * xs +
-					    (t / 3) * Wp + t % 3;
-					for (size_t v = 0; v < nv; v++)
-						acc = fmaf(dg[LANES * v + e],
-						    xt[LANES * v + e], acc);
+	for (size_t ki = 0; ki < 3; ki++)
+		for (size_t i = 0; i < DWO; i++)
+			for (size_t kj = 0; kj < 3; kj++)
+				for (size_t e = 0; e < LANES; e++) {
+					float *acc = a + ((ki * DWO + i) * 3 +
+					    kj) * LANES + e;
+					for (size_t g = 0; g < G; g++) {
+						const float *dg = d + g * ds +
+						    i * ldd + e;
+						const float *xt = x + g * xs +
+						    ki * Wp + kj + e;
+						for (size_t v = 0; v < nv; v++)
+							*acc = fmaf(dg[LANES *
+							    v], xt[LANES * v],
+							    *acc);
+					}
 				}
-				l[e] = acc;
-			}
-			sums[i][t] = lane_sum(l);
-		}
 }
 
 /* ------------------------------------------------------------ drivers */
@@ -612,7 +619,7 @@ conv_run(float *out, float *scratch, const float *inp,
 {
 	int avx = kernel_choice() > 0;
 	float *wp = scratch;
-	size_t per = thread_floats(s);
+	size_t per = thread_floats(s, threads);
 	float *base = scratch + up(packed_floats(s), 16);
 	size_t in_sz = g->C * g->H * g->W, out_sz = g->OC * g->OH * g->OW;
 	pack_weights(wp, weight, g->OC, g->C, flip);
@@ -658,10 +665,26 @@ pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 	}
 }
 
+/* dweight [OC,C,3,3] += block q's lane sums sq [C, DW_SUMS], lanes in order */
+static void
+dw_add(float *dweight, const float *sq, size_t q, const struct geo *g)
+{
+	size_t C = g->C;
+	for (size_t i = 0; i < DWO && DWO * q + i < g->OC; i++)
+		for (size_t c = 0; c < C; c++) {
+			float *dw = dweight + ((DWO * q + i) * C + c) * 9;
+			const float *a = sq + c * DW_SUMS;
+			for (size_t t = 0; t < 9; t++)
+				dw[t] += lane_sum(a + (((t / 3) * DWO + i) *
+				    3 + t % 3) * LANES);
+		}
+}
+
 /*
- * dweight [OC,C,3,3] += sum over images, in groups of dw_group images
- * (one lane sum per group); blocks of DWO output channels split among the
- * threads, each padding and walking every image.
+ * dweight [OC,C,3,3] += sum over images: the blocks of DWO output
+ * channels split among `threads` slots (a thread may run several), each
+ * walking the images in groups of dw_group (padded); every lane's fma
+ * chain runs over all images, then the lanes are added in order.
  */
 static void
 dweight_run(float *dweight, float *scratch, const float *dout,
@@ -669,51 +692,50 @@ dweight_run(float *dweight, float *scratch, const float *dout,
     const struct conv2d_shape *s, size_t threads)
 {
 	int avx = kernel_choice() > 0;
-	size_t per = thread_floats(s);
+	size_t per = thread_floats(s, threads);
 	float *base = scratch + up(packed_floats(s), 16);
 	size_t C = g->C, OC = g->OC, np = (OC + DWO - 1) / DWO;
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
 	size_t nv = g->Pr / LANES, G = dw_group(g), xs = C * g->XS;
-	if (threads > np)
-		threads = np;
-#pragma omp parallel num_threads(threads)
+	size_t slots = threads < np ? threads : np;
+#pragma omp parallel num_threads(slots)
 	{
 		size_t T = (size_t)omp_get_num_threads();
 		size_t th = (size_t)omp_get_thread_num();
-		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
 		float *xp = base + th * per;       /* [G, C, XS] */
 		float *dp = xp + G * xs;           /* [G, DWO, Pr] */
-		float sums[DWO][9];
-		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
-			size_t gn = N - n0 < G ? N - n0 : G;
-			for (size_t k = 0; k < gn; k++)
-				pad_image(xp + k * xs, inp + (n0 + k) * in_sz,
-				    g);
-			for (size_t q = q0; q < q1; q++) {
+		float *sum = dp + G * DWO * g->Pr; /* [blocks, C, DW_SUMS] */
+		for (size_t sl = th; sl < slots; sl += T) {
+			size_t q0 = np * sl / slots, q1 = np * (sl + 1) / slots;
+			memset(sum, 0, (q1 - q0) * C * DW_SUMS * sizeof *sum);
+			for (size_t n0 = 0; n0 < N; n0 += G) {
+				size_t gn = N - n0 < G ? N - n0 : G;
 				for (size_t k = 0; k < gn; k++)
-					pad_dout(dp + k * DWO * g->Pr, dout +
-					    (n0 + k) * out_sz, DWO * q, g);
-				for (size_t c = 0; c < C; c++) {
-					const float *xc = xp + c * g->XS;
-					if (avx)
-						dw_avx2(sums, dp, g->Pr,
-						    DWO * g->Pr, xc, xs, g->Wp,
-						    nv, gn);
-					else
-						dw_plain(sums, dp, g->Pr,
-						    DWO * g->Pr, xc, xs, g->Wp,
-						    nv, gn);
-					for (size_t i = 0; i < DWO; i++) {
-						size_t o = DWO * q + i;
-						if (o >= OC)
-							break;
-						float *dw = dweight +
-						    (o * C + c) * 9;
-						for (size_t t = 0; t < 9; t++)
-							dw[t] += sums[i][t];
+					pad_image(xp + k * xs, inp + (n0 + k) *
+					    in_sz, g);
+				for (size_t q = q0; q < q1; q++) {
+					float *sq = sum + (q - q0) * C * DW_SUMS;
+					for (size_t k = 0; k < gn; k++)
+						pad_dout(dp + k * DWO * g->Pr,
+						    dout + (n0 + k) * out_sz,
+						    DWO * q, g);
+					for (size_t c = 0; c < C; c++) {
+						float *a = sq + c * DW_SUMS;
+						const float *xc = xp + c * g->XS;
+						if (avx)
+							dw_avx2(a, dp, g->Pr,
+							    DWO * g->Pr, xc, xs,
+							    g->Wp, nv, gn);
+						else
+							dw_plain(a, dp, g->Pr,
+							    DWO * g->Pr, xc, xs,
+							    g->Wp, nv, gn);
 					}
 				}
 			}
+			for (size_t q = q0; q < q1; q++)
+				dw_add(dweight, sum + (q - q0) * C * DW_SUMS,
+				    q, g);
 		}
 	}
 }
