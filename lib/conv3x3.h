@@ -18,9 +18,8 @@
  *   kernel and padding 2 - pad.
  * weight gradient: blocks of 4 output channels split among the
  *   threads (each thread walks all images), so no per-thread partial
- *   sums; per group of images (see dw_group) and (oc, c, tap) a sum
- *   over the images' flat p in 8 float lanes, the lanes added in
- *   order, then added into dweight.
+ *   sums; per (oc, c, tap) a sum over all images' flat p in 8 float
+ *   lanes, the lanes added in order, then added into dweight.
  *
  * Every output element is a chain of fused multiply-adds in a fixed
  * order (channel, ki, kj; or lane, pixel), so the result does not
