@@ -9,8 +9,6 @@
 #define LANES 8
 /* zeros after each padded channel: the last vector's taps read past it */
 #define SLACK 16
-/* a band's outputs [OCr, R*Wp] stay within this many floats (in L2) */
-#define BAND_FLOATS ((size_t)1 << 14)
 
 static int kernels = CONV3X3_AUTO;
 
@@ -50,16 +48,17 @@ kernel_choice(void)
 
 /*
  * Where the direct kernels beat im2col + BLIS (zen3, one thread,
- * bench/conv.sh): the flat rows waste (Wp - OW)/Wp of the work and
- * the weight gradient's per-image lane sums cost most on small maps,
- * while BLIS is efficient for many channels.
+ * bench/conv.sh): rows shorter than a vector waste most of it (4x4:
+ * half), the weight gradient's flat rows (Wp - OW)/Wp, and BLIS is
+ * efficient for many channels (weight gradient, batch 128: 15x15 with
+ * 32 channels 7.9 vs 12.9 ms; 4x4 with 128, 17 vs 12).
  */
 static int
 use_direct(const struct conv2d_shape *s, int part)
 {
 	size_t ch = s->C > s->OC ? s->C : s->OC;
 	if (part == CONV3X3_DWEIGHT)
-		return s->OW >= 16 && ch <= 64;
+		return s->OW >= 8 && ch <= 64;
 	return s->OW >= 8 && ch <= 128;
 }
 
@@ -91,7 +90,7 @@ struct geo {
 	size_t Hp, Wp, OH, OW;
 	size_t P, Pr;        /* flat outputs OH*Wp, rounded up to LANES */
 	size_t XS;           /* floats per padded channel */
-	size_t R, BP;        /* band rows, band floats per output channel */
+	size_t NV;           /* vectors per output row */
 };
 
 static void
@@ -109,14 +108,7 @@ geo_set(struct geo *g, size_t C, size_t H, size_t W, size_t OC, size_t pad)
 	g->P = g->OH * g->Wp;
 	g->Pr = up(g->P, LANES);
 	g->XS = g->Hp * g->Wp + SLACK;
-	size_t r = BAND_FLOATS / (up(OC, 4) * g->Wp);
-	size_t least = (3 * LANES + g->Wp - 1) / g->Wp;
-	if (r < least)
-		r = least;
-	if (r > g->OH)
-		r = g->OH;
-	g->R = r ? r : 1;
-	g->BP = up(g->R * g->Wp, LANES);
+	g->NV = g->OW >= LANES ? (g->OW + LANES - 1) / LANES : 1;
 }
 
 /* the forward conv of s and the one giving its input gradient */
@@ -147,37 +139,54 @@ packed_floats(const struct conv2d_shape *s)
 
 /*
  * Images per weight-gradient group: their padded inputs and dout
- * pairs [G, C*XS + 2 Pr] within DW_FLOATS (L2), so that small maps
- * get long fma chains before a lane sum.
+ * rows [G, C*XS + DWO Pr] within DW_FLOATS (L2).
  */
 #define DW_FLOATS ((size_t)1 << 16)
+/* output channels per weight-gradient block */
+#define DWO 4
+/* floats of a block's lane sums for one input channel [3, DWO, 3, LANES] */
+#define DW_SUMS (3 * DWO * 3 * LANES)
 
 static size_t
 dw_group(const struct geo *g)
 {
-	size_t G = DW_FLOATS / (g->C * g->XS + 2 * g->Pr);
+	size_t G = DW_FLOATS / (g->C * g->XS + DWO * g->Pr);
 	return G ? G : 1;
 }
 
-/* per thread: padded image [C, XS] then band outputs [OCr, BP]; or
- * the weight gradient's padded images [G, C, XS], dout pairs [G, 2, Pr] */
+/* output-channel blocks of one of `threads` weight-gradient threads */
 static size_t
-thread_floats(const struct conv2d_shape *s)
+dw_blocks(size_t OC, size_t threads)
+{
+	size_t np = (OC + DWO - 1) / DWO;
+	return (np + threads - 1) / threads;
+}
+
+/*
+ * per thread (of `threads`): padded image [C, XS]; or the weight
+ * gradient's padded images [G, C, XS], dout rows [G, DWO, Pr] and sums
+ * [dw_blocks, C, DW_SUMS]
+ */
+static size_t
+thread_floats(const struct conv2d_shape *s, size_t threads)
 {
 	struct geo f, b;
 	geo_forward(&f, s);
 	geo_dinp(&b, s);
-	size_t nf = f.C * f.XS + up(f.OC, 4) * f.BP;
-	size_t nw = dw_group(&f) * (f.C * f.XS + 2 * f.Pr);
-	size_t nb = b.C * b.XS + up(b.OC, 4) * b.BP;
+	size_t nf = f.C * f.XS;
+	size_t nw = dw_group(&f) * (f.C * f.XS + DWO * f.Pr) +
+	    dw_blocks(f.OC, threads) * f.C * DW_SUMS;
+	size_t nb = b.C * b.XS;
 	return up(max2(max2(nf, nw), nb), 16);
 }
 
 size_t
 conv3x3_scratch_floats(const struct conv2d_shape *s, size_t threads)
 {
-	return up(packed_floats(s), 16) + (threads ? threads : 1) *
-	    thread_floats(s);
+	if (threads == 0)
+		threads = 1;
+	return up(packed_floats(s), 16) + threads * thread_floats(s,
+	    threads);
 }
 
 /* xp [C, XS]: x [C,H,W] framed by pad zeros, SLACK zeros after */
@@ -227,32 +236,128 @@ pack_weights(float *wp, const float *w, size_t OC, size_t C, int flip)
 /* ------------------------------------------------------------ kernels */
 
 /*
- * t [4, ldt] (PB vectors each) = sum over c < C, ki, kj of
- * w [c, ki*3+kj, 0..4) * x [c*xs + ki*Wp + kj + 0..8 PB), as
- * fma chains in the order c, ki, kj.
+ * v stays in a register: without this gcc folds a vector's load into
+ * each fma that uses it, and the kernels become bound by loads.
+ */
+#define KEEP(v) __asm__("" : "+x"(v))
+
+/*
+ * One vector of output pixels: the flat position of its first pixel in
+ * the padded channel, that pixel's offset in the output channel, and
+ * the lanes [lo, hi) it writes.  A row of OW >= 8 pixels is ceil(OW/8)
+ * vectors, the last moved back to end at the row's end (its first lanes
+ * repeat pixels of the one before); a shorter row is one vector of OW
+ * lanes.
+ */
+struct span {
+	size_t xo, oo;
+	int lo, hi;
+};
+
+static void
+span_set(struct span *sp, size_t k, const struct geo *g)
+{
+	size_t r = k / g->NV, q = k % g->NV, s = 0;
+	sp->lo = 0;
+	sp->hi = LANES;
+	if (g->OW >= LANES) {
+		s = LANES * q < g->OW - LANES ? LANES * q : g->OW - LANES;
+		sp->lo = (int)(LANES * q - s);
+	} else {
+		sp->hi = (int)g->OW;
+	}
+	sp->xo = r * g->Wp + s;
+	sp->oo = r * g->OW + s;
+}
+
+/* from lane_below + 8 - lo: lanes < lo have the sign bit set */
+static const float lane_below[2 * LANES] = {
+	-1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f,
+};
+
+/*
+ * Output lanes [lo, hi) of v at o: o = v (+ bias b), or o += v when
+ * accumulating.
+ */
+static void
+store_lanes(float *o, const float *v, int lo, int hi, const float *b,
+    int accumulate)
+{
+	for (int e = lo; e < hi; e++) {
+		if (accumulate)
+			o[e] += v[e];
+		else
+			o[e] = b ? v[e] + *b : v[e];
+	}
+}
+
+/* acc [4][PB] to out as fwd_avx2 describes */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+fwd_store_avx2(float *out, size_t ldo, const struct span *sp,
+    __m256 acc[4][3], const float *bias, int accumulate, size_t no,
+    const int PB)
+{
+#pragma GCC unroll 4
+	for (size_t i = 0; i < 4; i++)
+#pragma GCC unroll 3
+		for (int j = 0; j < PB && i < no; j++) {
+			float *o = out + i * ldo + sp[j].oo;
+			__m256 v = acc[i][j];
+			if (sp[j].hi == LANES) {
+				if (accumulate) {
+					__m256 old = _mm256_loadu_ps(o);
+					__m256 keep = _mm256_loadu_ps(
+					    lane_below + LANES - sp[j].lo);
+					v = _mm256_blendv_ps(_mm256_add_ps(old,
+					    v), old, keep);
+				} else if (bias)
+					v = _mm256_add_ps(v,
+					    _mm256_set1_ps(bias[i]));
+				_mm256_storeu_ps(o, v);
+			} else {
+				float l[LANES];
+				_mm256_storeu_ps(l, v);
+				store_lanes(o, l, sp[j].lo, sp[j].hi,
+				    bias ? bias + i : NULL, accumulate);
+			}
+		}
+}
+
+/*
+ * For output channels i < no (of 4) and vectors j < PB <= 2 (sp[j]; PB 3
+ * is fwd_avx2_3 below): the
+ * sum over c < C, ki, kj of w [c, ki*3+kj, i] * x [c*xs + sp[j].xo +
+ * ki*Wp + kj + 0..8), as fma chains in the order c, ki, kj; stored to
+ * out + i ldo + sp[j].oo as store_lanes does (bias [no] or NULL).
  */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-fwd_avx2(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
-    const float *w, size_t C, const int PB)
+fwd_avx2(float *out, size_t ldo, const struct span *sp, const float *x,
+    size_t xs, size_t Wp, const float *w, size_t C, const float *bias,
+    int accumulate, size_t no, const int PB)
 {
 	__m256 acc[4][3];
+	const float *xj[3];
+#pragma GCC unroll 3
+	for (int j = 0; j < PB; j++)
+		xj[j] = x + sp[j].xo;
 #pragma GCC unroll 4
 	for (int i = 0; i < 4; i++)
 #pragma GCC unroll 3
 		for (int j = 0; j < 3; j++)
 			acc[i][j] = _mm256_setzero_ps();
-	for (size_t c = 0; c < C; c++, x += xs, w += 36) {
+	for (size_t c = 0; c < C; c++, w += 36) {
 #pragma GCC unroll 3
 		for (size_t ki = 0; ki < 3; ki++) {
-			const float *xr = x + ki * Wp;
 #pragma GCC unroll 3
 			for (size_t kj = 0; kj < 3; kj++) {
 				__m256 xv[3];
 				const float *wt = w + (ki * 3 + kj) * 4;
 #pragma GCC unroll 3
-				for (int j = 0; j < PB; j++)
-					xv[j] = _mm256_loadu_ps(xr + kj +
-					    LANES * j);
+				for (int j = 0; j < PB; j++) {
+					xv[j] = _mm256_loadu_ps(xj[j] +
+					    ki * Wp + kj);
+					KEEP(xv[j]);
+				}
 #pragma GCC unroll 4
 				for (int i = 0; i < 4; i++) {
 					__m256 wv = _mm256_broadcast_ss(wt + i);
@@ -263,65 +368,124 @@ fwd_avx2(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
 				}
 			}
 		}
-	}
-#pragma GCC unroll 4
-	for (int i = 0; i < 4; i++)
 #pragma GCC unroll 3
 		for (int j = 0; j < PB; j++)
-			_mm256_storeu_ps(t + i * ldt + LANES * j, acc[i][j]);
+			xj[j] += xs;
+	}
+	fwd_store_avx2(out, ldo, sp, acc, bias, accumulate, no, PB);
 }
 
 __attribute__((target("avx2,fma"))) static void
-fwd_avx2_1(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
-    const float *w, size_t C)
+fwd_avx2_1(float *out, size_t ldo, const struct span *sp, const float *x,
+    size_t xs, size_t Wp, const float *w, size_t C, const float *bias,
+    int accumulate, size_t no)
 {
-	fwd_avx2(t, ldt, x, xs, Wp, w, C, 1);
+	fwd_avx2(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate, no, 1);
 }
 
 __attribute__((target("avx2,fma"))) static void
-fwd_avx2_2(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
-    const float *w, size_t C)
+fwd_avx2_2(float *out, size_t ldo, const struct span *sp, const float *x,
+    size_t xs, size_t Wp, const float *w, size_t C, const float *bias,
+    int accumulate, size_t no)
 {
-	fwd_avx2(t, ldt, x, xs, Wp, w, C, 2);
+	fwd_avx2(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate, no, 2);
 }
 
+/*
+ * fwd_avx2 with PB 3 holds 16 vectors (12 sums, 3 inputs, a weight),
+ * and gcc then keeps a sum in memory (80 % of the fma peak); written
+ * out, one channel's 9 taps in ymm0-15 run at 93 %.  Tap (ki, kj):
+ * ymm12-14 = the 3 input vectors, ymm15 each weight in turn.
+ */
+#define TAP_X0 ")"
+#define TAP_X1 ",%[wp],1)"
+#define TAP_X2 ",%[wp],2)"
+#define TAP_LOAD(ki, kj, j, r) \
+	"vmovups 4*" #kj "(%[x" #j "]" TAP_X##ki ", %%ymm" #r "\n\t"
+#define TAP_FMA(ki, kj, i) \
+	"vbroadcastss 4*(4*(3*" #ki "+" #kj ")+" #i ")(%[w]), %%ymm15\n\t" \
+	"vfmadd231ps %%ymm12, %%ymm15, %[a" #i "0]\n\t" \
+	"vfmadd231ps %%ymm13, %%ymm15, %[a" #i "1]\n\t" \
+	"vfmadd231ps %%ymm14, %%ymm15, %[a" #i "2]\n\t"
+#define TAP(ki, kj) \
+	TAP_LOAD(ki, kj, 0, 12) TAP_LOAD(ki, kj, 1, 13) \
+	TAP_LOAD(ki, kj, 2, 14) TAP_FMA(ki, kj, 0) TAP_FMA(ki, kj, 1) \
+	TAP_FMA(ki, kj, 2) TAP_FMA(ki, kj, 3)
+
 __attribute__((target("avx2,fma"))) static void
-fwd_avx2_3(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
-    const float *w, size_t C)
+fwd_avx2_3(float *out, size_t ldo, const struct span *sp, const float *x,
+    size_t xs, size_t Wp, const float *w, size_t C, const float *bias,
+    int accumulate, size_t no)
 {
-	fwd_avx2(t, ldt, x, xs, Wp, w, C, 3);
+	__m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
+	const float *x0 = x + sp[0].xo, *x1 = x + sp[1].xo;
+	const float *x2 = x + sp[2].xo;
+	size_t wp = Wp * sizeof *x;
+	a00 = a01 = a02 = a10 = a11 = a12 = _mm256_setzero_ps();
+	a20 = a21 = a22 = a30 = a31 = a32 = _mm256_setzero_ps();
+	for (size_t c = 0; c < C; c++, w += 36, x0 += xs, x1 += xs,
+	    x2 += xs)
+		__asm__(TAP(0, 0) TAP(0, 1) TAP(0, 2)
+		    TAP(1, 0) TAP(1, 1) TAP(1, 2)
+		    TAP(2, 0) TAP(2, 1) TAP(2, 2)
+		    : [a00] "+x"(a00), [a01] "+x"(a01), [a02] "+x"(a02),
+		      [a10] "+x"(a10), [a11] "+x"(a11), [a12] "+x"(a12),
+		      [a20] "+x"(a20), [a21] "+x"(a21), [a22] "+x"(a22),
+		      [a30] "+x"(a30), [a31] "+x"(a31), [a32] "+x"(a32)
+		    : [x0] "r"(x0), [x1] "r"(x1), [x2] "r"(x2), [w] "r"(w),
+		      [wp] "r"(wp)
+		    : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+	__m256 acc[4][3] = {
+		{ a00, a01, a02 }, { a10, a11, a12 }, { a20, a21, a22 },
+		{ a30, a31, a32 }
+	};
+	fwd_store_avx2(out, ldo, sp, acc, bias, accumulate, no, 3);
 }
 
 /* the plain twin of fwd_avx2: the same fma chain per element */
 static void
-fwd_plain(float *t, size_t ldt, const float *x, size_t xs, size_t Wp,
-    const float *w, size_t C, size_t PB)
+fwd_plain(float *out, size_t ldo, const struct span *sp, const float *x,
+    size_t xs, size_t Wp, const float *w, size_t C, const float *bias,
+    int accumulate, size_t no, size_t PB)
 {
-	for (size_t i = 0; i < 4; i++)
-		for (size_t e = 0; e < LANES * PB; e++) {
-			float acc = 0.0f;
-			const float *xc = x, *wc = w;
-			for (size_t c = 0; c < C; c++, xc += xs, wc += 36)
-				for (size_t ki = 0; ki < 3; ki++)
-					for (size_t kj = 0; kj < 3; kj++)
-						acc = fmaf(wc[(ki * 3 + kj) * 4 +
-						    i], xc[ki * Wp + kj + e], acc);
-			t[i * ldt + e] = acc;
+	for (size_t i = 0; i < no; i++)
+		for (size_t j = 0; j < PB; j++) {
+			float l[LANES];
+			for (size_t e = 0; e < LANES; e++) {
+				float acc = 0.0f;
+				const float *xc = x + sp[j].xo + e, *wc = w;
+				for (size_t c = 0; c < C; c++, xc += xs,
+				    wc += 36)
+					for (size_t ki = 0; ki < 3; ki++)
+						for (size_t kj = 0; kj < 3; kj++)
+							acc = fmaf(wc[(ki * 3 +
+							    kj) * 4 + i],
+							    xc[ki * Wp + kj],
+							    acc);
+				l[e] = acc;
+			}
+			store_lanes(out + i * ldo + sp[j].oo, l, sp[j].lo,
+			    sp[j].hi, bias ? bias + i : NULL, accumulate);
 		}
 }
 
 static void
-fwd_tile(int avx, size_t PB, float *t, size_t ldt, const float *x,
-    size_t xs, size_t Wp, const float *w, size_t C)
+fwd_tile(int avx, size_t PB, float *out, size_t ldo, const struct span *sp,
+    const float *x, size_t xs, size_t Wp, const float *w, size_t C,
+    const float *bias, int accumulate, size_t no)
 {
 	if (!avx)
-		fwd_plain(t, ldt, x, xs, Wp, w, C, PB);
+		fwd_plain(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate, no,
+		    PB);
 	else if (PB == 3)
-		fwd_avx2_3(t, ldt, x, xs, Wp, w, C);
+		fwd_avx2_3(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate,
+		    no);
 	else if (PB == 2)
-		fwd_avx2_2(t, ldt, x, xs, Wp, w, C);
+		fwd_avx2_2(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate,
+		    no);
 	else
-		fwd_avx2_1(t, ldt, x, xs, Wp, w, C);
+		fwd_avx2_1(out, ldo, sp, x, xs, Wp, w, C, bias, accumulate,
+		    no);
 }
 
 /* lanes added in order */
@@ -335,141 +499,114 @@ lane_sum(const float *l)
 }
 
 /*
- * sums [2, 9]: for output channels 0, 1 and taps (ki, kj), the sum
- * over images g < G and p < 8 nv of d[g][i][p] x[g][ki*Wp + kj + p],
- * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
- * over images then vectors, then lane_sum.  Taps of rows 0, 1 in one
- * pass (12 accumulators), row 2 in a second.
+ * a [3 ki, DWO i, 3 kj, LANES] += for output channels i < DWO and taps
+ * (ki, kj), per lane the products d[g][i][p] x[g][ki*Wp + kj + p] over
+ * images g < G and p < 8 nv, d[g][i] = d + g ds + i ldd, x[g] = x + g
+ * xs: per lane one fma chain, images then vectors, continued from a.
+ * Per image one pass per row ki (its dout rows stay in L1 for the
+ * three): 12 accumulators, 3 dout vectors in registers, the fourth read
+ * by its fmas (16 registers).
  */
 __attribute__((target("avx2,fma"))) static void
-dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
+dw_avx2(float *a, const float *d, size_t ldd, size_t ds, const float *x,
+    size_t xs, size_t Wp, size_t nv, size_t G)
 {
-	float l[LANES];
-	__m256 a[2][6];
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 6; t++)
-			a[i][t] = _mm256_setzero_ps();
 	for (size_t g = 0; g < G; g++) {
-		const float *dg = d + g * ds, *xg = x + g * xs;
-		for (size_t v = 0; v < nv; v++) {
-			size_t p = LANES * v;
-			__m256 d0 = _mm256_loadu_ps(dg + p);
-			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
-#pragma GCC unroll 2
-			for (size_t ki = 0; ki < 2; ki++)
+		const float *dg = d + g * ds;
+		for (size_t ki = 0; ki < 3; ki++) {
+			const float *xg = x + g * xs + ki * Wp;
+			float *ak = a + ki * DWO * 3 * LANES;
+			__m256 s[DWO][3];
+#pragma GCC unroll 4
+			for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+				for (int t = 0; t < 3; t++)
+					s[i][t] = _mm256_loadu_ps(ak +
+					    (i * 3 + t) * LANES);
+			for (size_t p = 0; p < LANES * nv; p += LANES) {
+				__m256 d0 = _mm256_loadu_ps(dg + p);
+				__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
+				__m256 d2 = _mm256_loadu_ps(dg + 2 * ldd + p);
+				KEEP(d0);
+				KEEP(d1);
+				KEEP(d2);
 #pragma GCC unroll 3
 				for (size_t kj = 0; kj < 3; kj++) {
-					__m256 xv = _mm256_loadu_ps(xg +
-					    ki * Wp + kj + p);
-					size_t t = ki * 3 + kj;
-					a[0][t] = _mm256_fmadd_ps(d0, xv,
-					    a[0][t]);
-					a[1][t] = _mm256_fmadd_ps(d1, xv,
-					    a[1][t]);
+					__m256 xv = _mm256_loadu_ps(xg + kj +
+					    p);
+					KEEP(xv);
+					s[0][kj] = _mm256_fmadd_ps(d0, xv,
+					    s[0][kj]);
+					s[1][kj] = _mm256_fmadd_ps(d1, xv,
+					    s[1][kj]);
+					s[2][kj] = _mm256_fmadd_ps(d2, xv,
+					    s[2][kj]);
+					s[3][kj] = _mm256_fmadd_ps(
+					    _mm256_loadu_ps(dg + 3 * ldd + p),
+					    xv, s[3][kj]);
 				}
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 6; t++) {
-			_mm256_storeu_ps(l, a[i][t]);
-			sums[i][t] = lane_sum(l);
-		}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 3; t++)
-			a[i][t] = _mm256_setzero_ps();
-	for (size_t g = 0; g < G; g++) {
-		const float *dg = d + g * ds, *xg = x + g * xs + 2 * Wp;
-		for (size_t v = 0; v < nv; v++) {
-			size_t p = LANES * v;
-			__m256 d0 = _mm256_loadu_ps(dg + p);
-			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
-#pragma GCC unroll 3
-			for (size_t kj = 0; kj < 3; kj++) {
-				__m256 xv = _mm256_loadu_ps(xg + kj + p);
-				a[0][kj] = _mm256_fmadd_ps(d0, xv, a[0][kj]);
-				a[1][kj] = _mm256_fmadd_ps(d1, xv, a[1][kj]);
 			}
+#pragma GCC unroll 4
+			for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+				for (int t = 0; t < 3; t++)
+					_mm256_storeu_ps(ak + (i * 3 + t) *
+					    LANES, s[i][t]);
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		for (int t = 0; t < 3; t++) {
-			_mm256_storeu_ps(l, a[i][t]);
-			sums[i][6 + t] = lane_sum(l);
-		}
 }
 
 /* the plain twin of dw_avx2 */
 static void
-dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, size_t Wp, size_t nv, size_t G)
+dw_plain(float *a, const float *d, size_t ldd, size_t ds, const float *x,
+    size_t xs, size_t Wp, size_t nv, size_t G)
 {
-	for (size_t i = 0; i < 2; i++)
-		for (size_t t = 0; t < 9; t++) {
-			float l[LANES];
-			for (size_t e = 0; e < LANES; e++) {
-				float acc = 0.0f;
-				for (size_t g = 0; g < G; g++) {
-					const float *dg = d + g * ds + i * ldd;
-					const float *xt = x + g * xs +
-					    (t / 3) * Wp + t % 3;
-					for (size_t v = 0; v < nv; v++)
-						acc = fmaf(dg[LANES * v + e],
-						    xt[LANES * v + e], acc);
+	for (size_t ki = 0; ki < 3; ki++)
+		for (size_t i = 0; i < DWO; i++)
+			for (size_t kj = 0; kj < 3; kj++)
+				for (size_t e = 0; e < LANES; e++) {
+					float *acc = a + ((ki * DWO + i) * 3 +
+					    kj) * LANES + e;
+					for (size_t g = 0; g < G; g++) {
+						const float *dg = d + g * ds +
+						    i * ldd + e;
+						const float *xt = x + g * xs +
+						    ki * Wp + kj + e;
+						for (size_t v = 0; v < nv; v++)
+							*acc = fmaf(dg[LANES *
+							    v], xt[LANES * v],
+							    *acc);
+					}
 				}
-				l[e] = acc;
-			}
-			sums[i][t] = lane_sum(l);
-		}
 }
 
 /* ------------------------------------------------------------ drivers */
 
 /*
  * One image: out [OC, OH*OW] = (or += when accumulate) the conv of
- * x [C, H, W] with packed weights wp (+ bias [OC] or NULL).
- * xp [C, XS], tmp [OCr, BP] scratch.
+ * x [C, H, W] with packed weights wp (+ bias [OC] or NULL), written
+ * straight from the registers.  xp [C, XS] scratch.  The output
+ * vectors 3 at a time, each group through every block of 4 output
+ * channels while its input rows are in L1.
  */
 static void
-conv_image(float *out, float *xp, float *tmp, const float *x,
-    const float *wp, const float *bias, int accumulate,
-    const struct geo *g, int avx)
+conv_image(float *out, float *xp, const float *x, const float *wp,
+    const float *bias, int accumulate, const struct geo *g, int avx)
 {
-	size_t C = g->C, OC = g->OC, OH = g->OH, OW = g->OW, Wp = g->Wp;
-	size_t nob = up(OC, 4) / 4;
+	size_t C = g->C, OC = g->OC, ldo = g->OH * g->OW;
+	size_t nv = g->OH * g->NV;
 	pad_image(xp, x, g);
-	for (size_t r0 = 0; r0 < OH; r0 += g->R) {
-		size_t r1 = r0 + g->R < OH ? r0 + g->R : OH;
-		size_t nv = up((r1 - r0) * Wp, LANES) / LANES;
-		const float *xb = xp + r0 * Wp;
-		for (size_t ob = 0; ob < nob; ob++) {
-			float *t = tmp + ob * 4 * g->BP;
-			const float *w = wp + ob * C * 36;
-			for (size_t v = 0; v < nv;) {
-				size_t left = nv - v;
-				size_t pb = left >= 3 && left != 4 ? 3 :
-				    left >= 2 ? 2 : 1;
-				fwd_tile(avx, pb, t + LANES * v, g->BP,
-				    xb + LANES * v, g->XS, Wp, w, C);
-				v += pb;
-			}
-		}
-		for (size_t oc = 0; oc < OC; oc++)
-			for (size_t r = r0; r < r1; r++) {
-				float *o = out + (oc * OH + r) * OW;
-				const float *src = tmp + oc * g->BP +
-				    (r - r0) * Wp;
-				if (accumulate) {
-					for (size_t j = 0; j < OW; j++)
-						o[j] += src[j];
-				} else if (bias) {
-					float b = bias[oc];
-					for (size_t j = 0; j < OW; j++)
-						o[j] = src[j] + b;
-				} else {
-					memcpy(o, src, OW * sizeof *o);
-				}
-			}
+	for (size_t v = 0; v < nv;) {
+		size_t left = nv - v;
+		size_t pb = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
+		struct span sp[3];
+		for (size_t j = 0; j < pb; j++)
+			span_set(sp + j, v + j, g);
+		for (size_t o0 = 0; o0 < OC; o0 += 4)
+			fwd_tile(avx, pb, out + o0 * ldo, ldo, sp, xp, g->XS,
+			    g->Wp, wp + o0 * C * 9, C, bias ? bias + o0 : NULL,
+			    accumulate, OC - o0 < 4 ? OC - o0 : 4);
+		v += pb;
 	}
 }
 
@@ -482,16 +619,15 @@ conv_run(float *out, float *scratch, const float *inp,
 {
 	int avx = kernel_choice() > 0;
 	float *wp = scratch;
-	size_t per = thread_floats(s);
+	size_t per = thread_floats(s, threads);
 	float *base = scratch + up(packed_floats(s), 16);
 	size_t in_sz = g->C * g->H * g->W, out_sz = g->OC * g->OH * g->OW;
 	pack_weights(wp, weight, g->OC, g->C, flip);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 	for (size_t n = 0; n < N; n++) {
 		float *xp = base + (size_t)omp_get_thread_num() * per;
-		float *tmp = xp + g->C * g->XS;
-		conv_image(out + n * out_sz, xp, tmp, inp + n * in_sz, wp,
-		    bias, accumulate, g, avx);
+		conv_image(out + n * out_sz, xp, inp + n * in_sz, wp, bias,
+		    accumulate, g, avx);
 	}
 }
 
@@ -506,13 +642,13 @@ conv3x3_forward(float *out, float *scratch, const float *inp,
 	    threads ? threads : 1);
 }
 
-/* dp [2, Pr]: dout rows o0, o0+1 of one image as flat [OH, Wp] with
- * zeros in the columns ow >= OW, past P, and for channels >= OC */
+/* dp [DWO, Pr]: dout rows o0 .. o0+DWO-1 of one image as flat [OH, Wp]
+ * with zeros in the columns ow >= OW, past P, and for channels >= OC */
 static void
 pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 {
 	size_t OH = g->OH, OW = g->OW, Wp = g->Wp;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < DWO; i++) {
 		float *r = dp + i * g->Pr;
 		if (o0 + i >= g->OC) {
 			memset(r, 0, g->Pr * sizeof *r);
@@ -529,10 +665,26 @@ pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 	}
 }
 
+/* dweight [OC,C,3,3] += block q's lane sums sq [C, DW_SUMS], lanes in order */
+static void
+dw_add(float *dweight, const float *sq, size_t q, const struct geo *g)
+{
+	size_t C = g->C;
+	for (size_t i = 0; i < DWO && DWO * q + i < g->OC; i++)
+		for (size_t c = 0; c < C; c++) {
+			float *dw = dweight + ((DWO * q + i) * C + c) * 9;
+			const float *a = sq + c * DW_SUMS;
+			for (size_t t = 0; t < 9; t++)
+				dw[t] += lane_sum(a + (((t / 3) * DWO + i) *
+				    3 + t % 3) * LANES);
+		}
+}
+
 /*
- * dweight [OC,C,3,3] += sum over images, in groups of dw_group images
- * (one lane sum per group); output channel pairs split among the
- * threads, each padding and walking every image.
+ * dweight [OC,C,3,3] += sum over images: the blocks of DWO output
+ * channels split among `threads` slots (a thread may run several), each
+ * walking the images in groups of dw_group (padded); every lane's fma
+ * chain runs over all images, then the lanes are added in order.
  */
 static void
 dweight_run(float *dweight, float *scratch, const float *dout,
@@ -540,51 +692,50 @@ dweight_run(float *dweight, float *scratch, const float *dout,
     const struct conv2d_shape *s, size_t threads)
 {
 	int avx = kernel_choice() > 0;
-	size_t per = thread_floats(s);
+	size_t per = thread_floats(s, threads);
 	float *base = scratch + up(packed_floats(s), 16);
-	size_t C = g->C, OC = g->OC, np = (OC + 1) / 2;
+	size_t C = g->C, OC = g->OC, np = (OC + DWO - 1) / DWO;
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
 	size_t nv = g->Pr / LANES, G = dw_group(g), xs = C * g->XS;
-	if (threads > np)
-		threads = np;
-#pragma omp parallel num_threads(threads)
+	size_t slots = threads < np ? threads : np;
+#pragma omp parallel num_threads(slots)
 	{
 		size_t T = (size_t)omp_get_num_threads();
 		size_t th = (size_t)omp_get_thread_num();
-		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
 		float *xp = base + th * per;       /* [G, C, XS] */
-		float *dp = xp + G * xs;           /* [G, 2, Pr] */
-		float sums[2][9];
-		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
-			size_t gn = N - n0 < G ? N - n0 : G;
-			for (size_t k = 0; k < gn; k++)
-				pad_image(xp + k * xs, inp + (n0 + k) * in_sz,
-				    g);
-			for (size_t q = q0; q < q1; q++) {
+		float *dp = xp + G * xs;           /* [G, DWO, Pr] */
+		float *sum = dp + G * DWO * g->Pr; /* [blocks, C, DW_SUMS] */
+		for (size_t sl = th; sl < slots; sl += T) {
+			size_t q0 = np * sl / slots, q1 = np * (sl + 1) / slots;
+			memset(sum, 0, (q1 - q0) * C * DW_SUMS * sizeof *sum);
+			for (size_t n0 = 0; n0 < N; n0 += G) {
+				size_t gn = N - n0 < G ? N - n0 : G;
 				for (size_t k = 0; k < gn; k++)
-					pad_dout(dp + k * 2 * g->Pr, dout +
-					    (n0 + k) * out_sz, 2 * q, g);
-				for (size_t c = 0; c < C; c++) {
-					const float *xc = xp + c * g->XS;
-					if (avx)
-						dw_avx2(sums, dp, g->Pr,
-						    2 * g->Pr, xc, xs, g->Wp,
-						    nv, gn);
-					else
-						dw_plain(sums, dp, g->Pr,
-						    2 * g->Pr, xc, xs, g->Wp,
-						    nv, gn);
-					for (size_t i = 0; i < 2; i++) {
-						size_t o = 2 * q + i;
-						if (o >= OC)
-							break;
-						float *dw = dweight +
-						    (o * C + c) * 9;
-						for (size_t t = 0; t < 9; t++)
-							dw[t] += sums[i][t];
+					pad_image(xp + k * xs, inp + (n0 + k) *
+					    in_sz, g);
+				for (size_t q = q0; q < q1; q++) {
+					float *sq = sum + (q - q0) * C * DW_SUMS;
+					for (size_t k = 0; k < gn; k++)
+						pad_dout(dp + k * DWO * g->Pr,
+						    dout + (n0 + k) * out_sz,
+						    DWO * q, g);
+					for (size_t c = 0; c < C; c++) {
+						float *a = sq + c * DW_SUMS;
+						const float *xc = xp + c * g->XS;
+						if (avx)
+							dw_avx2(a, dp, g->Pr,
+							    DWO * g->Pr, xc, xs,
+							    g->Wp, nv, gn);
+						else
+							dw_plain(a, dp, g->Pr,
+							    DWO * g->Pr, xc, xs,
+							    g->Wp, nv, gn);
 					}
 				}
 			}
+			for (size_t q = q0; q < q1; q++)
+				dw_add(dweight, sum + (q - q0) * C * DW_SUMS,
+				    q, g);
 		}
 	}
 }

@@ -4,20 +4,22 @@
  * An image zero-padded by `pad` is [C, Hp, Wp] (Hp = H + 2 pad,
  * Wp = W + 2 pad); read as one flat row per channel, output pixel
  * (oh, ow) is flat position p = oh Wp + ow and its tap (ki, kj) is the
- * input at p + ki Wp + kj.  So a band of output rows is a run of
- * consecutive p: 8 of them fill one AVX2 vector, each tap is one
- * unaligned load, a weight one broadcast.  The columns ow >= OW of the
- * flat run are computed and dropped (OW/Wp of the work is useful:
- * 30/32, 15/17, 8/10, 4/6 for the ResNet's maps).
+ * input at p + ki Wp + kj.  So 8 consecutive pixels of an output row
+ * fill one AVX2 vector, each tap is one unaligned load, a weight one
+ * broadcast.  A row of OW >= 8 is ceil(OW/8) vectors, the last one
+ * moved back to end at the row's end (it repeats a few pixels: 32/30,
+ * 16/15, 8/8 of the work is useful for the ResNet's maps), stored
+ * straight into the output; a row of OW < 8 is one vector, partly
+ * wasted (4x4: half).
  *
  * forward: out [N,OC,OH,OW] from inp [N,C,H,W], weight [OC,C,3,3];
- *   images in parallel, 4 output channels x 24 pixels in registers.
+ *   images in parallel, 4 output channels x 3 vectors in registers.
  * input gradient: the same kernel on dout with the flipped, transposed
  *   kernel and padding 2 - pad.
- * weight gradient: output channels split among the threads (each
- *   thread walks all images), so no per-thread partial sums; per
- *   image and (oc, c, tap) a sum over p in 8 float lanes, the lanes
- *   added in order, then added into dweight.
+ * weight gradient: blocks of 4 output channels split among the
+ *   threads (each thread walks all images), so no per-thread partial
+ *   sums; per (oc, c, tap) a sum over all images' flat p in 8 float
+ *   lanes, the lanes added in order, then added into dweight.
  *
  * Every output element is a chain of fused multiply-adds in a fixed
  * order (channel, ki, kj; or lane, pixel), so the result does not

@@ -135,8 +135,10 @@ main(void)
 	check_shape("layer2 32->32 15x15", 2, 32, 15, 15, 32, 1, 0);
 	check_shape("layer3 64->64 8x8", 2, 64, 8, 8, 64, 1, 0);
 	check_shape("layer4 128->128 4x4", 2, 128, 4, 4, 128, 1, 0);
-	/* odd channel counts, non-square, padding 2, one pixel */
+	/* odd channel counts, non-square, padding 2, one pixel; rows of 9
+	 * and 17 pixels end in a vector that overlaps the one before */
 	check_shape("5->3 7x9 p1 bias", 3, 5, 7, 9, 3, 1, 1);
+	check_shape("6->9 11x17 p1 bias", 3, 6, 11, 17, 9, 1, 1);
 	check_shape("2->7 5x4 p2", 2, 2, 5, 4, 7, 2, 0);
 	check_shape("3->5 3x3 p0", 4, 3, 3, 3, 5, 0, 1);
 	check_shape("1->1 1x1 p1", 1, 1, 1, 1, 1, 1, 0);
