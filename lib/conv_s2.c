@@ -1,0 +1,631 @@
+/* conv_s2.c - direct stride-2 convolutions (see conv_s2.h). */
+#include <immintrin.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "conv3x3.h"
+#include "conv_s2.h"
+
+#define LANES 8
+/* zeros after each plane: the last vector's taps read past it */
+#define SLACK 16
+
+static int kernels = CONV_S2_AUTO;
+
+void
+conv_s2_set_kernels(int which)
+{
+	kernels = which;
+}
+
+/* 1: AVX2 kernels, 0: plain C, -1: none */
+static int
+kernel_choice(void)
+{
+	switch (kernels) {
+	case CONV_S2_AVX2:
+		return 1;
+	case CONV_S2_PLAIN:
+		return 0;
+	case CONV_S2_OFF:
+		return -1;
+	default:
+		return conv3x3_cpu_ok() ? 1 : -1;
+	}
+}
+
+/*
+ * Where the direct kernels beat im2col + BLIS (zen3, one thread,
+ * bench/conv.sh): every part of the 3x3 convolutions, ...
+ */
+static int
+use_s2(const struct conv2d_shape *s, int part)
+{
+	(void)part;
+	return s->KS == 3;
+}
+
+int
+conv_s2_applies(const struct conv2d_shape *s, int part)
+{
+	if (s->stride != 2 || !((s->KS == 3 && s->pad == 1) ||
+	    (s->KS == 1 && s->pad == 0)))
+		return 0;
+	switch (kernels) {
+	case CONV_S2_AVX2:
+	case CONV_S2_PLAIN:
+		return 1;
+	case CONV_S2_OFF:
+		return 0;
+	default:
+		return conv3x3_cpu_ok() && use_s2(s, part);
+	}
+}
+
+static size_t
+up(size_t a, size_t b)
+{
+	return (a + b - 1) / b * b;
+}
+
+static size_t
+max2(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * A stride-2 conv of shape s in phase planes.  Forward tap t = ki KS + kj
+ * reads a channel's planes [4, PS] at foff[t] + p.  The input gradient's
+ * phase plane ph = 2 (r&1) + (c&1) of padded row r, column c is flat
+ * [OH+1, Wd] and its k-th tap, dt[ph][k], reads the framed dout at
+ * doff[ph][k] + q.
+ */
+struct geo {
+	size_t C, H, W, OC, pad, OH, OW, nt;
+	size_t Hq, Wq, PS;       /* planes [Hq, Wq], floats per plane */
+	size_t P, Pr;            /* flat outputs OH*Wq, rounded to LANES */
+	size_t Wd, DS;           /* framed dout [OH+2, Wd], floats each */
+	size_t Qr;               /* flat dx-plane outputs, rounded */
+	size_t foff[9];
+	size_t dn[4], dt[4][9], doff[4][9];
+};
+
+static void
+geo_set(struct geo *g, const struct conv2d_shape *s)
+{
+	size_t KS = s->KS;
+	g->C = s->C;
+	g->H = s->H;
+	g->W = s->W;
+	g->OC = s->OC;
+	g->pad = s->pad;
+	g->OH = s->OH;
+	g->OW = s->OW;
+	g->nt = KS * KS;
+	g->Hq = (s->H + 2 * s->pad + 1) / 2;
+	g->Wq = (s->W + 2 * s->pad + 1) / 2;
+	g->PS = g->Hq * g->Wq + SLACK;
+	g->P = g->OH * g->Wq;
+	g->Pr = up(g->P, LANES);
+	g->Wd = g->OW + 1;
+	g->DS = (g->OH + 2) * g->Wd + SLACK;
+	g->Qr = up((g->OH + 1) * g->Wd, LANES);
+	memset(g->dn, 0, sizeof g->dn);
+	for (size_t t = 0; t < g->nt; t++) {
+		size_t ki = t / KS, kj = t % KS;
+		size_t ph = (ki & 1) * 2 + (kj & 1);
+		g->foff[t] = ph * g->PS + (ki >> 1) * g->Wq + (kj >> 1);
+		g->dt[ph][g->dn[ph]] = t;
+		g->doff[ph][g->dn[ph]++] = (1 - (ki >> 1)) * g->Wd +
+		    1 - (kj >> 1);
+	}
+}
+
+/* packed weights of the forward conv [OCr/4, C, nt, 4] or of the input
+ * gradient's 4 phases, each [Cr/4, OC, dn, 4] */
+static size_t
+packed_floats(const struct geo *g)
+{
+	return max2(up(g->OC, 4) * g->C, up(g->C, 4) * g->OC) * g->nt;
+}
+
+/*
+ * Images per weight-gradient group: their planes and dout pairs
+ * [G, 4 C PS + 2 Pr] within DW_FLOATS (L2), so that small maps get
+ * long fma chains before a lane sum.
+ */
+#define DW_FLOATS ((size_t)1 << 16)
+
+static size_t
+dw_group(const struct geo *g)
+{
+	size_t G = DW_FLOATS / (4 * g->C * g->PS + 2 * g->Pr);
+	return G ? G : 1;
+}
+
+/*
+ * per thread: planes [C, 4, PS] then outputs [4, Pr]; or the framed
+ * dout [OC, DS] then dx planes [4, 4, Qr]; or the weight gradient's
+ * planes [G, C, 4, PS] and dout pairs [G, 2, Pr]
+ */
+static size_t
+thread_floats(const struct geo *g)
+{
+	size_t nf = 4 * g->C * g->PS + 4 * g->Pr;
+	size_t nb = g->OC * g->DS + 16 * g->Qr;
+	size_t nw = dw_group(g) * (4 * g->C * g->PS + 2 * g->Pr);
+	return up(max2(max2(nf, nb), nw), 16);
+}
+
+size_t
+conv_s2_scratch_floats(const struct conv2d_shape *s, size_t threads)
+{
+	struct geo g;
+	geo_set(&g, s);
+	return up(packed_floats(&g), 16) + (threads ? threads : 1) *
+	    thread_floats(&g);
+}
+
+/* xp [C, 4, PS]: the phase planes of x [C,H,W] framed by pad zeros */
+static void
+split_image(float *xp, const float *x, const struct geo *g)
+{
+	size_t H = g->H, W = g->W, p = g->pad, Wq = g->Wq, PS = g->PS;
+	memset(xp, 0, g->C * 4 * PS * sizeof *xp);
+	for (size_t c = 0; c < g->C; c++, xp += 4 * PS)
+		for (size_t h = 0; h < H; h++, x += W) {
+			size_t r = h + p;
+			float *d = xp + (r & 1) * 2 * PS + (r >> 1) * Wq;
+			for (size_t w = 0; w < W; w++) {
+				size_t col = w + p;
+				d[(col & 1) * PS + (col >> 1)] = x[w];
+			}
+		}
+}
+
+/* wp: the forward weights [OCr/4, C, nt, 4], output channels past OC
+ * zero */
+static void
+pack_forward(float *wp, const float *w, const struct geo *g)
+{
+	size_t OC = g->OC, C = g->C, nt = g->nt;
+	for (size_t ob = 0; ob < up(OC, 4) / 4; ob++)
+		for (size_t c = 0; c < C; c++)
+			for (size_t k = 0; k < nt; k++)
+				for (size_t i = 0; i < 4; i++) {
+					size_t o = ob * 4 + i;
+					*wp++ = o < OC ? w[(o * C + c) * nt +
+					    k] : 0.0f;
+				}
+}
+
+/* wp: per phase ph, [Cr/4, OC, dn[ph], 4] (input channels past C zero),
+ * the phases one after another */
+static void
+pack_dinp(float *wp, const float *w, const struct geo *g)
+{
+	size_t OC = g->OC, C = g->C, nt = g->nt;
+	for (size_t ph = 0; ph < 4; ph++)
+		for (size_t cb = 0; cb < up(C, 4) / 4; cb++)
+			for (size_t o = 0; o < OC; o++)
+				for (size_t k = 0; k < g->dn[ph]; k++)
+					for (size_t i = 0; i < 4; i++) {
+						size_t c = cb * 4 + i;
+						*wp++ = c < C ? w[(o * C + c) *
+						    nt + g->dt[ph][k]] : 0.0f;
+					}
+}
+
+/* ------------------------------------------------------------ kernels */
+
+/*
+ * t [4, ldt] (PB vectors each) = sum over c < C, k < nt of
+ * w [c, k, 0..4) * x [c*xs + off[k] + 0..8 PB), as fma chains in the
+ * order c, k.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tap_avx2(float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C, const int PB)
+{
+	__m256 acc[4][3];
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+#pragma GCC unroll 3
+		for (int j = 0; j < 3; j++)
+			acc[i][j] = _mm256_setzero_ps();
+	for (size_t c = 0; c < C; c++, x += xs)
+		for (size_t k = 0; k < nt; k++, w += 4) {
+			__m256 xv[3];
+#pragma GCC unroll 3
+			for (int j = 0; j < PB; j++)
+				xv[j] = _mm256_loadu_ps(x + off[k] + LANES * j);
+#pragma GCC unroll 4
+			for (int i = 0; i < 4; i++) {
+				__m256 wv = _mm256_broadcast_ss(w + i);
+#pragma GCC unroll 3
+				for (int j = 0; j < PB; j++)
+					acc[i][j] = _mm256_fmadd_ps(wv, xv[j],
+					    acc[i][j]);
+			}
+		}
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+#pragma GCC unroll 3
+		for (int j = 0; j < PB; j++)
+			_mm256_storeu_ps(t + i * ldt + LANES * j, acc[i][j]);
+}
+
+__attribute__((target("avx2,fma"))) static void
+tap_avx2_1(float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C)
+{
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, 1);
+}
+
+__attribute__((target("avx2,fma"))) static void
+tap_avx2_2(float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C)
+{
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, 2);
+}
+
+__attribute__((target("avx2,fma"))) static void
+tap_avx2_3(float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C)
+{
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, 3);
+}
+
+/* the plain twin of tap_avx2: the same fma chain per element */
+static void
+tap_plain(float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C, size_t PB)
+{
+	for (size_t i = 0; i < 4; i++)
+		for (size_t e = 0; e < LANES * PB; e++) {
+			float acc = 0.0f;
+			for (size_t c = 0; c < C; c++)
+				for (size_t k = 0; k < nt; k++)
+					acc = fmaf(w[(c * nt + k) * 4 + i],
+					    x[c * xs + off[k] + e], acc);
+			t[i * ldt + e] = acc;
+		}
+}
+
+/* t [4, ldt] for nv vectors from x + LANES v, in tiles of 3, 2, 1 */
+static void
+tap_run(int avx, float *t, size_t ldt, const float *x, size_t xs,
+    const size_t *off, size_t nt, const float *w, size_t C, size_t nv)
+{
+	for (size_t v = 0; v < nv;) {
+		size_t left = nv - v;
+		size_t pb = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
+		float *tv = t + LANES * v;
+		const float *xv = x + LANES * v;
+		if (!avx)
+			tap_plain(tv, ldt, xv, xs, off, nt, w, C, pb);
+		else if (pb == 3)
+			tap_avx2_3(tv, ldt, xv, xs, off, nt, w, C);
+		else if (pb == 2)
+			tap_avx2_2(tv, ldt, xv, xs, off, nt, w, C);
+		else
+			tap_avx2_1(tv, ldt, xv, xs, off, nt, w, C);
+		v += pb;
+	}
+}
+
+/* lanes added in order */
+static float
+lane_sum(const float *l)
+{
+	float s = l[0];
+	for (int i = 1; i < LANES; i++)
+		s += l[i];
+	return s;
+}
+
+/*
+ * sums [2, NT]: for output channels 0, 1 and taps k < NT, the sum over
+ * images g < G and p < 8 nv of d[g][i][p] x[g][off[k] + p],
+ * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
+ * over images then vectors, then lane_sum.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
+    const int NT)
+{
+	float l[LANES];
+	__m256 a[2][6];
+#pragma GCC unroll 6
+	for (int k = 0; k < NT; k++)
+		a[0][k] = a[1][k] = _mm256_setzero_ps();
+	for (size_t g = 0; g < G; g++) {
+		const float *dg = d + g * ds, *xg = x + g * xs;
+		for (size_t v = 0; v < nv; v++) {
+			size_t p = LANES * v;
+			__m256 d0 = _mm256_loadu_ps(dg + p);
+			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
+#pragma GCC unroll 6
+			for (int k = 0; k < NT; k++) {
+				__m256 xv = _mm256_loadu_ps(xg + off[k] + p);
+				a[0][k] = _mm256_fmadd_ps(d0, xv, a[0][k]);
+				a[1][k] = _mm256_fmadd_ps(d1, xv, a[1][k]);
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < NT; k++) {
+			_mm256_storeu_ps(l, a[i][k]);
+			sums[i][k] = lane_sum(l);
+		}
+}
+
+__attribute__((target("avx2,fma"))) static void
+dw_avx2_6(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
+{
+	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 6);
+}
+
+__attribute__((target("avx2,fma"))) static void
+dw_avx2_3(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
+{
+	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 3);
+}
+
+__attribute__((target("avx2,fma"))) static void
+dw_avx2_1(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
+{
+	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 1);
+}
+
+/* the plain twin of dw_avx2 */
+static void
+dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
+    size_t nt)
+{
+	for (size_t i = 0; i < 2; i++)
+		for (size_t k = 0; k < nt; k++) {
+			float l[LANES];
+			for (size_t e = 0; e < LANES; e++) {
+				float acc = 0.0f;
+				for (size_t g = 0; g < G; g++) {
+					const float *dg = d + g * ds + i * ldd;
+					const float *xt = x + g * xs + off[k];
+					for (size_t v = 0; v < nv; v++)
+						acc = fmaf(dg[LANES * v + e],
+						    xt[LANES * v + e], acc);
+				}
+				l[e] = acc;
+			}
+			sums[i][k] = lane_sum(l);
+		}
+}
+
+/* sums [2, nt]: dw_avx2 (or its twin) for taps in chunks of 6 (12
+ * accumulators): 9 taps as 6 + 3, 1 as 1 */
+static void
+dw_taps(int avx, float sums[2][9], const float *d, size_t ldd, size_t ds,
+    const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
+    size_t nt)
+{
+	for (size_t k0 = 0; k0 < nt; k0 += 6) {
+		size_t n = nt - k0 < 6 ? nt - k0 : 6;
+		float part[2][9];
+		if (!avx)
+			dw_plain(part, d, ldd, ds, x, xs, off + k0, nv, G, n);
+		else if (n == 6)
+			dw_avx2_6(part, d, ldd, ds, x, xs, off + k0, nv, G);
+		else if (n == 3)
+			dw_avx2_3(part, d, ldd, ds, x, xs, off + k0, nv, G);
+		else
+			dw_avx2_1(part, d, ldd, ds, x, xs, off + k0, nv, G);
+		for (size_t i = 0; i < 2; i++)
+			memcpy(sums[i] + k0, part[i], n * sizeof part[i][0]);
+	}
+}
+
+/* ------------------------------------------------------------ drivers */
+
+/* one image: out [OC, OH, OW] = x [C, H, W] (*) packed wp (+ bias) */
+static void
+forward_image(float *out, float *xp, float *tmp, const float *x,
+    const float *wp, const float *bias, const struct geo *g, int avx)
+{
+	size_t C = g->C, OC = g->OC, OH = g->OH, OW = g->OW, Wq = g->Wq;
+	split_image(xp, x, g);
+	for (size_t ob = 0; ob < up(OC, 4) / 4; ob++) {
+		tap_run(avx, tmp, g->Pr, xp, 4 * g->PS, g->foff, g->nt,
+		    wp + ob * C * g->nt * 4, C, g->Pr / LANES);
+		for (size_t i = 0; i < 4 && ob * 4 + i < OC; i++) {
+			size_t oc = ob * 4 + i;
+			float b = bias ? bias[oc] : 0.0f;
+			for (size_t r = 0; r < OH; r++) {
+				float *o = out + (oc * OH + r) * OW;
+				const float *src = tmp + i * g->Pr + r * Wq;
+				if (bias)
+					for (size_t j = 0; j < OW; j++)
+						o[j] = src[j] + b;
+				else
+					memcpy(o, src, OW * sizeof *o);
+			}
+		}
+	}
+}
+
+void
+conv_s2_forward(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	struct geo g;
+	geo_set(&g, s);
+	int avx = kernel_choice() > 0;
+	float *wp = scratch;
+	size_t per = thread_floats(&g);
+	float *base = scratch + up(packed_floats(&g), 16);
+	size_t in_sz = g.C * g.H * g.W, out_sz = g.OC * g.OH * g.OW;
+	pack_forward(wp, weight, &g);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads ? threads : 1)
+	for (size_t n = 0; n < N; n++) {
+		float *xp = base + (size_t)omp_get_thread_num() * per;
+		float *tmp = xp + 4 * g.C * g.PS;
+		forward_image(out + n * out_sz, xp, tmp, inp + n * in_sz, wp,
+		    bias, &g, avx);
+	}
+}
+
+/* dp [OC, DS]: each channel of d [OC, OH, OW] framed as [OH+2, Wd]
+ * by a zero row above, zero rows below and a zero column on the left */
+static void
+frame_dout(float *dp, const float *d, const struct geo *g)
+{
+	size_t OH = g->OH, OW = g->OW, Wd = g->Wd;
+	memset(dp, 0, g->OC * g->DS * sizeof *dp);
+	for (size_t o = 0; o < g->OC; o++)
+		for (size_t r = 0; r < OH; r++)
+			memcpy(dp + o * g->DS + (r + 1) * Wd + 1,
+			    d + (o * OH + r) * OW, OW * sizeof *dp);
+}
+
+/* one image: dx [C, H, W] += the input gradient from d [OC, OH, OW];
+ * dp [OC, DS], tmp [4 channels, 4 phases, Qr] scratch */
+static void
+dinp_image(float *dx, float *dp, float *tmp, const float *d,
+    const float *wp, const struct geo *g, int avx)
+{
+	size_t C = g->C, OC = g->OC, H = g->H, W = g->W, p = g->pad;
+	size_t Qr = g->Qr, Wd = g->Wd;
+	frame_dout(dp, d, g);
+	for (size_t cb = 0; cb < up(C, 4) / 4; cb++) {
+		const float *w = wp;
+		for (size_t ph = 0; ph < 4; ph++) {
+			size_t n = g->dn[ph];
+			if (n)
+				tap_run(avx, tmp + ph * Qr, 4 * Qr, dp, g->DS,
+				    g->doff[ph], n, w + cb * OC * n * 4, OC,
+				    Qr / LANES);
+			w += up(C, 4) * OC * n;
+		}
+		for (size_t i = 0; i < 4 && cb * 4 + i < C; i++) {
+			const float *t = tmp + i * 4 * Qr;
+			float *o = dx + (cb * 4 + i) * H * W;
+			for (size_t h = 0; h < H; h++, o += W) {
+				size_t r = h + p;
+				for (size_t j = 0; j < W; j++) {
+					size_t col = j + p;
+					size_t ph = (r & 1) * 2 + (col & 1);
+					if (g->dn[ph])
+						o[j] += t[ph * Qr + (r >> 1) *
+						    Wd + (col >> 1)];
+				}
+			}
+		}
+	}
+}
+
+static void
+dinp_run(float *dinp, float *scratch, const float *dout,
+    const float *weight, size_t N, const struct geo *g, size_t threads)
+{
+	int avx = kernel_choice() > 0;
+	float *wp = scratch;
+	size_t per = thread_floats(g);
+	float *base = scratch + up(packed_floats(g), 16);
+	size_t in_sz = g->C * g->H * g->W, out_sz = g->OC * g->OH * g->OW;
+	pack_dinp(wp, weight, g);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+	for (size_t n = 0; n < N; n++) {
+		float *dp = base + (size_t)omp_get_thread_num() * per;
+		float *tmp = dp + g->OC * g->DS;
+		dinp_image(dinp + n * in_sz, dp, tmp, dout + n * out_sz, wp, g,
+		    avx);
+	}
+}
+
+/* dp [2, Pr]: dout channels o0, o0+1 of one image as flat [OH, Wq]
+ * with zeros in the columns ow >= OW, past P, and for channels >= OC */
+static void
+pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
+{
+	size_t OH = g->OH, OW = g->OW, Wq = g->Wq;
+	memset(dp, 0, 2 * g->Pr * sizeof *dp);
+	for (size_t i = 0; i < 2 && o0 + i < g->OC; i++)
+		for (size_t r = 0; r < OH; r++)
+			memcpy(dp + i * g->Pr + r * Wq, d + ((o0 + i) * OH +
+			    r) * OW, OW * sizeof *dp);
+}
+
+/*
+ * dweight [OC,C,KS,KS] += sum over images, in groups of dw_group images
+ * (one lane sum per group); output channel pairs split among the
+ * threads, each splitting and walking every image.
+ */
+static void
+dweight_run(float *dweight, float *scratch, const float *dout,
+    const float *inp, size_t N, const struct geo *g, size_t threads)
+{
+	int avx = kernel_choice() > 0;
+	size_t per = thread_floats(g);
+	float *base = scratch + up(packed_floats(g), 16);
+	size_t C = g->C, OC = g->OC, np = (OC + 1) / 2, nt = g->nt;
+	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
+	size_t nv = g->Pr / LANES, G = dw_group(g), xs = 4 * C * g->PS;
+	if (threads > np)
+		threads = np;
+#pragma omp parallel num_threads(threads)
+	{
+		size_t T = (size_t)omp_get_num_threads();
+		size_t th = (size_t)omp_get_thread_num();
+		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
+		float *xp = base + th * per;       /* [G, C, 4, PS] */
+		float *dp = xp + G * xs;           /* [G, 2, Pr] */
+		float sums[2][9];
+		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
+			size_t gn = N - n0 < G ? N - n0 : G;
+			for (size_t k = 0; k < gn; k++)
+				split_image(xp + k * xs, inp + (n0 + k) *
+				    in_sz, g);
+			for (size_t q = q0; q < q1; q++) {
+				for (size_t k = 0; k < gn; k++)
+					pad_dout(dp + k * 2 * g->Pr, dout +
+					    (n0 + k) * out_sz, 2 * q, g);
+				for (size_t c = 0; c < C; c++) {
+					dw_taps(avx, sums, dp, g->Pr,
+					    2 * g->Pr, xp + c * 4 * g->PS, xs,
+					    g->foff, nv, gn, nt);
+					for (size_t i = 0; i < 2; i++) {
+						size_t o = 2 * q + i;
+						if (o >= OC)
+							break;
+						float *dw = dweight +
+						    (o * C + c) * nt;
+						for (size_t t = 0; t < nt; t++)
+							dw[t] += sums[i][t];
+					}
+				}
+			}
+		}
+	}
+}
+
+void
+conv_s2_backward(float *dinp, float *dweight, float *scratch,
+    const float *dout, const float *inp, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	struct geo g;
+	geo_set(&g, s);
+	if (threads == 0)
+		threads = 1;
+	if (dinp)
+		dinp_run(dinp, scratch, dout, weight, N, &g, threads);
+	if (dweight)
+		dweight_run(dweight, scratch, dout, inp, N, &g, threads);
+}
