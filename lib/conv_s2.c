@@ -37,13 +37,23 @@ kernel_choice(void)
 
 /*
  * Where the direct kernels beat im2col + BLIS (zen3, one thread,
- * bench/conv.sh): every part of the 3x3 convolutions, ...
+ * bench/conv.sh 16 and 64): the forward pass of every 3x3 shape; the
+ * input gradient, whose phase planes waste more of the flat rows, up to
+ * 64 input channels on maps of 8+ output columns; the weight gradient,
+ * whose per-group lane sums cost most on small maps and many channels,
+ * only on the largest maps with few channels.  The 1x1 shortcuts are
+ * one GEMM each, which BLIS does better.
  */
 static int
 use_s2(const struct conv2d_shape *s, int part)
 {
-	(void)part;
-	return s->KS == 3;
+	if (s->KS != 3)
+		return 0;
+	if (part == CONV_S2_DWEIGHT)
+		return s->OW >= 15 && s->C <= 32;
+	if (part == CONV_S2_DINP)
+		return s->OW >= 8 && s->C <= 64;
+	return 1;
 }
 
 int
@@ -168,7 +178,30 @@ conv_s2_scratch_floats(const struct conv2d_shape *s, size_t threads)
 	    thread_floats(&g);
 }
 
-/* xp [C, 4, PS]: the phase planes of x [C,H,W] framed by pad zeros */
+/* d[j] = s[2 j] for j < n */
+static void
+take_even(float *d, const float *s, size_t n)
+{
+#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		d[j] = s[2 * j];
+}
+
+/* d[2 j] += s[j] for j < n */
+static void
+add_even(float *d, const float *s, size_t n)
+{
+#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		d[2 * j] += s[j];
+}
+
+/*
+ * xp [C, 4, PS]: the phase planes of x [C,H,W] framed by pad zeros.
+ * Column w goes to column (w+p)>>1 of plane (w+p)&1: the even columns
+ * of a row to plane p&1 from column 0, the odd ones to plane (p+1)&1
+ * from column p (p <= 1).
+ */
 static void
 split_image(float *xp, const float *x, const struct geo *g)
 {
@@ -178,10 +211,8 @@ split_image(float *xp, const float *x, const struct geo *g)
 		for (size_t h = 0; h < H; h++, x += W) {
 			size_t r = h + p;
 			float *d = xp + (r & 1) * 2 * PS + (r >> 1) * Wq;
-			for (size_t w = 0; w < W; w++) {
-				size_t col = w + p;
-				d[(col & 1) * PS + (col >> 1)] = x[w];
-			}
+			take_even(d + (p & 1) * PS, x, (W + 1) / 2);
+			take_even(d + ((p + 1) & 1) * PS + p, x + 1, W / 2);
 		}
 }
 
@@ -513,18 +544,20 @@ dinp_image(float *dx, float *dp, float *tmp, const float *d,
 				    Qr / LANES);
 			w += up(C, 4) * OC * n;
 		}
+		/* interleave the planes back, as split_image; phases
+		 * without taps (1x1) add nothing */
 		for (size_t i = 0; i < 4 && cb * 4 + i < C; i++) {
 			const float *t = tmp + i * 4 * Qr;
 			float *o = dx + (cb * 4 + i) * H * W;
 			for (size_t h = 0; h < H; h++, o += W) {
-				size_t r = h + p;
-				for (size_t j = 0; j < W; j++) {
-					size_t col = j + p;
-					size_t ph = (r & 1) * 2 + (col & 1);
-					if (g->dn[ph])
-						o[j] += t[ph * Qr + (r >> 1) *
-						    Wd + (col >> 1)];
-				}
+				size_t r = h + p, ph = (r & 1) * 2;
+				const float *src = t + (r >> 1) * Wd;
+				size_t pe = ph + (p & 1), po = ph + ((p + 1) & 1);
+				if (g->dn[pe])
+					add_even(o, src + pe * Qr, (W + 1) / 2);
+				if (g->dn[po])
+					add_even(o + 1, src + po * Qr + p,
+					    W / 2);
 			}
 		}
 	}
