@@ -141,9 +141,11 @@ packed_floats(const struct geo *g)
 	return max2(up(g->OC, 4) * g->C, up(g->C, 4) * g->OC) * g->nt;
 }
 
+/* output channels per weight-gradient block */
+#define DWO 4
 /*
- * Images per weight-gradient group: their planes and dout pairs
- * [G, 4 C PS + 2 Pr] within DW_FLOATS (L2), so that small maps get
+ * Images per weight-gradient group: their planes and dout blocks
+ * [G, 4 C PS + DWO Pr] within DW_FLOATS (L2), so that small maps get
  * long fma chains before a lane sum.
  */
 #define DW_FLOATS ((size_t)1 << 16)
@@ -151,21 +153,21 @@ packed_floats(const struct geo *g)
 static size_t
 dw_group(const struct geo *g)
 {
-	size_t G = DW_FLOATS / (4 * g->C * g->PS + 2 * g->Pr);
+	size_t G = DW_FLOATS / (4 * g->C * g->PS + DWO * g->Pr);
 	return G ? G : 1;
 }
 
 /*
  * per thread: planes [C, 4, PS] then outputs [4, Pr]; or the framed
  * dout [OC, DS] then dx planes [4, 4, Qr]; or the weight gradient's
- * planes [G, C, 4, PS] and dout pairs [G, 2, Pr]
+ * planes [G, C, 4, PS] and dout blocks [G, DWO, Pr]
  */
 static size_t
 thread_floats(const struct geo *g)
 {
 	size_t nf = 4 * g->C * g->PS + 4 * g->Pr;
 	size_t nb = g->OC * g->DS + 16 * g->Qr;
-	size_t nw = dw_group(g) * (4 * g->C * g->PS + 2 * g->Pr);
+	size_t nw = dw_group(g) * (4 * g->C * g->PS + DWO * g->Pr);
 	return up(max2(max2(nf, nb), nw), 16);
 }
 
@@ -358,58 +360,70 @@ lane_sum(const float *l)
 }
 
 /*
- * sums [2, NT]: for output channels 0, 1 and taps k < NT, the sum over
- * images g < G and p < 8 nv of d[g][i][p] x[g][off[k] + p],
+ * sums [DWO, NT]: for output channels i < DWO and taps k < NT, the sum
+ * over images g < G and p < 8 nv of d[g][i][p] x[g][off[k] + p],
  * d[g][i] = d + g ds + i ldd, x[g] = x + g xs: per lane an fma chain
- * over images then vectors, then lane_sum.
+ * over images then vectors, then lane_sum (of all DWO NT sums at once,
+ * as independent chains).
  */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-dw_avx2(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_avx2(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
     const int NT)
 {
-	float l[LANES];
-	__m256 a[2][6];
-#pragma GCC unroll 6
-	for (int k = 0; k < NT; k++)
-		a[0][k] = a[1][k] = _mm256_setzero_ps();
+	float l[DWO][3][LANES], r[DWO][3];
+	__m256 a[DWO][3];
+#pragma GCC unroll 4
+	for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+		for (int k = 0; k < NT; k++)
+			a[i][k] = _mm256_setzero_ps();
 	for (size_t g = 0; g < G; g++) {
 		const float *dg = d + g * ds, *xg = x + g * xs;
 		for (size_t v = 0; v < nv; v++) {
 			size_t p = LANES * v;
-			__m256 d0 = _mm256_loadu_ps(dg + p);
-			__m256 d1 = _mm256_loadu_ps(dg + ldd + p);
-#pragma GCC unroll 6
-			for (int k = 0; k < NT; k++) {
-				__m256 xv = _mm256_loadu_ps(xg + off[k] + p);
-				a[0][k] = _mm256_fmadd_ps(d0, xv, a[0][k]);
-				a[1][k] = _mm256_fmadd_ps(d1, xv, a[1][k]);
+			__m256 xv[3];
+#pragma GCC unroll 3
+			for (int k = 0; k < NT; k++)
+				xv[k] = _mm256_loadu_ps(xg + off[k] + p);
+#pragma GCC unroll 4
+			for (int i = 0; i < DWO; i++) {
+				__m256 dv = _mm256_loadu_ps(dg + i * ldd + p);
+#pragma GCC unroll 3
+				for (int k = 0; k < NT; k++)
+					a[i][k] = _mm256_fmadd_ps(dv, xv[k],
+					    a[i][k]);
 			}
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < NT; k++) {
-			_mm256_storeu_ps(l, a[i][k]);
-			sums[i][k] = lane_sum(l);
-		}
+	for (int i = 0; i < DWO; i++)
+		for (int k = 0; k < NT; k++)
+			_mm256_storeu_ps(l[i][k], a[i][k]);
+#pragma GCC unroll 4
+	for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+		for (int k = 0; k < NT; k++)
+			r[i][k] = l[i][k][0];
+	for (int e = 1; e < LANES; e++)
+#pragma GCC unroll 4
+		for (int i = 0; i < DWO; i++)
+#pragma GCC unroll 3
+			for (int k = 0; k < NT; k++)
+				r[i][k] += l[i][k][e];
+	for (int i = 0; i < DWO; i++)
+		for (int k = 0; k < NT; k++)
+			sums[i][k] = r[i][k];
 }
 
 __attribute__((target("avx2,fma"))) static void
-dw_avx2_6(float sums[2][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
-{
-	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 6);
-}
-
-__attribute__((target("avx2,fma"))) static void
-dw_avx2_3(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_avx2_3(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
 {
 	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 3);
 }
 
 __attribute__((target("avx2,fma"))) static void
-dw_avx2_1(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_avx2_1(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, const size_t *off, size_t nv, size_t G)
 {
 	dw_avx2(sums, d, ldd, ds, x, xs, off, nv, G, 1);
@@ -417,11 +431,11 @@ dw_avx2_1(float sums[2][9], const float *d, size_t ldd, size_t ds,
 
 /* the plain twin of dw_avx2 */
 static void
-dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
+dw_plain(float sums[DWO][9], const float *d, size_t ldd, size_t ds,
     const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
     size_t nt)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < DWO; i++)
 		for (size_t k = 0; k < nt; k++) {
 			float l[LANES];
 			for (size_t e = 0; e < LANES; e++) {
@@ -439,25 +453,23 @@ dw_plain(float sums[2][9], const float *d, size_t ldd, size_t ds,
 		}
 }
 
-/* sums [2, nt]: dw_avx2 (or its twin) for taps in chunks of 6 (12
- * accumulators): 9 taps as 6 + 3, 1 as 1 */
+/* sums [DWO, nt]: dw_avx2 (or its twin) for taps in chunks of 3 (12
+ * accumulators): 9 taps as 3 + 3 + 3, 1 as 1 */
 static void
-dw_taps(int avx, float sums[2][9], const float *d, size_t ldd, size_t ds,
-    const float *x, size_t xs, const size_t *off, size_t nv, size_t G,
-    size_t nt)
+dw_taps(int avx, float sums[DWO][9], const float *d, size_t ldd,
+    size_t ds, const float *x, size_t xs, const size_t *off, size_t nv,
+    size_t G, size_t nt)
 {
-	for (size_t k0 = 0; k0 < nt; k0 += 6) {
-		size_t n = nt - k0 < 6 ? nt - k0 : 6;
-		float part[2][9];
+	for (size_t k0 = 0; k0 < nt; k0 += 3) {
+		size_t n = nt - k0 < 3 ? nt - k0 : 3;
+		float part[DWO][9];
 		if (!avx)
 			dw_plain(part, d, ldd, ds, x, xs, off + k0, nv, G, n);
-		else if (n == 6)
-			dw_avx2_6(part, d, ldd, ds, x, xs, off + k0, nv, G);
 		else if (n == 3)
 			dw_avx2_3(part, d, ldd, ds, x, xs, off + k0, nv, G);
 		else
 			dw_avx2_1(part, d, ldd, ds, x, xs, off + k0, nv, G);
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < DWO; i++)
 			memcpy(sums[i] + k0, part[i], n * sizeof part[i][0]);
 	}
 }
@@ -552,7 +564,8 @@ dinp_image(float *dx, float *dp, float *tmp, const float *d,
 			for (size_t h = 0; h < H; h++, o += W) {
 				size_t r = h + p, ph = (r & 1) * 2;
 				const float *src = t + (r >> 1) * Wd;
-				size_t pe = ph + (p & 1), po = ph + ((p + 1) & 1);
+				size_t pe = ph + (p & 1);
+				size_t po = ph + ((p + 1) & 1);
 				if (g->dn[pe])
 					add_even(o, src + pe * Qr, (W + 1) / 2);
 				if (g->dn[po])
@@ -582,14 +595,14 @@ dinp_run(float *dinp, float *scratch, const float *dout,
 	}
 }
 
-/* dp [2, Pr]: dout channels o0, o0+1 of one image as flat [OH, Wq]
+/* dp [DWO, Pr]: dout channels o0.. of one image as flat [OH, Wq]
  * with zeros in the columns ow >= OW, past P, and for channels >= OC */
 static void
 pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 {
 	size_t OH = g->OH, OW = g->OW, Wq = g->Wq;
-	memset(dp, 0, 2 * g->Pr * sizeof *dp);
-	for (size_t i = 0; i < 2 && o0 + i < g->OC; i++)
+	memset(dp, 0, DWO * g->Pr * sizeof *dp);
+	for (size_t i = 0; i < DWO && o0 + i < g->OC; i++)
 		for (size_t r = 0; r < OH; r++)
 			memcpy(dp + i * g->Pr + r * Wq, d + ((o0 + i) * OH +
 			    r) * OW, OW * sizeof *dp);
@@ -597,8 +610,8 @@ pad_dout(float *dp, const float *d, size_t o0, const struct geo *g)
 
 /*
  * dweight [OC,C,KS,KS] += sum over images, in groups of dw_group images
- * (one lane sum per group); output channel pairs split among the
- * threads, each splitting and walking every image.
+ * (one lane sum per group); blocks of DWO output channels split among
+ * the threads, each splitting and walking every image.
  */
 static void
 dweight_run(float *dweight, float *scratch, const float *dout,
@@ -607,7 +620,7 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 	int avx = kernel_choice() > 0;
 	size_t per = thread_floats(g);
 	float *base = scratch + up(packed_floats(g), 16);
-	size_t C = g->C, OC = g->OC, np = (OC + 1) / 2, nt = g->nt;
+	size_t C = g->C, OC = g->OC, np = (OC + DWO - 1) / DWO, nt = g->nt;
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->OH * g->OW;
 	size_t nv = g->Pr / LANES, G = dw_group(g), xs = 4 * C * g->PS;
 	if (threads > np)
@@ -618,8 +631,8 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 		size_t th = (size_t)omp_get_thread_num();
 		size_t q0 = np * th / T, q1 = np * (th + 1) / T;
 		float *xp = base + th * per;       /* [G, C, 4, PS] */
-		float *dp = xp + G * xs;           /* [G, 2, Pr] */
-		float sums[2][9];
+		float *dp = xp + G * xs;           /* [G, DWO, Pr] */
+		float sums[DWO][9];
 		for (size_t n0 = 0; n0 < N && q0 < q1; n0 += G) {
 			size_t gn = N - n0 < G ? N - n0 : G;
 			for (size_t k = 0; k < gn; k++)
@@ -627,14 +640,14 @@ dweight_run(float *dweight, float *scratch, const float *dout,
 				    in_sz, g);
 			for (size_t q = q0; q < q1; q++) {
 				for (size_t k = 0; k < gn; k++)
-					pad_dout(dp + k * 2 * g->Pr, dout +
-					    (n0 + k) * out_sz, 2 * q, g);
+					pad_dout(dp + k * DWO * g->Pr, dout +
+					    (n0 + k) * out_sz, DWO * q, g);
 				for (size_t c = 0; c < C; c++) {
 					dw_taps(avx, sums, dp, g->Pr,
-					    2 * g->Pr, xp + c * 4 * g->PS, xs,
-					    g->foff, nv, gn, nt);
-					for (size_t i = 0; i < 2; i++) {
-						size_t o = 2 * q + i;
+					    DWO * g->Pr, xp + c * 4 * g->PS,
+					    xs, g->foff, nv, gn, nt);
+					for (size_t i = 0; i < DWO; i++) {
+						size_t o = DWO * q + i;
 						if (o >= OC)
 							break;
 						float *dw = dweight +

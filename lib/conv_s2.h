@@ -17,7 +17,8 @@
  *   are then interleaved back into dx.
  * weight gradient: dW[oc,c,ki,kj] = sum over p of dout[oc,p] times
  *   plane (ki&1, kj&1) of channel c at p + (ki>>1) Wq + (kj>>1);
- *   output channel pairs split among the threads as in conv3x3.c.
+ *   blocks of 4 output channels split among the threads (each thread
+ *   walks all images), 4 channels x 3 taps in registers.
  *
  * Every output element is a chain of fused multiply-adds in a fixed
  * order, so the result does not depend on the thread count and the

@@ -1,11 +1,12 @@
 /*
  * test_conv_s2.c - the direct stride-2 convolutions (lib/conv_s2.c) on
  * the ResNet's layer shapes (3x3 pad 1 and the 1x1 shortcuts) and a few
- * odd ones: the AVX2+FMA kernels give
- * the same bytes as their plain C twin, on 1 and 3 threads, and both
- * agree with conv2d_forward_ref / conv2d_backward_ref (double sums) at
- * atol 1e-5 max|ref|, rtol 1e-4, as do the im2col + GEMM path they
- * replace and the automatic choice between the two (per part).  Backward accumulates (+=) onto what is already there.
+ * odd ones: the AVX2+FMA kernels give the same bytes as their plain C
+ * twin, on 1 and 3 threads, and both agree with conv2d_forward_ref /
+ * conv2d_backward_ref (double sums) at atol 1e-5 max|ref|, rtol 1e-4,
+ * as do the im2col + GEMM path they replace and the automatic choice
+ * between the two (per part).  Backward accumulates (+=) onto what is
+ * already there.
  */
 #include <string.h>
 
