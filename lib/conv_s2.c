@@ -37,12 +37,13 @@ kernel_choice(void)
 
 /*
  * Where the direct kernels beat im2col + BLIS (zen3, one thread,
- * bench/conv.sh 16 and 64): the forward pass of every 3x3 shape; the
- * input gradient, whose phase planes waste more of the flat rows, up to
- * 64 input channels on maps of 8+ output columns; the weight gradient,
- * whose per-group lane sums cost most on small maps and many channels,
- * only on the largest maps with few channels.  The 1x1 shortcuts are
- * one GEMM each, which BLIS does better.
+ * bench/conv.sh 16 and 64): the forward pass up to 128 input channels;
+ * the input gradient, whose phase planes waste more of the flat rows,
+ * up to 64 input channels on maps of 8+ output columns; the weight
+ * gradient, whose lane sums and repeated passes over the planes (one
+ * per 4 output channels) cost most with many channels, up to 32 input
+ * channels on maps of 8+ output columns.  The 1x1 shortcuts are one
+ * GEMM each, which BLIS does better.
  */
 static int
 use_s2(const struct conv2d_shape *s, int part)
@@ -50,10 +51,10 @@ use_s2(const struct conv2d_shape *s, int part)
 	if (s->KS != 3)
 		return 0;
 	if (part == CONV_S2_DWEIGHT)
-		return s->OW >= 15 && s->C <= 32;
+		return s->OW >= 8 && s->C <= 32;
 	if (part == CONV_S2_DINP)
 		return s->OW >= 8 && s->C <= 64;
-	return 1;
+	return s->C <= 128;
 }
 
 int
