@@ -98,7 +98,9 @@ struct geo {
 	size_t Hq, Wq, PS;       /* planes [Hq, Wq], floats per plane */
 	size_t P, Pr;            /* flat outputs OH*Wq, rounded to LANES */
 	size_t Wd, DS;           /* framed dout [OH+2, Wd], floats each */
-	size_t Qr;               /* flat dx-plane outputs, rounded */
+	size_t Qr;               /* floats per dx plane */
+	size_t q0[2], nq[2];     /* by row parity: first flat dx-plane
+	                          * output inside the image, vectors */
 	size_t foff[9];
 	size_t dn[4], dt[4][9], doff[4][9];
 };
@@ -122,7 +124,15 @@ geo_set(struct geo *g, const struct conv2d_shape *s)
 	g->Pr = up(g->P, LANES);
 	g->Wd = g->OW + 1;
 	g->DS = (g->OH + 2) * g->Wd + SLACK;
-	g->Qr = up((g->OH + 1) * g->Wd, LANES);
+	/* the vectors from q0 may end up to LANES - 1 past the plane */
+	g->Qr = up((g->OH + 1) * g->Wd, LANES) + LANES;
+	for (size_t a = 0; a < 2; a++) {
+		/* plane rows i with a padded row 2i + a in [pad, pad + H) */
+		size_t i0 = (s->pad + 1 - a) / 2;
+		size_t i1 = (s->pad + s->H + 1 - a) / 2;
+		g->q0[a] = i0 * g->Wd;
+		g->nq[a] = i1 > i0 ? up((i1 - i0) * g->Wd, LANES) / LANES : 0;
+	}
 	memset(g->dn, 0, sizeof g->dn);
 	for (size_t t = 0; t < g->nt; t++) {
 		size_t ki = t / KS, kj = t % KS;
@@ -551,10 +561,11 @@ dinp_image(float *dx, float *dp, float *tmp, const float *d,
 		const float *w = wp;
 		for (size_t ph = 0; ph < 4; ph++) {
 			size_t n = g->dn[ph];
+			size_t q0 = g->q0[ph / 2];
 			if (n)
-				tap_run(avx, tmp + ph * Qr, 4 * Qr, dp, g->DS,
-				    g->doff[ph], n, w + cb * OC * n * 4, OC,
-				    Qr / LANES);
+				tap_run(avx, tmp + ph * Qr + q0, 4 * Qr,
+				    dp + q0, g->DS, g->doff[ph], n,
+				    w + cb * OC * n * 4, OC, g->nq[ph / 2]);
 			w += up(C, 4) * OC * n;
 		}
 		/* interleave the planes back, as split_image; phases
