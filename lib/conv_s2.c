@@ -169,14 +169,14 @@ dw_group(const struct geo *g)
 }
 
 /*
- * per thread: planes [C, 4, PS] then outputs [4, Pr]; or the framed
+ * per thread: planes [C, 4, PS] then outputs [OCr, Pr]; or the framed
  * dout [OC, DS] then dx planes [4, 4, Qr]; or the weight gradient's
  * planes [G, C, 4, PS] and dout blocks [G, DWO, Pr]
  */
 static size_t
 thread_floats(const struct geo *g)
 {
-	size_t nf = 4 * g->C * g->PS + 4 * g->Pr;
+	size_t nf = 4 * g->C * g->PS + up(g->OC, 4) * g->Pr;
 	size_t nb = g->OC * g->DS + 16 * g->Qr;
 	size_t nw = dw_group(g) * (4 * g->C * g->PS + DWO * g->Pr);
 	return up(max2(max2(nf, nb), nw), 16);
@@ -265,20 +265,22 @@ pack_dinp(float *wp, const float *w, const struct geo *g)
 /* ------------------------------------------------------------ kernels */
 
 /*
- * t [4, ldt] (PB vectors each) = sum over c < C, k < nt of
+ * t [4, ldt] (PB vectors each) = (cont: t +) sum over c < C, k < nt of
  * w [c, k, 0..4) * x [c*xs + off[k] + 0..8 PB), as fma chains in the
- * order c, k.
+ * order c, k (cont: continuing the chains stored in t).
  */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 tap_avx2(float *t, size_t ldt, const float *x, size_t xs,
-    const size_t *off, size_t nt, const float *w, size_t C, const int PB)
+    const size_t *off, size_t nt, const float *w, size_t C, int cont,
+    const int PB)
 {
 	__m256 acc[4][3];
 #pragma GCC unroll 4
 	for (int i = 0; i < 4; i++)
 #pragma GCC unroll 3
-		for (int j = 0; j < 3; j++)
-			acc[i][j] = _mm256_setzero_ps();
+		for (int j = 0; j < PB; j++)
+			acc[i][j] = cont ? _mm256_loadu_ps(t + i * ldt +
+			    LANES * j) : _mm256_setzero_ps();
 	for (size_t c = 0; c < C; c++, x += xs)
 		for (size_t k = 0; k < nt; k++, w += 4) {
 			__m256 xv[3];
@@ -303,33 +305,34 @@ tap_avx2(float *t, size_t ldt, const float *x, size_t xs,
 
 __attribute__((target("avx2,fma"))) static void
 tap_avx2_1(float *t, size_t ldt, const float *x, size_t xs,
-    const size_t *off, size_t nt, const float *w, size_t C)
+    const size_t *off, size_t nt, const float *w, size_t C, int cont)
 {
-	tap_avx2(t, ldt, x, xs, off, nt, w, C, 1);
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, cont, 1);
 }
 
 __attribute__((target("avx2,fma"))) static void
 tap_avx2_2(float *t, size_t ldt, const float *x, size_t xs,
-    const size_t *off, size_t nt, const float *w, size_t C)
+    const size_t *off, size_t nt, const float *w, size_t C, int cont)
 {
-	tap_avx2(t, ldt, x, xs, off, nt, w, C, 2);
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, cont, 2);
 }
 
 __attribute__((target("avx2,fma"))) static void
 tap_avx2_3(float *t, size_t ldt, const float *x, size_t xs,
-    const size_t *off, size_t nt, const float *w, size_t C)
+    const size_t *off, size_t nt, const float *w, size_t C, int cont)
 {
-	tap_avx2(t, ldt, x, xs, off, nt, w, C, 3);
+	tap_avx2(t, ldt, x, xs, off, nt, w, C, cont, 3);
 }
 
 /* the plain twin of tap_avx2: the same fma chain per element */
 static void
 tap_plain(float *t, size_t ldt, const float *x, size_t xs,
-    const size_t *off, size_t nt, const float *w, size_t C, size_t PB)
+    const size_t *off, size_t nt, const float *w, size_t C, int cont,
+    size_t PB)
 {
 	for (size_t i = 0; i < 4; i++)
 		for (size_t e = 0; e < LANES * PB; e++) {
-			float acc = 0.0f;
+			float acc = cont ? t[i * ldt + e] : 0.0f;
 			for (size_t c = 0; c < C; c++)
 				for (size_t k = 0; k < nt; k++)
 					acc = fmaf(w[(c * nt + k) * 4 + i],
@@ -338,25 +341,38 @@ tap_plain(float *t, size_t ldt, const float *x, size_t xs,
 		}
 }
 
-/* t [4, ldt] for nv vectors from x + LANES v, in tiles of 3, 2, 1 */
+/* vectors in the tile at v of nv: 3, 2 or 1 (no 1 after a 3) */
+static size_t
+tile_vectors(size_t v, size_t nv)
+{
+	size_t left = nv - v;
+	return left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
+}
+
+static void
+tap_tile(int avx, size_t pb, float *t, size_t ldt, const float *x,
+    size_t xs, const size_t *off, size_t nt, const float *w, size_t C,
+    int cont)
+{
+	if (!avx)
+		tap_plain(t, ldt, x, xs, off, nt, w, C, cont, pb);
+	else if (pb == 3)
+		tap_avx2_3(t, ldt, x, xs, off, nt, w, C, cont);
+	else if (pb == 2)
+		tap_avx2_2(t, ldt, x, xs, off, nt, w, C, cont);
+	else
+		tap_avx2_1(t, ldt, x, xs, off, nt, w, C, cont);
+}
+
+/* t [4, ldt] for nv vectors from x + LANES v */
 static void
 tap_run(int avx, float *t, size_t ldt, const float *x, size_t xs,
     const size_t *off, size_t nt, const float *w, size_t C, size_t nv)
 {
-	for (size_t v = 0; v < nv;) {
-		size_t left = nv - v;
-		size_t pb = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
-		float *tv = t + LANES * v;
-		const float *xv = x + LANES * v;
-		if (!avx)
-			tap_plain(tv, ldt, xv, xs, off, nt, w, C, pb);
-		else if (pb == 3)
-			tap_avx2_3(tv, ldt, xv, xs, off, nt, w, C);
-		else if (pb == 2)
-			tap_avx2_2(tv, ldt, xv, xs, off, nt, w, C);
-		else
-			tap_avx2_1(tv, ldt, xv, xs, off, nt, w, C);
-		v += pb;
+	for (size_t v = 0, pb; v < nv; v += pb) {
+		pb = tile_vectors(v, nv);
+		tap_tile(avx, pb, t + LANES * v, ldt, x + LANES * v, xs, off,
+		    nt, w, C, 0);
 	}
 }
 
@@ -487,28 +503,43 @@ dw_taps(int avx, float sums[DWO][9], const float *d, size_t ldd,
 
 /* ------------------------------------------------------------ drivers */
 
-/* one image: out [OC, OH, OW] = x [C, H, W] (*) packed wp (+ bias) */
+/*
+ * Input channels per forward block: a tile's inputs from FWD_CB
+ * channels stay in L1 while every output channel block uses them
+ * (many channels: the planes of the image are in L2 only).
+ */
+#define FWD_CB 16
+
+/* one image: out [OC, OH, OW] = x [C, H, W] (*) packed wp (+ bias);
+ * xp [C, 4, PS], tmp [OCr, Pr] scratch */
 static void
 forward_image(float *out, float *xp, float *tmp, const float *x,
     const float *wp, const float *bias, const struct geo *g, int avx)
 {
 	size_t C = g->C, OC = g->OC, OH = g->OH, OW = g->OW, Wq = g->Wq;
+	size_t nt = g->nt, Pr = g->Pr, nv = Pr / LANES;
 	split_image(xp, x, g);
-	for (size_t ob = 0; ob < up(OC, 4) / 4; ob++) {
-		tap_run(avx, tmp, g->Pr, xp, 4 * g->PS, g->foff, g->nt,
-		    wp + ob * C * g->nt * 4, C, g->Pr / LANES);
-		for (size_t i = 0; i < 4 && ob * 4 + i < OC; i++) {
-			size_t oc = ob * 4 + i;
-			float b = bias ? bias[oc] : 0.0f;
-			for (size_t r = 0; r < OH; r++) {
-				float *o = out + (oc * OH + r) * OW;
-				const float *src = tmp + i * g->Pr + r * Wq;
-				if (bias)
-					for (size_t j = 0; j < OW; j++)
-						o[j] = src[j] + b;
-				else
-					memcpy(o, src, OW * sizeof *o);
-			}
+	for (size_t c0 = 0; c0 < C; c0 += FWD_CB) {
+		size_t cb = C - c0 < FWD_CB ? C - c0 : FWD_CB;
+		for (size_t v = 0, pb; v < nv; v += pb) {
+			pb = tile_vectors(v, nv);
+			for (size_t ob = 0; ob < up(OC, 4) / 4; ob++)
+				tap_tile(avx, pb, tmp + ob * 4 * Pr +
+				    LANES * v, Pr, xp + c0 * 4 * g->PS +
+				    LANES * v, 4 * g->PS, g->foff, nt, wp +
+				    (ob * C + c0) * nt * 4, cb, c0 > 0);
+		}
+	}
+	for (size_t oc = 0; oc < OC; oc++) {
+		float b = bias ? bias[oc] : 0.0f;
+		for (size_t r = 0; r < OH; r++) {
+			float *o = out + (oc * OH + r) * OW;
+			const float *src = tmp + oc * Pr + r * Wq;
+			if (bias)
+				for (size_t j = 0; j < OW; j++)
+					o[j] = src[j] + b;
+			else
+				memcpy(o, src, OW * sizeof *o);
 		}
 	}
 }
