@@ -155,16 +155,22 @@ packed_floats(const struct geo *g)
 /* output channels per weight-gradient block */
 #define DWO 4
 /*
- * Images per weight-gradient group: their planes and dout blocks
- * [G, 4 C PS + DWO Pr] within DW_FLOATS (L2), so that small maps get
- * long fma chains before a lane sum.
+ * Images per weight-gradient group: enough for DW_VECS vectors per
+ * lane-sum chain (lane sums and calls cost most on small maps), but
+ * their planes and dout blocks [G, 4 C PS + DWO Pr] within
+ * DW_FLOATS.  (Longer chains measured no faster, and larger groups
+ * fall out of L2 on the large maps.)
  */
-#define DW_FLOATS ((size_t)1 << 16)
+#define DW_VECS 64
+#define DW_FLOATS ((size_t)1 << 20)
 
 static size_t
 dw_group(const struct geo *g)
 {
-	size_t G = DW_FLOATS / (4 * g->C * g->PS + DWO * g->Pr);
+	size_t nv = g->Pr / LANES, per = 4 * g->C * g->PS + DWO * g->Pr;
+	size_t G = (DW_VECS + nv - 1) / nv;
+	if (G > DW_FLOATS / per)
+		G = DW_FLOATS / per;
 	return G ? G : 1;
 }
 
