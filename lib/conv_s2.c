@@ -39,11 +39,10 @@ kernel_choice(void)
  * Where the direct kernels beat im2col + BLIS (zen3, one thread,
  * bench/conv.sh 16 and 64): the forward pass up to 128 input channels;
  * the input gradient, whose phase planes waste more of the flat rows,
- * up to 64 input channels on maps of 8+ output columns; the weight
- * gradient, whose lane sums and repeated passes over the planes (one
- * per 4 output channels) cost most with many channels, up to 32 input
- * channels on maps of 8+ output columns.  The 1x1 shortcuts are one
- * GEMM each, which BLIS does better.
+ * up to 64 input channels; both gradients on maps of 8+ output
+ * columns (on 4x4 outputs 1/3 of the flat run is wasted and the lane
+ * sums come often).  The 1x1 shortcuts are one GEMM each, which BLIS
+ * does as well or better.
  */
 static int
 use_s2(const struct conv2d_shape *s, int part)
@@ -51,7 +50,7 @@ use_s2(const struct conv2d_shape *s, int part)
 	if (s->KS != 3)
 		return 0;
 	if (part == CONV_S2_DWEIGHT)
-		return s->OW >= 8 && s->C <= 32;
+		return s->OW >= 8;
 	if (part == CONV_S2_DINP)
 		return s->OW >= 8 && s->C <= 64;
 	return s->C <= 128;
