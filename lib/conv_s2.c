@@ -155,10 +155,9 @@ packed_floats(const struct geo *g)
 #define DWO 4
 /*
  * Images per weight-gradient group: enough for DW_VECS vectors per
- * lane-sum chain (lane sums and calls cost most on small maps), but
- * their planes and dout blocks [G, 4 C PS + DWO Pr] within
- * DW_FLOATS.  (Longer chains measured no faster, and larger groups
- * fall out of L2 on the large maps.)
+ * lane-sum chain (lane sums and calls cost most on small maps), with
+ * their planes and dout blocks [G, 4 C PS + DWO Pr] within DW_FLOATS,
+ * a bound on the scratch.  (Longer chains measured no faster.)
  */
 #define DW_VECS 64
 #define DW_FLOATS ((size_t)1 << 20)
