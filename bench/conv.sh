@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/conv.sh - every convolution shape of the ResNet-18 encoder, each
 # part (forward, input gradient, weight gradient) by each method that
-# applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3) and
-# Winograd F(2x2,3x3) (lib/conv_wino).  The numbers behind the method
-# choices in conv3x3.c (use_direct) and conv_wino.c (use_wino).
+# applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3),
+# Winograd F(2x2,3x3) (lib/conv_wino) and the direct stride-2 kernels
+# (lib/conv_s2).  The numbers behind the method choices in conv3x3.c
+# (use_direct), conv_wino.c (use_wino) and conv_s2.c (use_s2).
 #
 #   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
 #       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
@@ -46,6 +47,7 @@ cat > "$tmp/conv.c" <<'CEOF'
 
 #include "blas.h"
 #include "conv3x3.h"
+#include "conv_s2.h"
 #include "conv_wino.h"
 #include "nn.h"
 #include "rng.h"
@@ -65,14 +67,32 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-enum { BLIS, DIRECT, WINO, NMETHOD };
-static const char *method_name[NMETHOD] = { "blis", "direct", "wino" };
+enum { BLIS, DIRECT, WINO, S2, NMETHOD };
+static const char *method_name[NMETHOD] = { "blis", "direct", "wino", "s2" };
 
 static void
 use(int m)
 {
 	conv3x3_set_kernels(m == DIRECT ? CONV3X3_AVX2 : CONV3X3_OFF);
 	conv_wino_set(m == WINO ? CONV_WINO_ON : CONV_WINO_OFF);
+	conv_s2_set_kernels(m == S2 ? CONV_S2_AVX2 : CONV_S2_OFF);
+}
+
+/* 1 if method m can do shape s */
+static int
+can(int m, const struct conv2d_shape *s)
+{
+	switch (m) {
+	case DIRECT:
+		return s->KS == 3 && s->stride == 1;
+	case WINO:
+		return s->KS == 3 && s->stride == 1 && s->pad == 1;
+	case S2:
+		return s->stride == 2 && ((s->KS == 3 && s->pad == 1) ||
+		    (s->KS == 1 && s->pad == 0));
+	default:
+		return 1;
+	}
 }
 
 /* conv WIDTH BATCH STEM THREADS REPS */
@@ -133,8 +153,7 @@ main(int argc, char **argv)
 		    s.H, s.W, s.OC, s.KS, s.stride);
 		printf("%-24s", name);
 		for (int m = 0; m < NMETHOD; m++) {
-			if (m != BLIS && (s.KS != 3 || s.stride != 1 ||
-			    (m == WINO && s.pad != 1))) {
+			if (!can(m, &s)) {
 				printf(" %10s %10s %10s", "-", "-", "-");
 				continue;
 			}
@@ -177,7 +196,7 @@ CEOF
 cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock \
     -DBENCH_MIN=$pick -I/usr/include/x86_64-linux-gnu -Ilib \
     -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c lib/tool.c \
-    lib/npy.c lib/conv3x3.c lib/conv_wino.c -lblis -lm
+    lib/npy.c lib/conv3x3.c lib/conv_wino.c lib/conv_s2.c -lblis -lm
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
     "batch $BATCH, stem stride $STEM, $THREADS threads, ${STAT:-median} of" \
     "$REPS (ms, ${CLOCK:-wall} clock)"

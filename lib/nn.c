@@ -3,7 +3,8 @@
  * over chunks of images, one chunk per thread with a single-threaded
  * GEMM, except where conv_wino.h (Winograd, 64+ channels) or
  * conv3x3.h (direct AVX2 kernels) take a part of a 3x3 stride-1
- * convolution; BN statistics are float row sums added in double, one channel
+ * convolution, or conv_s2.h (direct AVX2 kernels) a part of a stride-2
+ * one; BN statistics are float row sums added in double, one channel
  * per OpenMP iteration.  Results do not depend on the thread count
  * except through BLIS in linear_* and the VICReg loss.
  */
@@ -14,6 +15,7 @@
 
 #include "blas.h"
 #include "conv3x3.h"
+#include "conv_s2.h"
 #include "conv_wino.h"
 #include "nn.h"
 
@@ -104,6 +106,13 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	    conv_wino_applies(s, CONV_WINO_DINP) ||
 	    conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
 		size_t d = conv_wino_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	if (conv_s2_applies(s, CONV_S2_FWD) ||
+	    conv_s2_applies(s, CONV_S2_DINP) ||
+	    conv_s2_applies(s, CONV_S2_DWEIGHT)) {
+		size_t d = conv_s2_scratch_floats(s, threads);
 		if (d > n)
 			n = d;
 	}
@@ -302,6 +311,10 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 		conv3x3_forward(out, scratch, inp, weight, bias, N, s, threads);
 		return;
 	}
+	if (conv_s2_applies(s, CONV_S2_FWD)) {
+		conv_s2_forward(out, scratch, inp, weight, bias, N, s, threads);
+		return;
+	}
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 	for (size_t ch = 0; ch < nch; ch++) {
@@ -402,6 +415,19 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		if (d3)
 			dinp = NULL;
 		if (w3)
+			dweight = NULL;
+	}
+	int d2 = dinp && conv_s2_applies(s, CONV_S2_DINP);
+	int w2 = dweight && conv_s2_applies(s, CONV_S2_DWEIGHT);
+	if (d2 || w2) {
+		/* likewise for the stride-2 kernels */
+		conv_dbias(dbias, dout, N, s, threads);
+		conv_s2_backward(d2 ? dinp : NULL, w2 ? dweight : NULL,
+		    scratch, dout, inp, weight, N, s, threads ? threads : 1);
+		dbias = NULL;
+		if (d2)
+			dinp = NULL;
+		if (w2)
 			dweight = NULL;
 	}
 	float *part = scratch + (threads ? threads : 1) * per;
