@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/conv.sh - every convolution shape of the ResNet-18 encoder, each
 # part (forward, input gradient, weight gradient) by each method that
-# applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3) and
-# Winograd F(2x2,3x3) (lib/conv_wino).  The numbers behind the method
-# choices in conv3x3.c (use_direct) and conv_wino.c (use_wino).
+# applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3),
+# Winograd F(2x2,3x3) (wino) and F(4x4,3x3) (wino4, lib/conv_wino).
+# The numbers behind the method choices in conv3x3.c (use_direct) and
+# conv_wino.c (use_wino).
 #
 #   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
 #       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
@@ -65,14 +66,16 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-enum { BLIS, DIRECT, WINO, NMETHOD };
-static const char *method_name[NMETHOD] = { "blis", "direct", "wino" };
+enum { BLIS, DIRECT, WINO, WINO4, NMETHOD };
+static const char *method_name[NMETHOD] = { "blis", "direct", "wino",
+    "wino4" };
 
 static void
 use(int m)
 {
 	conv3x3_set_kernels(m == DIRECT ? CONV3X3_AVX2 : CONV3X3_OFF);
-	conv_wino_set(m == WINO ? CONV_WINO_ON : CONV_WINO_OFF);
+	conv_wino_set(m == WINO ? CONV_WINO_F2 : m == WINO4 ? CONV_WINO_F4 :
+	    CONV_WINO_OFF);
 }
 
 /* conv WIDTH BATCH STEM THREADS REPS */
@@ -134,7 +137,7 @@ main(int argc, char **argv)
 		printf("%-24s", name);
 		for (int m = 0; m < NMETHOD; m++) {
 			if (m != BLIS && (s.KS != 3 || s.stride != 1 ||
-			    (m == WINO && s.pad != 1))) {
+			    (m >= WINO && s.pad != 1))) {
 				printf(" %10s %10s %10s", "-", "-", "-");
 				continue;
 			}
