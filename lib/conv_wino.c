@@ -101,14 +101,14 @@ pstride(size_t C, size_t T)
 }
 
 /*
- * the transforms' scratch: F(2x2,3x3) 16 rows of (TH+1)*TW; F(4x4,3x3)
- * 48 rows of (TH+1)*TW and a framed image row
+ * the transforms' scratch: F(2x2,3x3) 16 rows of (TH+1)*TW, F(4x4,3x3)
+ * 48
  */
 static size_t
 wtx_floats(const struct wgeo *g)
 {
 	size_t n = (g->TH + 1) * g->TW;
-	return g->m == 2 ? 16 * n : 48 * n + 4 * g->TW + 2;
+	return (g->m == 2 ? 16 : 48) * n;
 }
 
 /* per thread: V [nx, C, T], M [nx, OC, T], the transforms' scratch */
@@ -423,6 +423,50 @@ transform_output(float *out, const float *M, size_t T, size_t t0,
 }
 
 /*
+ * r[k][s] (ld n) = y[4s+k-o] for s < TW and k < nk (6 with o = 1: the
+ * zero-framed row's columns of F(4x4,3x3)'s input tiles; 4 with o = 0:
+ * a dout row's columns of the output tiles), zero outside y [W]
+ */
+static inline void
+split4(float *r, size_t n, size_t nk, size_t o, const float *y, size_t W,
+    size_t TW)
+{
+	/* whole groups in y for s in [s0, s1), single floats elsewhere */
+	size_t s0 = o < TW ? o : TW;
+	size_t s1 = W + o >= nk ? (W + o - nk) / 4 + 1 : 0;
+	s1 = s1 < s0 ? s0 : s1 > TW ? TW : s1;
+	for (size_t s = 0; s < TW; s++) {
+		if (s == s0)
+			s = s1;
+		if (s == TW)
+			break;
+		for (size_t k = 0; k < nk; k++) {
+			size_t j = 4 * s + k;
+			r[k * n + s] = j >= o && j - o < W ? y[j - o] : 0.0f;
+		}
+	}
+	const float *z = y + 4 * s0 - o;
+	float *r0 = r + s0, *r1 = r0 + n, *r2 = r1 + n, *r3 = r2 + n;
+	float *r4 = r3 + n, *r5 = r4 + n;
+	if (nk == 4)
+		for (size_t i = 0; i < s1 - s0; i++) {
+			r0[i] = z[4 * i];
+			r1[i] = z[4 * i + 1];
+			r2[i] = z[4 * i + 2];
+			r3[i] = z[4 * i + 3];
+		}
+	else
+		for (size_t i = 0; i < s1 - s0; i++) {
+			r0[i] = z[4 * i];
+			r1[i] = z[4 * i + 1];
+			r2[i] = z[4 * i + 2];
+			r3[i] = z[4 * i + 3];
+			r4[i] = z[4 * i + 4];
+			r5[i] = z[4 * i + 5];
+		}
+}
+
+/*
  * V[xi][c][t0 + ty TW + tx] (ld T) = B^T d B of image x [C,H,W]'s 6x6
  * tiles for F(4x4,3x3): tile (ty, tx) reads rows and columns 4ty..4ty+5
  * and 4tx..4tx+5 of the zero-framed plane.  Framed row 4r+a is kept
@@ -435,9 +479,8 @@ transform_input4(float *V, size_t T, size_t t0, const float *x, float *ws,
 {
 	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW;
 	size_t n = (TH + 1) * TW, tpi = g->tpi, CT = pstride(g->C, T);
-	/* S[a][k]: split rows; Q[a][j]: column sums; qb: a framed row */
-	float *S = ws, *Q = ws + 24 * n, *qb = ws + 48 * n;
-	memset(qb, 0, (4 * TW + 2) * sizeof *qb);
+	/* S[a][k]: split rows; Q[a][j]: column sums */
+	float *S = ws, *Q = ws + 24 * n;
 	for (size_t c = 0; c < g->C; c++, x += H * W) {
 		for (size_t a = 0; a < 4; a++)
 			for (size_t r = 0; r <= TH; r++) {
@@ -449,10 +492,7 @@ transform_input4(float *V, size_t T, size_t t0, const float *x, float *ws,
 						    TW * sizeof *sa);
 					continue;
 				}
-				memcpy(qb + 1, x + (q - 1) * W, W * sizeof *qb);
-				for (size_t k = 0; k < 6; k++)
-					for (size_t t = 0; t < TW; t++)
-						sa[k * n + t] = qb[4 * t + k];
+				split4(sa, n, 6, 1, x + (q - 1) * W, W, TW);
 			}
 		for (size_t a = 0; a < 4; a++) {
 			const float *c0 = S + 6 * a * n, *c1 = c0 + n;
@@ -507,43 +547,65 @@ transform_output4(float *out, const float *M, size_t T, size_t t0,
 {
 	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC;
 	size_t st = pstride(OC, T), tpi = g->tpi;
+	/* S[i][j] = (A^T m)[i][j], then y[i][k] = (S A)[i][k] */
+	float *S = ws + 16 * tpi;
 	for (size_t oc = 0; oc < OC; oc++) {
 		float b = bias ? bias[oc] : 0.0f;
 		const float *m = M + oc * T + t0;
+		for (size_t j = 0; j < 6; j++) {
+			const float *m0 = m + j * st, *m1 = m0 + 6 * st;
+			const float *m2 = m1 + 6 * st, *m3 = m2 + 6 * st;
+			const float *m4 = m3 + 6 * st, *m5 = m4 + 6 * st;
+			float *s0 = S + j * tpi, *s1 = s0 + 6 * tpi;
+			float *s2 = s1 + 6 * tpi, *s3 = s2 + 6 * tpi;
 #pragma omp simd
-		for (size_t t = 0; t < tpi; t++) {
-			/* s[i][j] = (A^T m)[i][j] */
-			float s[4][6];
-			for (size_t j = 0; j < 6; j++) {
-				float m0 = m[j * st + t];
-				float m1 = m[(6 + j) * st + t];
-				float m2 = m[(12 + j) * st + t];
-				float m3 = m[(18 + j) * st + t];
-				float m4 = m[(24 + j) * st + t];
-				float m5 = m[(30 + j) * st + t];
-				float p = m1 + m2, q = m1 - m2;
-				s[0][j] = m0 + p + (m3 + m4);
-				s[1][j] = q + (0.5f * m3 - 2.0f * m4);
-				s[2][j] = p + (0.25f * m3 + 4.0f * m4);
-				s[3][j] = q + (0.125f * m3 - 8.0f * m4) + m5;
+			for (size_t t = 0; t < tpi; t++) {
+				float p = m1[t] + m2[t], q = m1[t] - m2[t];
+				s0[t] = m0[t] + p + (m3[t] + m4[t]);
+				s1[t] = q + (0.5f * m3[t] - 2.0f * m4[t]);
+				s2[t] = p + (0.25f * m3[t] + 4.0f * m4[t]);
+				s3[t] = q + (0.125f * m3[t] - 8.0f * m4[t]) +
+				    m5[t];
 			}
-			for (size_t i = 0; i < 4; i++) {
-				float *r = s[i];
-				float p = r[1] + r[2], q = r[1] - r[2];
-				ws[(4 * i) * tpi + t] = r[0] + p + (r[3] + r[4]);
-				ws[(4 * i + 1) * tpi + t] = q + (0.5f * r[3] -
-				    2.0f * r[4]);
-				ws[(4 * i + 2) * tpi + t] = p + (0.25f * r[3] +
-				    4.0f * r[4]);
-				ws[(4 * i + 3) * tpi + t] = q + (0.125f * r[3] -
-				    8.0f * r[4]) + r[5];
+		}
+		for (size_t i = 0; i < 4; i++) {
+			const float *r0 = S + 6 * i * tpi, *r1 = r0 + tpi;
+			const float *r2 = r1 + tpi, *r3 = r2 + tpi;
+			const float *r4 = r3 + tpi, *r5 = r4 + tpi;
+			float *y0 = ws + 4 * i * tpi, *y1 = y0 + tpi;
+			float *y2 = y1 + tpi, *y3 = y2 + tpi;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float p = r1[t] + r2[t], q = r1[t] - r2[t];
+				y0[t] = r0[t] + p + (r3[t] + r4[t]);
+				y1[t] = q + (0.5f * r3[t] - 2.0f * r4[t]);
+				y2[t] = p + (0.25f * r3[t] + 4.0f * r4[t]);
+				y3[t] = q + (0.125f * r3[t] - 8.0f * r4[t]) +
+				    r5[t];
 			}
 		}
 		for (size_t h = 0; h < H; h++) {
-			const float *y = ws + 4 * (h % 4) * tpi + h / 4 * TW;
+			const float *y0 = ws + 4 * (h % 4) * tpi + h / 4 * TW;
+			const float *y1 = y0 + tpi, *y2 = y1 + tpi;
+			const float *y3 = y2 + tpi;
 			float *o = out + (oc * H + h) * W;
-			for (size_t w = 0; w < W; w++) {
-				float v = y[w % 4 * tpi + w / 4];
+			size_t w4 = W / 4;
+			if (accumulate)
+				for (size_t tx = 0; tx < w4; tx++) {
+					o[4 * tx] += y0[tx];
+					o[4 * tx + 1] += y1[tx];
+					o[4 * tx + 2] += y2[tx];
+					o[4 * tx + 3] += y3[tx];
+				}
+			else
+				for (size_t tx = 0; tx < w4; tx++) {
+					o[4 * tx] = y0[tx] + b;
+					o[4 * tx + 1] = y1[tx] + b;
+					o[4 * tx + 2] = y2[tx] + b;
+					o[4 * tx + 3] = y3[tx] + b;
+				}
+			for (size_t w = 4 * w4; w < W; w++) {
+				float v = y0[(w % 4) * tpi + w4];
 				o[w] = accumulate ? o[w] + v : v + b;
 			}
 		}
@@ -690,49 +752,59 @@ transform_dout4(float *Mg, size_t T, size_t t0, const float *d, float *ws,
 {
 	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW, OC = g->OC;
 	size_t st = pstride(OC, T), tpi = g->tpi;
+	/* D [4][4][tpi]: the tiles' values; P [6][4][tpi] */
+	float *P = ws + 16 * tpi;
 	for (size_t oc = 0; oc < OC; oc++, d += H * W) {
 		for (size_t ty = 0; ty < TH; ty++)
 			for (size_t a = 0; a < 4; a++) {
 				float *r = ws + 4 * a * tpi + ty * TW;
-				const float *y = d + (4 * ty + a) * W;
-				for (size_t b = 0; b < 4; b++)
-					for (size_t s = 0; s < TW; s++) {
-						size_t w = 4 * s + b;
-						r[b * tpi + s] = 4 * ty + a <
-						    H && w < W ? y[w] : 0.0f;
-					}
+				size_t h = 4 * ty + a;
+				if (h >= H) {
+					for (size_t b = 0; b < 4; b++)
+						memset(r + b * tpi, 0,
+						    TW * sizeof *r);
+					continue;
+				}
+				split4(r, tpi, 4, 0, d + h * W, W, TW);
 			}
-		float *m = Mg + oc * T + t0;
+		/* P[i][b] = (A dY)[i][b], then Mg = P A^T */
+		for (size_t b = 0; b < 4; b++) {
+			const float *x0 = ws + b * tpi, *x1 = x0 + 4 * tpi;
+			const float *x2 = x1 + 4 * tpi, *x3 = x2 + 4 * tpi;
+			float *p0 = P + b * tpi, *p1 = p0 + 4 * tpi;
+			float *p2 = p1 + 4 * tpi, *p3 = p2 + 4 * tpi;
+			float *p4 = p3 + 4 * tpi, *p5 = p4 + 4 * tpi;
 #pragma omp simd
-		for (size_t t = 0; t < tpi; t++) {
-			/* p[i][b] = (A dY)[i][b] */
-			float p[6][4];
-			for (size_t b = 0; b < 4; b++) {
-				float x0 = ws[b * tpi + t];
-				float x1 = ws[(4 + b) * tpi + t];
-				float x2 = ws[(8 + b) * tpi + t];
-				float x3 = ws[(12 + b) * tpi + t];
-				float e = x0 + x2, o = x1 + x3;
-				p[0][b] = x0;
-				p[1][b] = e + o;
-				p[2][b] = e - o;
-				p[3][b] = x0 + 0.5f * (x1 + 0.5f * (x2 +
-				    0.5f * x3));
-				p[4][b] = x0 - 2.0f * (x1 - 2.0f * (x2 -
-				    2.0f * x3));
-				p[5][b] = x3;
+			for (size_t t = 0; t < tpi; t++) {
+				float e = x0[t] + x2[t], o = x1[t] + x3[t];
+				p0[t] = x0[t];
+				p1[t] = e + o;
+				p2[t] = e - o;
+				p3[t] = x0[t] + 0.5f * (x1[t] + 0.5f * (x2[t] +
+				    0.5f * x3[t]));
+				p4[t] = x0[t] - 2.0f * (x1[t] - 2.0f * (x2[t] -
+				    2.0f * x3[t]));
+				p5[t] = x3[t];
 			}
-			for (size_t i = 0; i < 6; i++) {
-				const float *x = p[i];
-				float e = x[0] + x[2], o = x[1] + x[3];
-				m[(i * 6) * st + t] = x[0];
-				m[(i * 6 + 1) * st + t] = e + o;
-				m[(i * 6 + 2) * st + t] = e - o;
-				m[(i * 6 + 3) * st + t] = x[0] + 0.5f * (x[1] +
-				    0.5f * (x[2] + 0.5f * x[3]));
-				m[(i * 6 + 4) * st + t] = x[0] - 2.0f * (x[1] -
-				    2.0f * (x[2] - 2.0f * x[3]));
-				m[(i * 6 + 5) * st + t] = x[3];
+		}
+		float *m = Mg + oc * T + t0;
+		for (size_t i = 0; i < 6; i++) {
+			const float *x0 = P + 4 * i * tpi, *x1 = x0 + tpi;
+			const float *x2 = x1 + tpi, *x3 = x2 + tpi;
+			float *m0 = m + 6 * i * st, *m1 = m0 + st;
+			float *m2 = m1 + st, *m3 = m2 + st, *m4 = m3 + st;
+			float *m5 = m4 + st;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float e = x0[t] + x2[t], o = x1[t] + x3[t];
+				m0[t] = x0[t];
+				m1[t] = e + o;
+				m2[t] = e - o;
+				m3[t] = x0[t] + 0.5f * (x1[t] + 0.5f * (x2[t] +
+				    0.5f * x3[t]));
+				m4[t] = x0[t] - 2.0f * (x1[t] - 2.0f * (x2[t] -
+				    2.0f * x3[t]));
+				m5[t] = x3[t];
 			}
 		}
 	}
