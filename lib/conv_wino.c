@@ -187,32 +187,37 @@ conv_wino_scratch_floats(const struct conv2d_shape *s, size_t threads)
  * powers of two; B^T has halves (exact) and 3/2, 5/2 (one rounding).
  */
 
-/* y [m+2] = G x for the 3 taps x */
-static void
-gmul(float *y, const float x[3], size_t m)
+/* y[i][k] = (G x)[i] for the 3 taps x_j[k] of 16 channels k */
+static inline void
+gmul16(float y[][16], const float *x0, const float *x1, const float *x2,
+    size_t m)
 {
-	if (m == 2) {
-		y[0] = x[0];
-		y[1] = 0.5f * (x[0] + x[1] + x[2]);
-		y[2] = 0.5f * (x[0] - x[1] + x[2]);
-		y[3] = x[2];
-		return;
+	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
+	for (size_t k = 0; k < 16; k++) {
+		float a = x0[k], b = x1[k], c = x2[k];
+		y[0][k] = a;
+		if (m == 2) {
+			y[1][k] = 0.5f * (a + b + c);
+			y[2][k] = 0.5f * (a - b + c);
+			y[3][k] = c;
+		} else {
+			y[1][k] = (a + b + c) * third;
+			y[2][k] = -(a - b + c) * third;
+			y[3][k] = -(16.0f * a + 8.0f * b + 4.0f * c) *
+			    fifteenth;
+			y[4][k] = (a - 2.0f * b + 4.0f * c) * fifteenth;
+			y[5][k] = c;
+		}
 	}
-	y[0] = x[0];
-	y[1] = (x[0] + x[1] + x[2]) / 3.0f;
-	y[2] = -(x[0] - x[1] + x[2]) / 3.0f;
-	y[3] = -(16.0f * x[0] + 8.0f * x[1] + 4.0f * x[2]) / 15.0f;
-	y[4] = (x[0] - 2.0f * x[1] + 4.0f * x[2]) / 15.0f;
-	y[5] = x[2];
 }
 
 /*
  * U [nx, OC, C] = G g G^T per (oc, c), G of F(2x2,3x3) [1 0 0; .5 .5
  * .5; .5 -.5 .5; 0 0 1] or of F(4x4,3x3) (above); g = w[oc][c] (flip
  * 0, w [OC,C,3,3]) or the transposed, reversed w[c][oc][2-u][2-v]
- * (flip 1, w [C,OC,3,3]).  Sixteen channels at a time go to a local
- * block first, so each of the nx planes gets whole rows (the planes
- * are often 4 KiB apart).
+ * (flip 1, w [C,OC,3,3]).  Sixteen channels at a time, side by side
+ * in a local block, so the arithmetic runs over them and each of the
+ * nx planes gets whole rows (the planes are often 4 KiB apart).
  */
 static void
 transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
@@ -223,35 +228,33 @@ transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
     if (OC * C >= 4096)
 	for (size_t o = 0; o < OC; o++)
 		for (size_t c0 = 0; c0 < C; c0 += 16) {
+			/* g[u][v][k], a[v][i][k] = (G g)[i][v], blk */
+			float g[3][3][16] = { 0 }, a[3][6][16];
 			float blk[36][16];
 			size_t nb = C - c0 < 16 ? C - c0 : 16;
 			for (size_t k = 0; k < nb; k++) {
 				size_t c = c0 + k;
-				float g[3][3], a[3][6], y[6];
 				for (size_t u = 0; u < 3; u++)
 					for (size_t v = 0; v < 3; v++)
-						g[u][v] = flip ?
+						g[u][v][k] = flip ?
 						    w[((c * OC + o) * 3 + 2 -
 						    u) * 3 + 2 - v] :
 						    w[((o * C + c) * 3 + u) *
 						    3 + v];
-				/* a [v][i] = (G g)[i][v] */
-				for (size_t v = 0; v < 3; v++) {
-					float x[3] = { g[0][v], g[1][v],
-					    g[2][v] };
-					gmul(a[v], x, m);
-				}
-				for (size_t i = 0; i < al; i++) {
-					float x[3] = { a[0][i], a[1][i],
-					    a[2][i] };
-					gmul(y, x, m);
-					for (size_t j = 0; j < al; j++)
-						blk[i * al + j][k] = y[j];
-				}
 			}
+			for (size_t v = 0; v < 3; v++)
+				gmul16(a[v], g[0][v], g[1][v], g[2][v], m);
+			for (size_t i = 0; i < al; i++)
+				gmul16(blk + i * al, a[0][i], a[1][i],
+				    a[2][i], m);
+			/* a constant size: vector moves, not rep movs */
 			for (size_t xi = 0; xi < nx; xi++)
-				memcpy(U + (xi * OC + o) * C + c0, blk[xi],
-				    nb * sizeof *U);
+				if (nb == 16)
+					memcpy(U + (xi * OC + o) * C + c0,
+					    blk[xi], 16 * sizeof *U);
+				else
+					memcpy(U + (xi * OC + o) * C + c0,
+					    blk[xi], nb * sizeof *U);
 		}
 }
 
@@ -820,9 +823,11 @@ gtmul(float y[3], const float *x, size_t m)
 		y[2] = 0.5f * (x[1] + x[2]) + x[3];
 		return;
 	}
-	y[0] = x[0] + (x[1] - x[2]) / 3.0f + (x[4] - 16.0f * x[3]) / 15.0f;
-	y[1] = (x[1] + x[2]) / 3.0f - (8.0f * x[3] + 2.0f * x[4]) / 15.0f;
-	y[2] = (x[1] - x[2]) / 3.0f + 4.0f * (x[4] - x[3]) / 15.0f + x[5];
+	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
+	y[0] = x[0] + (x[1] - x[2]) * third + (x[4] - 16.0f * x[3]) *
+	    fifteenth;
+	y[1] = (x[1] + x[2]) * third - (8.0f * x[3] + 2.0f * x[4]) * fifteenth;
+	y[2] = (x[1] - x[2]) * third + 4.0f * (x[4] - x[3]) * fifteenth + x[5];
 }
 
 /*
