@@ -21,15 +21,27 @@ conv_wino_set(int m)
 }
 
 /*
- * The output tile (2 or 4; 0: not Winograd) where it beats the direct
- * kernels and im2col + BLIS (zen3, bench/conv.sh): the GEMMs have K =
- * input channels, which BLIS runs well from 64 on.
+ * The output tile (2 or 4; 0: not Winograd) where it beat the direct
+ * kernels and im2col + BLIS (zen3, bench/conv.sh at widths 16 and 64,
+ * batch 128, one thread, CPU time).  F(4x4,3x3) from 15x15 maps on
+ * (1.3-1.5x F(2x2,3x3) at 64 and 128 channels, 1.2-1.4x the direct
+ * kernels at 32), and for the 16-channel weight gradient (1.1x); at
+ * 8x8 only from 128 channels (about even at 64), and not for one tile
+ * per 4x4 map, where its transforms and the 36 planes of transformed
+ * weights cost more than the smaller GEMMs save.  F(2x2,3x3) from 64
+ * channels elsewhere: its GEMMs have K = input channels, which BLIS
+ * runs well from 64 on.
  */
 static int
 use_wino(const struct conv2d_shape *s, int part)
 {
-	(void)part;
-	return s->C >= 64 && s->OC >= 64 ? 2 : 0;
+	size_t c = s->C < s->OC ? s->C : s->OC;
+	if (s->H > 8 && s->W > 8 && (c >= 32 ||
+	    (c >= 16 && part == CONV_WINO_DWEIGHT)))
+		return 4;
+	if (s->H > 4 && s->W > 4 && c >= 128)
+		return 4;
+	return c >= 64 ? 2 : 0;
 }
 
 static int
