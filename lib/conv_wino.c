@@ -24,13 +24,13 @@ conv_wino_set(int m)
  * The output tile (2 or 4; 0: not Winograd) where it beat the direct
  * kernels and im2col + BLIS (zen3, bench/conv.sh at widths 16 and 64,
  * batch 128, one thread, CPU time).  F(4x4,3x3) from 15x15 maps on
- * (1.3-1.5x F(2x2,3x3) at 64 and 128 channels, 1.2-1.4x the direct
+ * (1.2-1.6x F(2x2,3x3) at 64 and 128 channels, 1.1-1.9x the direct
  * kernels at 32), and for the 16-channel weight gradient (1.1x); at
- * 8x8 only from 128 channels (about even at 64), and not for one tile
- * per 4x4 map, where its transforms and the 36 planes of transformed
- * weights cost more than the smaller GEMMs save.  F(2x2,3x3) from 64
- * channels elsewhere: its GEMMs have K = input channels, which BLIS
- * runs well from 64 on.
+ * 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for one
+ * tile per 4x4 map, where its transforms and the 36 planes of
+ * transformed weights cost more than the smaller GEMMs save.
+ * F(2x2,3x3) from 64 channels elsewhere: its GEMMs have K = input
+ * channels, which BLIS runs well from 64 on.
  */
 static int
 use_wino(const struct conv2d_shape *s, int part)
@@ -485,8 +485,9 @@ split4(float *r, size_t n, size_t nk, size_t o, const float *y, size_t W,
  * V[xi][c][t0 + ty TW + tx] (ld T) = B^T d B of image x [C,H,W]'s 6x6
  * tiles for F(4x4,3x3): tile (ty, tx) reads rows and columns 4ty..4ty+5
  * and 4tx..4tx+5 of the zero-framed plane.  Framed row 4r+a is kept
- * split as S[a][k][r] (k < 6: columns 4s+k), so the tile's row l is
- * residue l % 4 at flat offset (l / 4) TW.  Scratch ws [wtx_floats].
+ * split as S[a][k][r TW + s] (k < 6: column 4s+k), so the tile's row
+ * l is residue l % 4 at flat offset (l / 4) TW.  Scratch ws
+ * [wtx_floats].
  */
 WINO_CLONES static void
 transform_input4(float *V, size_t T, size_t t0, const float *x, float *ws,
