@@ -24,8 +24,11 @@ conv_wino_set(int m)
  * The output tile (2 or 4; 0: not Winograd) where it beat the direct
  * kernels and im2col + BLIS (zen3, bench/conv.sh at widths 16 and 64,
  * batch 128, one thread, CPU time).  F(4x4,3x3) from 15x15 maps on
- * (1.2-1.6x F(2x2,3x3) at 64 and 128 channels, 1.1-1.9x the direct
- * kernels at 32), and for the 16-channel weight gradient (1.1x); at
+ * (1.2-1.6x F(2x2,3x3) at 64 and 128 channels), at 32 channels for
+ * the gradients (1.3-1.9x the direct kernels and im2col; its forward
+ * pass, faster alone in 3 of 4 runs, made the whole width-16 encoder
+ * 5 % slower in bench/model.sh), at 16 for the weight gradient (1.1x);
+ * at
  * 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for one
  * tile per 4x4 map, where its transforms and the 36 planes of
  * transformed weights cost more than the smaller GEMMs save.
@@ -36,7 +39,8 @@ static int
 use_wino(const struct conv2d_shape *s, int part)
 {
 	size_t c = s->C < s->OC ? s->C : s->OC;
-	if (s->H > 8 && s->W > 8 && (c >= 32 ||
+	if (s->H > 8 && s->W > 8 && (c >= 64 ||
+	    (c >= 32 && part != CONV_WINO_FWD) ||
 	    (c >= 16 && part == CONV_WINO_DWEIGHT)))
 		return 4;
 	if (s->H > 4 && s->W > 4 && c >= 128)
