@@ -28,9 +28,8 @@ conv_wino_set(int m)
  * the gradients (1.3-1.9x the direct kernels and im2col; its forward
  * pass, faster alone in 3 of 4 runs, made the whole width-16 encoder
  * 5 % slower in bench/model.sh), at 16 for the weight gradient (1.1x);
- * at
- * 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for one
- * tile per 4x4 map, where its transforms and the 36 planes of
+ * at 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for
+ * one tile per 4x4 map, where its transforms and the 36 planes of
  * transformed weights cost more than the smaller GEMMs save.
  * F(2x2,3x3) from 64 channels elsewhere: its GEMMs have K = input
  * channels, which BLIS runs well from 64 on.
