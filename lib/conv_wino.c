@@ -141,23 +141,37 @@ max2(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
-/* U or dU [36, OC, C] first (room for either tile size) */
+/*
+ * The scratch is laid out for the tile sizes the three parts use now
+ * (conv_wino_set changes them: set it before sizing the scratch).
+ * U or dU [nx, OC, C] first.
+ */
 static size_t
 wu_floats(const struct conv2d_shape *s)
 {
-	return (36 * s->OC * s->C + 15) / 16 * 16;
+	size_t n = 0;
+	for (int part = CONV_WINO_FWD; part <= CONV_WINO_DWEIGHT; part++) {
+		size_t m = tile(s, part);
+		n = max2(n, m ? (m + 2) * (m + 2) * s->OC * s->C : 0);
+	}
+	return (n + 15) / 16 * 16;
 }
 
-/* per thread, for every part and tile size */
+/* then per thread, for every part */
 static size_t
 wper_floats(const struct conv2d_shape *s)
 {
 	size_t n = 0;
-	for (size_t m = 2; m <= 4; m += 2) {
-		struct wgeo f, b;
-		wgeo_set(&f, m, s->C, s->H, s->W, s->OC);
-		wgeo_set(&b, m, s->OC, s->OH, s->OW, s->C);
-		n = max2(n, max2(wthread_floats(&f), wthread_floats(&b)));
+	for (int part = CONV_WINO_FWD; part <= CONV_WINO_DWEIGHT; part++) {
+		size_t m = tile(s, part);
+		struct wgeo g;
+		if (m == 0)
+			continue;
+		if (part == CONV_WINO_DINP)
+			wgeo_set(&g, m, s->OC, s->OH, s->OW, s->C);
+		else
+			wgeo_set(&g, m, s->C, s->H, s->W, s->OC);
+		n = max2(n, wthread_floats(&g));
 	}
 	return n;
 }

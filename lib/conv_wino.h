@@ -38,7 +38,8 @@ enum { CONV_WINO_FWD, CONV_WINO_DINP, CONV_WINO_DWEIGHT };
  * part `part` of shape s. */
 int conv_wino_applies(const struct conv2d_shape *s, int part);
 
-/* Floats of scratch on `threads` threads (0 counts as 1). */
+/* Floats of scratch on `threads` threads (0 counts as 1), for the
+ * tile sizes of the conv_wino_set mode at the time. */
 size_t conv_wino_scratch_floats(const struct conv2d_shape *s,
     size_t threads);
 
