@@ -2,9 +2,10 @@
 # bench/conv.sh - every convolution shape of the ResNet-18 encoder, each
 # part (forward, input gradient, weight gradient) by each method that
 # applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3),
-# Winograd F(2x2,3x3) (lib/conv_wino) and the direct stride-2 kernels
-# (lib/conv_s2).  The numbers behind the method choices in conv3x3.c
-# (use_direct), conv_wino.c (use_wino) and conv_s2.c (use_s2).
+# Winograd F(2x2,3x3) (wino) and F(4x4,3x3) (wino4, lib/conv_wino) and
+# the direct stride-2 kernels (s2, lib/conv_s2).  The numbers behind the
+# method choices in conv3x3.c (use_direct), conv_wino.c (use_wino) and
+# conv_s2.c (use_s2).
 #
 #   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
 #       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
@@ -67,14 +68,16 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-enum { BLIS, DIRECT, WINO, S2, NMETHOD };
-static const char *method_name[NMETHOD] = { "blis", "direct", "wino", "s2" };
+enum { BLIS, DIRECT, WINO, WINO4, S2, NMETHOD };
+static const char *method_name[NMETHOD] = { "blis", "direct", "wino",
+    "wino4", "s2" };
 
 static void
 use(int m)
 {
 	conv3x3_set_kernels(m == DIRECT ? CONV3X3_AVX2 : CONV3X3_OFF);
-	conv_wino_set(m == WINO ? CONV_WINO_ON : CONV_WINO_OFF);
+	conv_wino_set(m == WINO ? CONV_WINO_F2 : m == WINO4 ? CONV_WINO_F4 :
+	    CONV_WINO_OFF);
 	conv_s2_set_kernels(m == S2 ? CONV_S2_AVX2 : CONV_S2_OFF);
 }
 
@@ -86,6 +89,7 @@ can(int m, const struct conv2d_shape *s)
 	case DIRECT:
 		return s->KS == 3 && s->stride == 1;
 	case WINO:
+	case WINO4:
 		return s->KS == 3 && s->stride == 1 && s->pad == 1;
 	case S2:
 		return s->stride == 2 && ((s->KS == 3 && s->pad == 1) ||

@@ -1,4 +1,5 @@
-/* conv_wino.c - Winograd F(2x2, 3x3) convolutions (see conv_wino.h). */
+/* conv_wino.c - Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (see
+ * conv_wino.h). */
 #include <blis.h>
 #include <omp.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "conv_wino.h"
 
 /* tiles per chunk: at least WINO_TILES, and its transformed input and
- * products [16, C+OC, tiles] within WINO_FLOATS */
+ * products [nx, C+OC, tiles] within WINO_FLOATS */
 #define WINO_TILES 256
 #define WINO_FLOATS ((size_t)1 << 22)
 
@@ -20,48 +21,81 @@ conv_wino_set(int m)
 }
 
 /*
- * Where F(2x2,3x3) beats the direct kernels and im2col + BLIS (zen3,
- * bench/conv.sh): the 16 GEMMs have K = input channels, which BLIS
- * runs well from 64 on.
+ * The output tile (2 or 4; 0: not Winograd) where it beat the direct
+ * kernels and im2col + BLIS (zen3, bench/conv.sh at widths 16 and 64,
+ * batch 128, one thread, CPU time).  F(4x4,3x3) from 15x15 maps on
+ * (1.2-1.6x F(2x2,3x3) at 64 and 128 channels), at 32 channels for
+ * the gradients (1.3-1.9x the direct kernels and im2col; its forward
+ * pass, faster alone in 3 of 4 runs, made the whole width-16 encoder
+ * 5 % slower in bench/model.sh), at 16 for the weight gradient (1.1x);
+ * at 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for
+ * one tile per 4x4 map, where its transforms and the 36 planes of
+ * transformed weights cost more than the smaller GEMMs save.
+ * F(2x2,3x3) from 64 channels elsewhere: its GEMMs have K = input
+ * channels, which BLIS runs well from 64 on.
  */
 static int
-use_wino(const struct conv2d_shape *s)
+use_wino(const struct conv2d_shape *s, int part)
 {
-	return s->C >= 64 && s->OC >= 64;
+	size_t c = s->C < s->OC ? s->C : s->OC;
+	if (s->H > 8 && s->W > 8 && (c >= 64 ||
+	    (c >= 32 && part != CONV_WINO_FWD) ||
+	    (c >= 16 && part == CONV_WINO_DWEIGHT)))
+		return 4;
+	if (s->H > 4 && s->W > 4 && c >= 128)
+		return 4;
+	return c >= 64 ? 2 : 0;
+}
+
+static int
+tile(const struct conv2d_shape *s, int part)
+{
+	if (s->KS != 3 || s->stride != 1 || s->pad != 1)
+		return 0;
+	switch (mode) {
+	case CONV_WINO_OFF:
+		return 0;
+	case CONV_WINO_F2:
+		return 2;
+	case CONV_WINO_F4:
+		return 4;
+	case CONV_WINO_ON:
+		return use_wino(s, part) ? use_wino(s, part) : 2;
+	}
+	return use_wino(s, part);
 }
 
 int
 conv_wino_applies(const struct conv2d_shape *s, int part)
 {
-	(void)part;
-	if (s->KS != 3 || s->stride != 1 || s->pad != 1)
-		return 0;
-	if (mode == CONV_WINO_ON)
-		return 1;
-	if (mode == CONV_WINO_OFF)
-		return 0;
-	return use_wino(s);
+	return tile(s, part) != 0;
 }
 
-/* a padding-1 3x3 conv C -> OC on [H, W] (output [H, W]) in tiles */
+/*
+ * a padding-1 3x3 conv C -> OC on [H, W] (output [H, W]) in m x m
+ * output tiles from (m+2) x (m+2) input tiles: nx = (m+2)^2 GEMMs
+ */
 struct wgeo {
+	size_t m, nx;
 	size_t C, OC, H, W;
 	size_t TH, TW, tpi;   /* tile rows, columns, tiles per image */
 	size_t nc, T;         /* images and tiles per chunk */
 };
 
 static void
-wgeo_set(struct wgeo *g, size_t C, size_t H, size_t W, size_t OC)
+wgeo_set(struct wgeo *g, size_t m, size_t C, size_t H, size_t W, size_t OC)
 {
+	g->m = m;
+	g->nx = (m + 2) * (m + 2);
 	g->C = C;
 	g->OC = OC;
 	g->H = H;
 	g->W = W;
-	g->TH = (H + 1) / 2;
-	g->TW = (W + 1) / 2;
+	g->TH = (H + m - 1) / m;
+	g->TW = (W + m - 1) / m;
 	g->tpi = g->TH * g->TW;
 	size_t nc = (WINO_TILES + g->tpi - 1) / g->tpi;
-	size_t most = WINO_FLOATS / (16 * (C + OC) * g->tpi);
+	size_t most = WINO_FLOATS / (g->nx * (C + OC) * g->tpi);
 	if (nc > most)
 		nc = most;
 	g->nc = nc ? nc : 1;
@@ -69,7 +103,7 @@ wgeo_set(struct wgeo *g, size_t C, size_t H, size_t W, size_t OC)
 }
 
 /*
- * Floats from one of the 16 planes [C, T] of V (or M) to the next:
+ * Floats from one of the nx planes [C, T] of V (or M) to the next:
  * C T is often a multiple of 4 KiB, and 16 streams that far apart
  * share the same few cache sets; one cache line further apart they
  * do not (the weight gradient of 64 channels at 8x8 ran twice as
@@ -81,18 +115,22 @@ pstride(size_t C, size_t T)
 	return (C * T + 15) / 16 * 16 + 16;
 }
 
-/* the transforms' scratch: 16 rows of (TH+1)*TW */
+/*
+ * the transforms' scratch: F(2x2,3x3) 16 rows of (TH+1)*TW, F(4x4,3x3)
+ * 48
+ */
 static size_t
 wtx_floats(const struct wgeo *g)
 {
-	return 16 * (g->TH + 1) * g->TW;
+	size_t n = (g->TH + 1) * g->TW;
+	return (g->m == 2 ? 16 : 48) * n;
 }
 
-/* per thread: V [16, C, T], M [16, OC, T], the transforms' scratch */
+/* per thread: V [nx, C, T], M [nx, OC, T], the transforms' scratch */
 static size_t
 wthread_floats(const struct wgeo *g)
 {
-	size_t n = 16 * (pstride(g->C, g->T) + pstride(g->OC, g->T)) +
+	size_t n = g->nx * (pstride(g->C, g->T) + pstride(g->OC, g->T)) +
 	    wtx_floats(g);
 	return (n + 15) / 16 * 16;
 }
@@ -103,66 +141,149 @@ max2(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
+/*
+ * The scratch is laid out for the tile sizes the three parts use now
+ * (conv_wino_set changes them: set it before sizing the scratch).
+ * U or dU [nx, OC, C] first.
+ */
+static size_t
+wu_floats(const struct conv2d_shape *s)
+{
+	size_t n = 0;
+	for (int part = CONV_WINO_FWD; part <= CONV_WINO_DWEIGHT; part++) {
+		size_t m = tile(s, part);
+		n = max2(n, m ? (m + 2) * (m + 2) * s->OC * s->C : 0);
+	}
+	return (n + 15) / 16 * 16;
+}
+
+/* then per thread, for every part */
+static size_t
+wper_floats(const struct conv2d_shape *s)
+{
+	size_t n = 0;
+	for (int part = CONV_WINO_FWD; part <= CONV_WINO_DWEIGHT; part++) {
+		size_t m = tile(s, part);
+		struct wgeo g;
+		if (m == 0)
+			continue;
+		if (part == CONV_WINO_DINP)
+			wgeo_set(&g, m, s->OC, s->OH, s->OW, s->C);
+		else
+			wgeo_set(&g, m, s->C, s->H, s->W, s->OC);
+		n = max2(n, wthread_floats(&g));
+	}
+	return n;
+}
+
 size_t
 conv_wino_scratch_floats(const struct conv2d_shape *s, size_t threads)
 {
-	struct wgeo f, b;
-	wgeo_set(&f, s->C, s->H, s->W, s->OC);
-	wgeo_set(&b, s->OC, s->OH, s->OW, s->C);
 	if (threads == 0)
 		threads = 1;
-	/* U [16, OC, C] first */
-	return (16 * s->OC * s->C + 15) / 16 * 16 + threads *
-	    max2(wthread_floats(&f), wthread_floats(&b));
+	return wu_floats(s) + threads * wper_floats(s);
 }
 
 /*
- * U [16, OC, C] = G g G^T per (oc, c) with G = [1 0 0; .5 .5 .5;
- * .5 -.5 .5; 0 0 1]; g = w[oc][c] (flip 0, w [OC,C,3,3]) or the
- * transposed, reversed w[c][oc][2-u][2-v] (flip 1, w [C,OC,3,3]).
- * Sixteen channels at a time go to a local block first, so each of
- * the 16 planes gets whole rows (the planes are often 4 KiB apart).
+ * F(4x4,3x3) from the interpolation points 0, 1, -1, 1/2, -2 and
+ * infinity: A^T's columns are the powers 0..3 of the points (infinity:
+ * (0 0 0 1)), G's rows p^k / prod over the other points q of (p - q),
+ * and B^T then follows from requiring A^T [(G g) (.) (B^T d)] to be the
+ * correlation of d with g (linear in B^T; solved and checked exactly in
+ * rationals):
+ *
+ *   B^T = [1 -3/2   -2  3/2   1 0;   G = [    1     0     0;
+ *          0   -1  1/2  5/2   1 0;          1/3   1/3   1/3;
+ *          0    1 -5/2  1/2   1 0;         -1/3   1/3  -1/3;
+ *          0   -2   -1    2   1 0;       -16/15 -8/15 -4/15;
+ *          0  1/2   -1 -1/2   1 0;         1/15 -2/15  4/15;
+ *          0    1 -3/2   -2 3/2 1]            0     0     1]
+ *
+ *   A^T = [1  1  1   1  1 0;
+ *          0  1 -1 1/2 -2 0;
+ *          0  1  1 1/4  4 0;
+ *          0  1 -1 1/8 -8 1]
+ *
+ * Why these: the channel sums are the GEMMs' rounding, and A^T's
+ * entries weigh it; with 0, +-1, +-2 (Lavin and Gray's) the +-8 of
+ * both columns multiply the errors of two of the six sums per row,
+ * with 1/2 for one of them only one.  In a float model of a 512-
+ * channel layer (random tiles, against double sums) the worst error
+ * fell 2.6 times and the rms 1.6 times against 0, +-1, +-2;
+ * 0, +-1, +-1/2 was no better than +-2, and 0, 1, -1, 2, -1/2 (the
+ * mirror image) as good.  Scaling rows of B^T and G by powers of two
+ * changes no rounding, so they stay as derived.  A^T and A have only
+ * powers of two; B^T has halves (exact) and 3/2, 5/2 (one rounding).
+ */
+
+/* y[i][k] = (G x)[i] for the 3 taps x_j[k] of 16 channels k */
+static inline void
+gmul16(float y[][16], const float *x0, const float *x1, const float *x2,
+    size_t m)
+{
+	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
+	for (size_t k = 0; k < 16; k++) {
+		float a = x0[k], b = x1[k], c = x2[k];
+		y[0][k] = a;
+		if (m == 2) {
+			y[1][k] = 0.5f * (a + b + c);
+			y[2][k] = 0.5f * (a - b + c);
+			y[3][k] = c;
+		} else {
+			y[1][k] = (a + b + c) * third;
+			y[2][k] = -(a - b + c) * third;
+			y[3][k] = -(16.0f * a + 8.0f * b + 4.0f * c) *
+			    fifteenth;
+			y[4][k] = (a - 2.0f * b + 4.0f * c) * fifteenth;
+			y[5][k] = c;
+		}
+	}
+}
+
+/*
+ * U [nx, OC, C] = G g G^T per (oc, c), G of F(2x2,3x3) [1 0 0; .5 .5
+ * .5; .5 -.5 .5; 0 0 1] or of F(4x4,3x3) (above); g = w[oc][c] (flip
+ * 0, w [OC,C,3,3]) or the transposed, reversed w[c][oc][2-u][2-v]
+ * (flip 1, w [C,OC,3,3]).  Sixteen channels at a time, side by side
+ * in a local block, so the arithmetic runs over them and each of the
+ * nx planes gets whole rows (the planes are often 4 KiB apart).
  */
 static void
 transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
-    size_t threads)
+    size_t m, size_t threads)
 {
+	size_t al = m + 2, nx = al * al;
 #pragma omp parallel for schedule(static) num_threads(threads) \
     if (OC * C >= 4096)
 	for (size_t o = 0; o < OC; o++)
 		for (size_t c0 = 0; c0 < C; c0 += 16) {
-			float blk[16][16];
+			/* g[u][v][k], a[v][i][k] = (G g)[i][v], blk */
+			float g[3][3][16] = { 0 }, a[3][6][16];
+			float blk[36][16];
 			size_t nb = C - c0 < 16 ? C - c0 : 16;
 			for (size_t k = 0; k < nb; k++) {
 				size_t c = c0 + k;
-				float g[3][3], a[4][3];
 				for (size_t u = 0; u < 3; u++)
 					for (size_t v = 0; v < 3; v++)
-						g[u][v] = flip ?
+						g[u][v][k] = flip ?
 						    w[((c * OC + o) * 3 + 2 -
 						    u) * 3 + 2 - v] :
 						    w[((o * C + c) * 3 + u) *
 						    3 + v];
-				for (size_t v = 0; v < 3; v++) {
-					a[0][v] = g[0][v];
-					a[1][v] = 0.5f * (g[0][v] + g[1][v] +
-					    g[2][v]);
-					a[2][v] = 0.5f * (g[0][v] - g[1][v] +
-					    g[2][v]);
-					a[3][v] = g[2][v];
-				}
-				for (size_t i = 0; i < 4; i++) {
-					blk[i * 4][k] = a[i][0];
-					blk[i * 4 + 1][k] = 0.5f * (a[i][0] +
-					    a[i][1] + a[i][2]);
-					blk[i * 4 + 2][k] = 0.5f * (a[i][0] -
-					    a[i][1] + a[i][2]);
-					blk[i * 4 + 3][k] = a[i][2];
-				}
 			}
-			for (size_t xi = 0; xi < 16; xi++)
-				memcpy(U + (xi * OC + o) * C + c0, blk[xi],
-				    nb * sizeof *U);
+			for (size_t v = 0; v < 3; v++)
+				gmul16(a[v], g[0][v], g[1][v], g[2][v], m);
+			for (size_t i = 0; i < al; i++)
+				gmul16(blk + i * al, a[0][i], a[1][i],
+				    a[2][i], m);
+			/* a constant size: vector moves, not rep movs */
+			for (size_t xi = 0; xi < nx; xi++)
+				if (nb == 16)
+					memcpy(U + (xi * OC + o) * C + c0,
+					    blk[xi], 16 * sizeof *U);
+				else
+					memcpy(U + (xi * OC + o) * C + c0,
+					    blk[xi], nb * sizeof *U);
 		}
 }
 
@@ -172,9 +293,12 @@ transform_weights(float *U, const float *w, size_t OC, size_t C, int flip,
  * TH*TW (or (TH+1)*TW) floats, so the loops are long even for the 4x4
  * and 8x8 maps of the last layers.  Only the splitting of image rows
  * into even and odd columns, and its inverse for the output, touch
- * single floats.  Compiled for AVX2 and for the baseline, chosen at
- * run time; no multiplies, so both give the same bytes (and the same
- * bytes as transforming tile by tile).
+ * single floats (F(4x4,3x3): columns and rows by residue mod 4).
+ * Compiled for AVX2 and for the baseline, chosen at run time; both
+ * give the same bytes (and the same bytes as transforming tile by
+ * tile): the only multiplies are by powers of two, which are exact,
+ * and F(4x4,3x3)'s 3/2, which ISO C mode (-std=c11: no contraction
+ * into fused multiply-adds) rounds the same in both.
  */
 #define WINO_CLONES __attribute__((target_clones("avx2", "default")))
 
@@ -330,6 +454,197 @@ transform_output(float *out, const float *M, size_t T, size_t t0,
 	}
 }
 
+/*
+ * r[k][s] (ld n) = y[4s+k-o] for s < TW and k < nk (6 with o = 1: the
+ * zero-framed row's columns of F(4x4,3x3)'s input tiles; 4 with o = 0:
+ * a dout row's columns of the output tiles), zero outside y [W]
+ */
+static inline void
+split4(float *r, size_t n, size_t nk, size_t o, const float *y, size_t W,
+    size_t TW)
+{
+	/* whole groups in y for s in [s0, s1), single floats elsewhere */
+	size_t s0 = o < TW ? o : TW;
+	size_t s1 = W + o >= nk ? (W + o - nk) / 4 + 1 : 0;
+	s1 = s1 < s0 ? s0 : s1 > TW ? TW : s1;
+	for (size_t s = 0; s < TW; s++) {
+		if (s == s0)
+			s = s1;
+		if (s == TW)
+			break;
+		for (size_t k = 0; k < nk; k++) {
+			size_t j = 4 * s + k;
+			r[k * n + s] = j >= o && j - o < W ? y[j - o] : 0.0f;
+		}
+	}
+	const float *z = y + 4 * s0 - o;
+	float *r0 = r + s0, *r1 = r0 + n, *r2 = r1 + n, *r3 = r2 + n;
+	float *r4 = r3 + n, *r5 = r4 + n;
+	if (nk == 4)
+		for (size_t i = 0; i < s1 - s0; i++) {
+			r0[i] = z[4 * i];
+			r1[i] = z[4 * i + 1];
+			r2[i] = z[4 * i + 2];
+			r3[i] = z[4 * i + 3];
+		}
+	else
+		for (size_t i = 0; i < s1 - s0; i++) {
+			r0[i] = z[4 * i];
+			r1[i] = z[4 * i + 1];
+			r2[i] = z[4 * i + 2];
+			r3[i] = z[4 * i + 3];
+			r4[i] = z[4 * i + 4];
+			r5[i] = z[4 * i + 5];
+		}
+}
+
+/*
+ * V[xi][c][t0 + ty TW + tx] (ld T) = B^T d B of image x [C,H,W]'s 6x6
+ * tiles for F(4x4,3x3): tile (ty, tx) reads rows and columns 4ty..4ty+5
+ * and 4tx..4tx+5 of the zero-framed plane.  Framed row 4r+a is kept
+ * split as S[a][k][r TW + s] (k < 6: column 4s+k), so the tile's row
+ * l is residue l % 4 at flat offset (l / 4) TW.  Scratch ws
+ * [wtx_floats].
+ */
+WINO_CLONES static void
+transform_input4(float *V, size_t T, size_t t0, const float *x, float *ws,
+    const struct wgeo *g)
+{
+	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW;
+	size_t n = (TH + 1) * TW, tpi = g->tpi, CT = pstride(g->C, T);
+	/* S[a][k]: split rows; Q[a][j]: column sums */
+	float *S = ws, *Q = ws + 24 * n;
+	for (size_t c = 0; c < g->C; c++, x += H * W) {
+		for (size_t a = 0; a < 4; a++)
+			for (size_t r = 0; r <= TH; r++) {
+				size_t q = 4 * r + a;   /* image row q - 1 */
+				float *sa = S + 6 * a * n + r * TW;
+				if (q < 1 || q > H) {
+					for (size_t k = 0; k < 6; k++)
+						memset(sa + k * n, 0,
+						    TW * sizeof *sa);
+					continue;
+				}
+				split4(sa, n, 6, 1, x + (q - 1) * W, W, TW);
+			}
+		for (size_t a = 0; a < 4; a++) {
+			const float *c0 = S + 6 * a * n, *c1 = c0 + n;
+			const float *c2 = c1 + n, *c3 = c2 + n, *c4 = c3 + n;
+			const float *c5 = c4 + n;
+			float *q0 = Q + 6 * a * n, *q1 = q0 + n, *q2 = q1 + n;
+			float *q3 = q2 + n, *q4 = q3 + n, *q5 = q4 + n;
+#pragma omp simd
+			for (size_t i = 0; i < n; i++) {
+				float u = c4[i] - c2[i], w = c3[i] - c1[i];
+				q0[i] = (c0[i] - c2[i]) + u + 1.5f * w;
+				q1[i] = u + w + 1.5f * (c2[i] + c3[i]);
+				q2[i] = u - w + 1.5f * (c3[i] - c2[i]);
+				q3[i] = u + 2.0f * w;
+				q4[i] = u - 0.5f * w;
+				q5[i] = (c5[i] - c3[i]) - w + 1.5f * u;
+			}
+		}
+		/* tile rows 0..5: residues 0 1 2 3 at row ty, 0 1 at ty+1 */
+		for (size_t j = 0; j < 6; j++) {
+			const float *l0 = Q + j * n, *l1 = Q + (6 + j) * n;
+			const float *l2 = Q + (12 + j) * n;
+			const float *l3 = Q + (18 + j) * n;
+			const float *l4 = l0 + TW, *l5 = l1 + TW;
+			float *v0 = V + j * CT + c * T + t0;
+			float *v1 = v0 + 6 * CT, *v2 = v1 + 6 * CT;
+			float *v3 = v2 + 6 * CT, *v4 = v3 + 6 * CT;
+			float *v5 = v4 + 6 * CT;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float u = l4[t] - l2[t], w = l3[t] - l1[t];
+				v0[t] = (l0[t] - l2[t]) + u + 1.5f * w;
+				v1[t] = u + w + 1.5f * (l2[t] + l3[t]);
+				v2[t] = u - w + 1.5f * (l3[t] - l2[t]);
+				v3[t] = u + 2.0f * w;
+				v4[t] = u - 0.5f * w;
+				v5[t] = (l5[t] - l3[t]) - w + 1.5f * u;
+			}
+		}
+	}
+}
+
+/*
+ * out [OC, H, W] (= or +=) A^T m A of the F(4x4,3x3) products
+ * M[xi][oc][t0 + t] (ld T), + bias [OC] (or NULL): the 16 outputs of
+ * every tile as flat rows y[i][k] [TH*TW] (output row 4ty+i, column
+ * 4tx+k), then interleaved into the image.  Scratch ws [wtx_floats].
+ */
+WINO_CLONES static void
+transform_output4(float *out, const float *M, size_t T, size_t t0,
+    const float *bias, int accumulate, float *ws, const struct wgeo *g)
+{
+	size_t H = g->H, W = g->W, TW = g->TW, OC = g->OC;
+	size_t st = pstride(OC, T), tpi = g->tpi;
+	/* S[i][j] = (A^T m)[i][j], then y[i][k] = (S A)[i][k] */
+	float *S = ws + 16 * tpi;
+	for (size_t oc = 0; oc < OC; oc++) {
+		float b = bias ? bias[oc] : 0.0f;
+		const float *m = M + oc * T + t0;
+		for (size_t j = 0; j < 6; j++) {
+			const float *m0 = m + j * st, *m1 = m0 + 6 * st;
+			const float *m2 = m1 + 6 * st, *m3 = m2 + 6 * st;
+			const float *m4 = m3 + 6 * st, *m5 = m4 + 6 * st;
+			float *s0 = S + j * tpi, *s1 = s0 + 6 * tpi;
+			float *s2 = s1 + 6 * tpi, *s3 = s2 + 6 * tpi;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float p = m1[t] + m2[t], q = m1[t] - m2[t];
+				s0[t] = m0[t] + p + (m3[t] + m4[t]);
+				s1[t] = q + (0.5f * m3[t] - 2.0f * m4[t]);
+				s2[t] = p + (0.25f * m3[t] + 4.0f * m4[t]);
+				s3[t] = q + (0.125f * m3[t] - 8.0f * m4[t]) +
+				    m5[t];
+			}
+		}
+		for (size_t i = 0; i < 4; i++) {
+			const float *r0 = S + 6 * i * tpi, *r1 = r0 + tpi;
+			const float *r2 = r1 + tpi, *r3 = r2 + tpi;
+			const float *r4 = r3 + tpi, *r5 = r4 + tpi;
+			float *y0 = ws + 4 * i * tpi, *y1 = y0 + tpi;
+			float *y2 = y1 + tpi, *y3 = y2 + tpi;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float p = r1[t] + r2[t], q = r1[t] - r2[t];
+				y0[t] = r0[t] + p + (r3[t] + r4[t]);
+				y1[t] = q + (0.5f * r3[t] - 2.0f * r4[t]);
+				y2[t] = p + (0.25f * r3[t] + 4.0f * r4[t]);
+				y3[t] = q + (0.125f * r3[t] - 8.0f * r4[t]) +
+				    r5[t];
+			}
+		}
+		for (size_t h = 0; h < H; h++) {
+			const float *y0 = ws + 4 * (h % 4) * tpi + h / 4 * TW;
+			const float *y1 = y0 + tpi, *y2 = y1 + tpi;
+			const float *y3 = y2 + tpi;
+			float *o = out + (oc * H + h) * W;
+			size_t w4 = W / 4;
+			if (accumulate)
+				for (size_t tx = 0; tx < w4; tx++) {
+					o[4 * tx] += y0[tx];
+					o[4 * tx + 1] += y1[tx];
+					o[4 * tx + 2] += y2[tx];
+					o[4 * tx + 3] += y3[tx];
+				}
+			else
+				for (size_t tx = 0; tx < w4; tx++) {
+					o[4 * tx] = y0[tx] + b;
+					o[4 * tx + 1] = y1[tx] + b;
+					o[4 * tx + 2] = y2[tx] + b;
+					o[4 * tx + 3] = y3[tx] + b;
+				}
+			for (size_t w = 4 * w4; w < W; w++) {
+				float v = y0[(w % 4) * tpi + w4];
+				o[w] = accumulate ? o[w] + v : v + b;
+			}
+		}
+	}
+}
+
 /* row-major C = A op(B) + beta C on the calling thread only */
 static void
 gemm1(int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
@@ -348,18 +663,15 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
     int flip, const float *bias, int accumulate, size_t N,
     const struct wgeo *g, const struct conv2d_shape *s, size_t threads)
 {
-	struct wgeo f, b;
-	wgeo_set(&f, s->C, s->H, s->W, s->OC);
-	wgeo_set(&b, s->OC, s->OH, s->OW, s->C);
-	size_t per = max2(wthread_floats(&f), wthread_floats(&b));
-	size_t C = g->C, OC = g->OC;
+	size_t per = wper_floats(s);
+	size_t C = g->C, OC = g->OC, nx = g->nx;
 	float *U = scratch;
-	float *base = scratch + (16 * s->OC * s->C + 15) / 16 * 16;
+	float *base = scratch + wu_floats(s);
 	size_t in_sz = C * g->H * g->W, out_sz = OC * g->H * g->W;
 	size_t nch = (N + g->nc - 1) / g->nc;
 	if (threads == 0)
 		threads = 1;
-	transform_weights(U, weight, OC, C, flip, threads);
+	transform_weights(U, weight, OC, C, flip, g->m, threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 	for (size_t ch = 0; ch < nch; ch++) {
 		float *V = base + (size_t)omp_get_thread_num() * per;
@@ -367,17 +679,27 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
 		size_t nc = N - n0 < g->nc ? N - n0 : g->nc;
 		size_t T = nc * g->tpi;
 		size_t vs = pstride(C, T), ms = pstride(OC, T);
-		float *M = V + 16 * vs;
-		float *ws = M + 16 * ms;
-		for (size_t i = 0; i < nc; i++)
-			transform_input(V, T, i * g->tpi, inp + (n0 + i) *
-			    in_sz, ws, g);
-		for (size_t xi = 0; xi < 16; xi++)
+		float *M = V + nx * vs;
+		float *ws = M + nx * ms;
+		for (size_t i = 0; i < nc; i++) {
+			const float *x = inp + (n0 + i) * in_sz;
+			if (g->m == 2)
+				transform_input(V, T, i * g->tpi, x, ws, g);
+			else
+				transform_input4(V, T, i * g->tpi, x, ws, g);
+		}
+		for (size_t xi = 0; xi < nx; xi++)
 			gemm1(0, OC, T, C, U + xi * OC * C, C, V + xi * vs,
 			    T, 0.0f, M + xi * ms, T);
-		for (size_t i = 0; i < nc; i++)
-			transform_output(out + (n0 + i) * out_sz, M, T,
-			    i * g->tpi, bias, accumulate, ws, g);
+		for (size_t i = 0; i < nc; i++) {
+			float *y = out + (n0 + i) * out_sz;
+			if (g->m == 2)
+				transform_output(y, M, T, i * g->tpi, bias,
+				    accumulate, ws, g);
+			else
+				transform_output4(y, M, T, i * g->tpi, bias,
+				    accumulate, ws, g);
+		}
 	}
 }
 
@@ -387,7 +709,7 @@ conv_wino_forward(float *out, float *scratch, const float *inp,
     const struct conv2d_shape *s, size_t threads)
 {
 	struct wgeo g;
-	wgeo_set(&g, s->C, s->H, s->W, s->OC);
+	wgeo_set(&g, tile(s, CONV_WINO_FWD), s->C, s->H, s->W, s->OC);
 	wino_run(out, scratch, inp, weight, 0, bias, 0, N, &g, s, threads);
 }
 
@@ -397,7 +719,7 @@ conv_wino_backward_dinp(float *dinp, float *scratch, const float *dout,
     size_t threads)
 {
 	struct wgeo g;
-	wgeo_set(&g, s->OC, s->OH, s->OW, s->C);
+	wgeo_set(&g, tile(s, CONV_WINO_DINP), s->OC, s->OH, s->OW, s->C);
 	wino_run(dinp, scratch, dout, weight, 1, NULL, 1, N, &g, s, threads);
 }
 
@@ -451,20 +773,98 @@ transform_dout(float *Mg, size_t T, size_t t0, const float *d, float *ws,
 	}
 }
 
-/* x [4] -> G^T x [3], G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1] */
-static void
-gt4(float y[3], const float x[4])
+/*
+ * Mg[xi][oc][t0 + t] (ld T) = A dY A^T of dout d [OC,H,W]'s 4x4 tiles
+ * for F(4x4,3x3) (zeros past the image), A the transpose of A^T above.
+ * The tiles' 16 values go to flat rows D[a][b] first (row 4ty+a,
+ * column 4tx+b).  Scratch ws [wtx_floats].
+ */
+WINO_CLONES static void
+transform_dout4(float *Mg, size_t T, size_t t0, const float *d, float *ws,
+    const struct wgeo *g)
 {
-	y[0] = x[0] + 0.5f * (x[1] + x[2]);
-	y[1] = 0.5f * (x[1] - x[2]);
-	y[2] = 0.5f * (x[1] + x[2]) + x[3];
+	size_t H = g->H, W = g->W, TH = g->TH, TW = g->TW, OC = g->OC;
+	size_t st = pstride(OC, T), tpi = g->tpi;
+	/* D [4][4][tpi]: the tiles' values; P [6][4][tpi] */
+	float *P = ws + 16 * tpi;
+	for (size_t oc = 0; oc < OC; oc++, d += H * W) {
+		for (size_t ty = 0; ty < TH; ty++)
+			for (size_t a = 0; a < 4; a++) {
+				float *r = ws + 4 * a * tpi + ty * TW;
+				size_t h = 4 * ty + a;
+				if (h >= H) {
+					for (size_t b = 0; b < 4; b++)
+						memset(r + b * tpi, 0,
+						    TW * sizeof *r);
+					continue;
+				}
+				split4(r, tpi, 4, 0, d + h * W, W, TW);
+			}
+		/* P[i][b] = (A dY)[i][b], then Mg = P A^T */
+		for (size_t b = 0; b < 4; b++) {
+			const float *x0 = ws + b * tpi, *x1 = x0 + 4 * tpi;
+			const float *x2 = x1 + 4 * tpi, *x3 = x2 + 4 * tpi;
+			float *p0 = P + b * tpi, *p1 = p0 + 4 * tpi;
+			float *p2 = p1 + 4 * tpi, *p3 = p2 + 4 * tpi;
+			float *p4 = p3 + 4 * tpi, *p5 = p4 + 4 * tpi;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float e = x0[t] + x2[t], o = x1[t] + x3[t];
+				p0[t] = x0[t];
+				p1[t] = e + o;
+				p2[t] = e - o;
+				p3[t] = x0[t] + 0.5f * (x1[t] + 0.5f * (x2[t] +
+				    0.5f * x3[t]));
+				p4[t] = x0[t] - 2.0f * (x1[t] - 2.0f * (x2[t] -
+				    2.0f * x3[t]));
+				p5[t] = x3[t];
+			}
+		}
+		float *m = Mg + oc * T + t0;
+		for (size_t i = 0; i < 6; i++) {
+			const float *x0 = P + 4 * i * tpi, *x1 = x0 + tpi;
+			const float *x2 = x1 + tpi, *x3 = x2 + tpi;
+			float *m0 = m + 6 * i * st, *m1 = m0 + st;
+			float *m2 = m1 + st, *m3 = m2 + st, *m4 = m3 + st;
+			float *m5 = m4 + st;
+#pragma omp simd
+			for (size_t t = 0; t < tpi; t++) {
+				float e = x0[t] + x2[t], o = x1[t] + x3[t];
+				m0[t] = x0[t];
+				m1[t] = e + o;
+				m2[t] = e - o;
+				m3[t] = x0[t] + 0.5f * (x1[t] + 0.5f * (x2[t] +
+				    0.5f * x3[t]));
+				m4[t] = x0[t] - 2.0f * (x1[t] - 2.0f * (x2[t] -
+				    2.0f * x3[t]));
+				m5[t] = x3[t];
+			}
+		}
+	}
+}
+
+/* y [3] = G^T x for x [m+2] */
+static void
+gtmul(float y[3], const float *x, size_t m)
+{
+	if (m == 2) {
+		y[0] = x[0] + 0.5f * (x[1] + x[2]);
+		y[1] = 0.5f * (x[1] - x[2]);
+		y[2] = 0.5f * (x[1] + x[2]) + x[3];
+		return;
+	}
+	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
+	y[0] = x[0] + (x[1] - x[2]) * third + (x[4] - 16.0f * x[3]) *
+	    fifteenth;
+	y[1] = (x[1] + x[2]) * third - (8.0f * x[3] + 2.0f * x[4]) * fifteenth;
+	y[2] = (x[1] - x[2]) * third + 4.0f * (x[4] - x[3]) * fifteenth + x[5];
 }
 
 /*
  * dweight [OC,C,3,3] += G^T dU G with dU[xi][oc][c] = sum over all
  * tiles of Mg[xi][oc][t] V[xi][c][t].  Chunks of images go in order;
  * in a chunk the transforms run over the images in parallel and the
- * 16 GEMMs over xi, each dU[xi] adding the chunks in order: the same
+ * nx GEMMs over xi, each dU[xi] adding the chunks in order: the same
  * bytes on any number of threads.
  */
 void
@@ -472,23 +872,22 @@ conv_wino_backward_dweight(float *dweight, float *scratch,
     const float *dout, const float *inp, size_t N,
     const struct conv2d_shape *s, size_t threads)
 {
-	struct wgeo g, b;
-	wgeo_set(&g, s->C, s->H, s->W, s->OC);
-	wgeo_set(&b, s->OC, s->OH, s->OW, s->C);
-	size_t per = max2(wthread_floats(&g), wthread_floats(&b));
-	size_t C = g.C, OC = g.OC;
+	struct wgeo g;
+	wgeo_set(&g, tile(s, CONV_WINO_DWEIGHT), s->C, s->H, s->W, s->OC);
+	size_t per = wper_floats(s);
+	size_t C = g.C, OC = g.OC, m = g.m, al = m + 2, nx = g.nx;
 	float *dU = scratch;
-	float *base = scratch + (16 * OC * C + 15) / 16 * 16;
+	float *base = scratch + wu_floats(s);
 	size_t in_sz = C * g.H * g.W, out_sz = OC * g.H * g.W;
 	/* thread t's transform scratch, past the largest V and Mg */
-	size_t off = 16 * (pstride(C, g.T) + pstride(OC, g.T));
+	size_t off = nx * (pstride(C, g.T) + pstride(OC, g.T));
 	if (threads == 0)
 		threads = 1;
 	for (size_t n0 = 0; n0 < N; n0 += g.nc) {
 		size_t nc = N - n0 < g.nc ? N - n0 : g.nc;
 		size_t T = nc * g.tpi;
 		size_t vs = pstride(C, T), ms = pstride(OC, T);
-		float *V = base, *Mg = V + 16 * vs;
+		float *V = base, *Mg = V + nx * vs;
 		float beta = n0 ? 1.0f : 0.0f;
 #pragma omp parallel num_threads(threads)
 		{
@@ -496,13 +895,22 @@ conv_wino_backward_dweight(float *dweight, float *scratch,
 			    off;
 #pragma omp for schedule(dynamic, 1)
 			for (size_t i = 0; i < nc; i++) {
-				transform_input(V, T, i * g.tpi, inp +
-				    (n0 + i) * in_sz, ts, &g);
-				transform_dout(Mg, T, i * g.tpi, dout +
-				    (n0 + i) * out_sz, ts, &g);
+				const float *x = inp + (n0 + i) * in_sz;
+				const float *d = dout + (n0 + i) * out_sz;
+				if (m == 2) {
+					transform_input(V, T, i * g.tpi, x,
+					    ts, &g);
+					transform_dout(Mg, T, i * g.tpi, d,
+					    ts, &g);
+				} else {
+					transform_input4(V, T, i * g.tpi, x,
+					    ts, &g);
+					transform_dout4(Mg, T, i * g.tpi, d,
+					    ts, &g);
+				}
 			}
 #pragma omp for schedule(static)
-			for (size_t xi = 0; xi < 16; xi++)
+			for (size_t xi = 0; xi < nx; xi++)
 				gemm1(1, OC, C, T, Mg + xi * ms, T,
 				    V + xi * vs, T, beta, dU + xi * OC * C, C);
 		}
@@ -511,21 +919,23 @@ conv_wino_backward_dweight(float *dweight, float *scratch,
     if (OC * C >= 4096)
 	for (size_t oc = 0; oc < OC; oc++)
 		for (size_t c = 0; c < C; c++) {
-			float u[4][4], a[3][4];
-			for (size_t xi = 0; xi < 16; xi++)
-				u[xi / 4][xi % 4] = dU[(xi * OC + oc) * C + c];
+			float u[6][6], a[3][6];
+			for (size_t xi = 0; xi < nx; xi++)
+				u[xi / al][xi % al] = dU[(xi * OC + oc) * C +
+				    c];
 			/* G^T u: columns j */
-			for (size_t j = 0; j < 4; j++) {
-				float x[4] = { u[0][j], u[1][j], u[2][j],
-				    u[3][j] }, y[3];
-				gt4(y, x);
+			for (size_t j = 0; j < al; j++) {
+				float x[6], y[3];
+				for (size_t i = 0; i < al; i++)
+					x[i] = u[i][j];
+				gtmul(y, x, m);
 				for (size_t k = 0; k < 3; k++)
 					a[k][j] = y[k];
 			}
 			float *dw = dweight + (oc * C + c) * 9;
 			for (size_t k = 0; k < 3; k++) {
 				float y[3];
-				gt4(y, a[k]);
+				gtmul(y, a[k], m);
 				for (size_t v = 0; v < 3; v++)
 					dw[k * 3 + v] += y[v];
 			}

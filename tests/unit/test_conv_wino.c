@@ -1,6 +1,7 @@
 /*
- * test_conv_wino.c - Winograd F(2x2,3x3) forward, input and weight
- * gradients (lib/conv_wino.c) against conv2d_forward_ref / conv2d_backward_ref
+ * test_conv_wino.c - Winograd F(2x2,3x3) and F(4x4,3x3) forward, input
+ * and weight gradients (lib/conv_wino.c), each tile size forced and the
+ * measured choice, against conv2d_forward_ref / conv2d_backward_ref
  * (double sums) at atol 1e-5 max|ref|, rtol 1e-4 on the ResNet's
  * stride-1 layer shapes and odd sizes (partial tiles, odd channel
  * counts, several chunks of images); the same bytes on 1 and 3
@@ -33,13 +34,14 @@ run(float *y, float *dx, float *dw, size_t threads, const float *x,
 	free(scratch);
 }
 
+/* mode: CONV_WINO_F2, CONV_WINO_F4 or CONV_WINO_ON */
 static void
-check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
-    size_t OC, int bias)
+check_mode(const char *name, int mode, size_t N, size_t C, size_t H,
+    size_t W, size_t OC, int bias)
 {
 	struct conv2d_shape s;
 	CHECK(conv2d_shape_set(&s, C, H, W, OC, 3, 1, 1) == 0);
-	conv_wino_set(CONV_WINO_ON);
+	conv_wino_set(mode);
 	CHECK(conv_wino_applies(&s, CONV_WINO_FWD) &&
 	    conv_wino_applies(&s, CONV_WINO_DINP) &&
 	    conv_wino_applies(&s, CONV_WINO_DWEIGHT));
@@ -83,6 +85,21 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	free(dw0), free(rdw0), free(dw1), free(dw3);
 }
 
+static void
+check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
+    size_t OC, int bias)
+{
+	static const struct { int mode; const char *tag; } m[] = {
+		{ CONV_WINO_F2, "F2" }, { CONV_WINO_F4, "F4" },
+		{ CONV_WINO_ON, "auto" },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "%s %s", m[i].tag, name);
+		check_mode(buf, m[i].mode, N, C, H, W, OC, bias);
+	}
+}
+
 int
 main(void)
 {
@@ -98,9 +115,11 @@ main(void)
 	check_shape("5->3 7x9 bias", 3, 5, 7, 9, 3, 1);
 	check_shape("2->7 5x4", 2, 2, 5, 4, 7, 1);
 	check_shape("1->1 1x1", 2, 1, 1, 1, 1, 0);
+	check_shape("3->4 13x6 bias", 2, 3, 13, 6, 4, 1);
+	check_shape("4->3 2x3", 3, 4, 2, 3, 3, 0);
 	/* not for stride 2, padding 0 or 1x1 */
 	struct conv2d_shape s;
-	conv_wino_set(CONV_WINO_ON);
+	conv_wino_set(CONV_WINO_F4);
 	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 2, 1);
 	CHECK(!conv_wino_applies(&s, CONV_WINO_FWD));
 	conv2d_shape_set(&s, 4, 8, 8, 4, 3, 1, 0);
