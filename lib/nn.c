@@ -849,16 +849,19 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
 		const float *d = dout + o, *x = inp + o;
 		const float *y = relu_out ? relu_out + o : NULL;
 		float *dx = dinp + o;
+		/* d[j] loaded unconditionally: the select vectorises */
 		if (y && acc) {
 #pragma omp simd
 			for (size_t j = 0; j < HW; j++) {
-				float g = y[j] > 0.0f ? d[j] : 0.0f;
+				float dv = d[j];
+				float g = y[j] > 0.0f ? dv : 0.0f;
 				dx[j] += k * (g - mg - (x[j] - m) * mgx);
 			}
 		} else if (y) {
 #pragma omp simd
 			for (size_t j = 0; j < HW; j++) {
-				float g = y[j] > 0.0f ? d[j] : 0.0f;
+				float dv = d[j];
+				float g = y[j] > 0.0f ? dv : 0.0f;
 				dx[j] = k * (g - mg - (x[j] - m) * mgx);
 			}
 		} else if (acc) {
