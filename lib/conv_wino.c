@@ -23,27 +23,28 @@ conv_wino_set(int m)
 /*
  * The output tile (2 or 4; 0: not Winograd) where it beat the direct
  * kernels and im2col + BLIS (zen3, bench/conv.sh at widths 16 and 64,
- * batch 128, one thread, CPU time).  F(4x4,3x3) from 15x15 maps on
- * (1.2-1.6x F(2x2,3x3) at 64 and 128 channels), at 32 channels for
- * the gradients (1.3-1.9x the direct kernels and im2col; its forward
- * pass, faster alone in 3 of 4 runs, made the whole width-16 encoder
- * 5 % slower in bench/model.sh), at 16 for the weight gradient (1.1x);
- * at 8x8 from 128 channels (1.2-1.4x; about even at 64), and not for
- * one tile per 4x4 map, where its transforms and the 36 planes of
- * transformed weights cost more than the smaller GEMMs save.
- * F(2x2,3x3) from 64 channels elsewhere: its GEMMs have K = input
- * channels, which BLIS runs well from 64 on.
+ * batch 128, on one thread and on two idle cores).  F(4x4,3x3) from
+ * 15x15 maps on (1.2-1.6x F(2x2,3x3) at 64 and 128 channels), at 32
+ * channels for the gradients (1.2x the direct kernels on one thread,
+ * 0.95-0.97x on two; its forward pass made the whole width-16 encoder
+ * 5 % slower in bench/model.sh); at 8x8 from 128 channels (1.2-1.4x).
+ * At 64 channels on 8x8 the direct kernels take the forward pass and
+ * the input gradient (1.2x on two threads, 0.95x on one) and
+ * F(2x2,3x3) the weight gradient.  F(2x2,3x3) also on 4x4 maps from
+ * 64 channels, where one F(4x4,3x3) tile per map costs more in
+ * transforms and in its 36 planes of weights than its GEMMs save.
  */
 static int
 use_wino(const struct conv2d_shape *s, int part)
 {
 	size_t c = s->C < s->OC ? s->C : s->OC;
-	if (s->H > 8 && s->W > 8 && (c >= 64 ||
-	    (c >= 32 && part != CONV_WINO_FWD) ||
-	    (c >= 16 && part == CONV_WINO_DWEIGHT)))
-		return 4;
-	if (s->H > 4 && s->W > 4 && c >= 128)
-		return 4;
+	if (s->H > 8 && s->W > 8)
+		return c >= 64 || (c >= 32 && part != CONV_WINO_FWD) ? 4 : 0;
+	if (s->H > 4 && s->W > 4) {
+		if (c >= 128)
+			return 4;
+		return c >= 64 && part == CONV_WINO_DWEIGHT ? 2 : 0;
+	}
 	return c >= 64 ? 2 : 0;
 }
 
