@@ -28,15 +28,26 @@ tool_version(void)
 	printf("%s (%s) %s\n", progname, PROJECT_NAME, PROJECT_VERSION);
 }
 
+/*
+ * One line "progname: message[: suffix]" in one write, so that the
+ * lines of processes sharing a stderr (tools in a pipe, mpirun's
+ * processes) do not interleave within a line.  Longer lines are cut.
+ */
 static void
 vmsg(const char *fmt, va_list ap, const char *suffix)
 {
+	char line[2048];
+	size_t max = sizeof line - 1, n;
 	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	if (suffix)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
+	n = (size_t)snprintf(line, max, "%s: ", progname);
+	if (n < max)
+		n += (size_t)vsnprintf(line + n, max - n, fmt, ap);
+	if (suffix && n < max)
+		n += (size_t)snprintf(line + n, max - n, ": %s", suffix);
+	if (n >= max)
+		n = max - 1;
+	line[n++] = '\n';
+	fwrite(line, 1, n, stderr);
 }
 
 void

@@ -517,7 +517,11 @@ stop_all(struct trainer *t, const char *msg, int say)
 	if (say)
 		warnx("%s", msg);
 	fflush(stderr);
+	/* a clean MPI exit: mpirun then waits for every process and
+	 * forwards all their messages (an exit without it may drop the
+	 * message of the process whose read failed) */
 	dist_barrier();
+	dist_finalize();
 	exit(EXIT_DATA);
 }
 
@@ -1026,6 +1030,7 @@ main(int argc, char **argv)
 		if (rank0)
 			warnx("%s: saved %s at step %zu", strsignal(sig),
 			    o.out, t.step);
+		dist_finalize();
 		exit(128 + sig);
 	}
 	if (stop == total) {
