@@ -404,30 +404,22 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		    threads);
 		dweight = NULL;
 	}
-	int d3 = dinp && conv3x3_applies(s, CONV3X3_DINP);
-	int w3 = dweight && conv3x3_applies(s, CONV3X3_DWEIGHT);
-	if (d3 || w3) {
-		/* the direct kernels' parts first, then the rest below */
+	/* the direct kernels' parts first (3x3 stride 1 or stride 2: at
+	 * most one file applies), then the rest below */
+	int s1 = s->stride == 1;
+	int dd = dinp && (s1 ? conv3x3_applies(s, CONV3X3_DINP) :
+	    conv_s2_applies(s, CONV_S2_DINP));
+	int dw = dweight && (s1 ? conv3x3_applies(s, CONV3X3_DWEIGHT) :
+	    conv_s2_applies(s, CONV_S2_DWEIGHT));
+	if (dd || dw) {
 		conv_dbias(dbias, dout, N, s, threads);
-		conv3x3_backward(d3 ? dinp : NULL, w3 ? dweight : NULL,
-		    scratch, dout, inp, weight, N, s, threads ? threads : 1);
+		(s1 ? conv3x3_backward : conv_s2_backward)(dd ? dinp : NULL,
+		    dw ? dweight : NULL, scratch, dout, inp, weight, N, s,
+		    threads ? threads : 1);
 		dbias = NULL;
-		if (d3)
+		if (dd)
 			dinp = NULL;
-		if (w3)
-			dweight = NULL;
-	}
-	int d2 = dinp && conv_s2_applies(s, CONV_S2_DINP);
-	int w2 = dweight && conv_s2_applies(s, CONV_S2_DWEIGHT);
-	if (d2 || w2) {
-		/* likewise for the stride-2 kernels */
-		conv_dbias(dbias, dout, N, s, threads);
-		conv_s2_backward(d2 ? dinp : NULL, w2 ? dweight : NULL,
-		    scratch, dout, inp, weight, N, s, threads ? threads : 1);
-		dbias = NULL;
-		if (d2)
-			dinp = NULL;
-		if (w2)
+		if (dw)
 			dweight = NULL;
 	}
 	float *part = scratch + (threads ? threads : 1) * per;
