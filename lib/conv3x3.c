@@ -615,7 +615,7 @@ static void
 conv_run(float *out, float *scratch, const float *inp,
     const float *weight, int flip, const float *bias, int accumulate,
     size_t N, const struct geo *g, const struct conv2d_shape *s,
-    size_t threads)
+    size_t threads, const struct conv_post *post)
 {
 	int avx = kernel_choice() > 0;
 	float *wp = scratch;
@@ -628,18 +628,21 @@ conv_run(float *out, float *scratch, const float *inp,
 		float *xp = base + (size_t)omp_get_thread_num() * per;
 		conv_image(out + n * out_sz, xp, inp + n * in_sz, wp, bias,
 		    accumulate, g, avx);
+		conv_post_image(out + n * out_sz, n, g->OC, g->OH * g->OW,
+		    post);
 	}
 }
 
 void
 conv3x3_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads)
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
 {
 	struct geo g;
 	geo_forward(&g, s);
 	conv_run(out, scratch, inp, weight, 0, bias, 0, N, &g, s,
-	    threads ? threads : 1);
+	    threads ? threads : 1, post);
 }
 
 /* dp [DWO, Pr]: dout rows o0 .. o0+DWO-1 of one image as flat [OH, Wp]
@@ -751,7 +754,7 @@ conv3x3_backward(float *dinp, float *dweight, float *scratch,
 	if (dinp) {
 		geo_dinp(&g, s);
 		conv_run(dinp, scratch, dout, weight, 1, NULL, 1, N, &g, s,
-		    threads);
+		    threads, NULL);
 	}
 	if (dweight) {
 		geo_forward(&g, s);

@@ -56,10 +56,12 @@ int conv3x3_applies(const struct conv2d_shape *s, int part);
 /* Floats of scratch for N images on `threads` threads (0 counts as 1). */
 size_t conv3x3_scratch_floats(const struct conv2d_shape *s, size_t threads);
 
-/* out [N,OC,OH,OW] = inp (*) weight + bias (bias [OC] or NULL) */
+/* out [N,OC,OH,OW] = inp (*) weight + bias (bias [OC] or NULL), then
+ * post (nn.h; NULL: none) on each image */
 void conv3x3_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads);
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post);
 /*
  * dinp [N,C,H,W] +=, dweight [OC,C,3,3] += (each may be NULL) from
  * dout [N,OC,OH,OW], inp [N,C,H,W], weight.  (The bias gradient is

@@ -551,7 +551,8 @@ forward_image(float *out, float *xp, float *tmp, const float *x,
 void
 conv_s2_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads)
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
 {
 	struct geo g;
 	geo_set(&g, s);
@@ -567,6 +568,7 @@ conv_s2_forward(float *out, float *scratch, const float *inp,
 		float *tmp = xp + 4 * g.C * g.PS;
 		forward_image(out + n * out_sz, xp, tmp, inp + n * in_sz, wp,
 		    bias, &g, avx);
+		conv_post_image(out + n * out_sz, n, g.OC, g.OH * g.OW, post);
 	}
 }
 

@@ -53,10 +53,11 @@ int conv_s2_applies(const struct conv2d_shape *s, int part);
 size_t conv_s2_scratch_floats(const struct conv2d_shape *s, size_t threads);
 
 /* out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,KS,KS] + bias [OC]
- * (or NULL) */
+ * (or NULL), then post (nn.h; NULL: none) on each image */
 void conv_s2_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads);
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post);
 /*
  * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] += (each may be NULL) from
  * dout [N,OC,OH,OW], inp [N,C,H,W], weight.  (The bias gradient is

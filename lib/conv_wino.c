@@ -662,7 +662,8 @@ gemm1(int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
 static void
 wino_run(float *out, float *scratch, const float *inp, const float *weight,
     int flip, const float *bias, int accumulate, size_t N,
-    const struct wgeo *g, const struct conv2d_shape *s, size_t threads)
+    const struct wgeo *g, const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
 {
 	size_t per = wper_floats(s);
 	size_t C = g->C, OC = g->OC, nx = g->nx;
@@ -700,6 +701,7 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
 			else
 				transform_output4(y, M, T, i * g->tpi, bias,
 				    accumulate, ws, g);
+			conv_post_image(y, n0 + i, OC, g->H * g->W, post);
 		}
 	}
 }
@@ -707,11 +709,13 @@ wino_run(float *out, float *scratch, const float *inp, const float *weight,
 void
 conv_wino_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads)
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
 {
 	struct wgeo g;
 	wgeo_set(&g, tile(s, CONV_WINO_FWD), s->C, s->H, s->W, s->OC);
-	wino_run(out, scratch, inp, weight, 0, bias, 0, N, &g, s, threads);
+	wino_run(out, scratch, inp, weight, 0, bias, 0, N, &g, s, threads,
+	    post);
 }
 
 void
@@ -721,7 +725,8 @@ conv_wino_backward_dinp(float *dinp, float *scratch, const float *dout,
 {
 	struct wgeo g;
 	wgeo_set(&g, tile(s, CONV_WINO_DINP), s->OC, s->OH, s->OW, s->C);
-	wino_run(dinp, scratch, dout, weight, 1, NULL, 1, N, &g, s, threads);
+	wino_run(dinp, scratch, dout, weight, 1, NULL, 1, N, &g, s, threads,
+	    NULL);
 }
 
 /*

@@ -44,10 +44,11 @@ size_t conv_wino_scratch_floats(const struct conv2d_shape *s,
     size_t threads);
 
 /* out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,3,3] + bias [OC]
- * (or NULL) */
+ * (or NULL), then post (nn.h; NULL: none) on each image */
 void conv_wino_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads);
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post);
 /* dinp [N,C,H,W] += the input gradient from dout [N,OC,OH,OW] */
 void conv_wino_backward_dinp(float *dinp, float *scratch,
     const float *dout, const float *weight, size_t N,

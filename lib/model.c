@@ -77,6 +77,7 @@ struct model {
 	float *g[4];          /* gradient buffers [maxmap * maxb] */
 	float *dz[2];         /* [maxb, Plast] */
 	float *scratch;       /* [nscratch] */
+	float *post;          /* [2 maxbn]: eval-mode BN scale, shift */
 
 	/* model_create_dist with more than one process: this one's share
 	 * of a batch is maxb at most, the whole batch maxg */
@@ -297,6 +298,7 @@ create(const struct model_config *c, size_t max_batch, int eval_only,
 	ALLOC(m->params, m->nparam);
 	ALLOC(m->bufs, m->nbuf);
 	ALLOC(m->scratch, m->nscratch);
+	ALLOC(m->post, 2 * m->maxbn);
 	ALLOC(m->act[0], m->nact * B);
 	ALLOC(m->stats[0], m->nstat);
 	ALLOC(m->g[0], m->maxmap * B);
@@ -354,6 +356,7 @@ model_free(struct model *m)
 	free(m->grads);
 	free(m->bufs);
 	free(m->scratch);
+	free(m->post);
 	for (int v = 0; v < 2; v++) {
 		free(m->act[v]);
 		free(m->stats[v]);
@@ -505,6 +508,32 @@ lin_fwd(struct model *m, const struct linl *l, float *out,
 	    l->OUT);
 }
 
+/*
+ * out = bn(conv(inp)) (+ residual), then ReLU if relu.  Training: the
+ * conv's output goes to c (kept for the backward pass), then the batch
+ * norm pass.  Eval: one pass, the batch norm applied to each image's
+ * output as it leaves the convolution (conv_post); c is not touched.
+ */
+static void
+conv_bn_fwd(struct model *m, int v, int mode, const struct convl *cl,
+    const struct bnl *bl, float *c, float *out, const float *inp,
+    const float *residual, int relu, size_t N)
+{
+	if (mode == EVAL) {
+		float *P = m->params, *Bf = m->bufs;
+		float *sc = m->post, *sh = sc + bl->C;
+		batchnorm_eval_affine(sc, sh, Bf + bl->rm, Bf + bl->rv,
+		    P + bl->w, P + bl->b, bl->C, BN_EPS);
+		struct conv_post p = { sc, sh, residual, relu };
+		conv2d_forward_post(out, m->scratch, inp, P + cl->w,
+		    cl->b == NONE ? NULL : P + cl->b, N, &cl->s, m->threads,
+		    &p);
+		return;
+	}
+	conv_fwd(m, cl, c, inp, N);
+	bn_fwd(m, v, mode, bl, out, c, residual, relu, N);
+}
+
 /* pointer to activation tensor `off` of view v */
 #define ACT(v, off) (m->act[v] + (off) * m->maxb)
 
@@ -513,24 +542,23 @@ static void
 encoder_forward(struct model *m, int v, int mode, const float *x, size_t N)
 {
 	float *c0 = ACT(v, m->c0), *h0 = ACT(v, m->h0);
-	conv_fwd(m, &m->stem, c0, x, N);
-	bn_fwd(m, v, mode, &m->stem_bn, h0, c0, NULL, 1, N);
+	conv_bn_fwd(m, v, mode, &m->stem, &m->stem_bn, c0, h0, x, NULL, 1, N);
 	for (size_t i = 0; i < 8; i++) {
 		struct block *k = &m->blk[i];
 		const float *in = ACT(v, k->in);
 		float *a1 = ACT(v, k->a1), *h1 = ACT(v, k->h1);
 		float *a2 = ACT(v, k->a2), *out = ACT(v, k->out);
 		const float *res = in;
-		conv_fwd(m, &k->c1, a1, in, N);
-		bn_fwd(m, v, mode, &k->b1, h1, a1, NULL, 1, N);
-		conv_fwd(m, &k->c2, a2, h1, N);
+		conv_bn_fwd(m, v, mode, &k->c1, &k->b1, a1, h1, in, NULL, 1,
+		    N);
 		if (k->has_ds) {
 			float *d1 = ACT(v, k->d1), *t = m->g[0];
-			conv_fwd(m, &k->ds, d1, in, N);
-			bn_fwd(m, v, mode, &k->bds, t, d1, NULL, 0, N);
+			conv_bn_fwd(m, v, mode, &k->ds, &k->bds, d1, t, in,
+			    NULL, 0, N);
 			res = t;
 		}
-		bn_fwd(m, v, mode, &k->b2, out, a2, res, 1, N);
+		conv_bn_fwd(m, v, mode, &k->c2, &k->b2, a2, out, h1, res, 1,
+		    N);
 	}
 	float *g = ACT(v, m->gap), *f = ACT(v, m->f), *hb = ACT(v, m->hb);
 	gap_forward(g, ACT(v, m->blk[7].out), N, m->final_C, m->final_HW);

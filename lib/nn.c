@@ -295,6 +295,16 @@ conv2d_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads)
 {
+	conv2d_forward_post(out, scratch, inp, weight, bias, N, s, threads,
+	    NULL);
+}
+
+void
+conv2d_forward_post(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
+{
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
@@ -304,15 +314,17 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 		threads = 1;
 	if (conv_wino_applies(s, CONV_WINO_FWD)) {
 		conv_wino_forward(out, scratch, inp, weight, bias, N, s,
-		    threads);
+		    threads, post);
 		return;
 	}
 	if (conv3x3_applies(s, CONV3X3_FWD)) {
-		conv3x3_forward(out, scratch, inp, weight, bias, N, s, threads);
+		conv3x3_forward(out, scratch, inp, weight, bias, N, s, threads,
+		    post);
 		return;
 	}
 	if (conv_s2_applies(s, CONV_S2_FWD)) {
-		conv_s2_forward(out, scratch, inp, weight, bias, N, s, threads);
+		conv_s2_forward(out, scratch, inp, weight, bias, N, s, threads,
+		    post);
 		return;
 	}
 
@@ -363,6 +375,9 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 					for (size_t j = 0; j < ohw; j++)
 						o[j] += bv;
 				}
+		for (size_t i = 0; i < nc && post; i++)
+			conv_post_image(out + (n0 + i) * out_sz, n0 + i, OC,
+			    ohw, post);
 	}
 }
 
@@ -656,29 +671,48 @@ row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
 	*sgx += b;
 }
 
+/* y [n] = x a + b (+ r), then max(y, 0) if relu; y may equal x */
+static void
+affine_row(float *y, const float *x, const float *r, int relu, float a,
+    float b, size_t n)
+{
+	if (r) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = x[j] * a + b + r[j];
+	} else {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = x[j] * a + b;
+	}
+	if (relu)
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+}
+
 static void
 bn_apply(float *out, const float *inp, const float *residual, int relu,
     float a, float b, size_t N, size_t C, size_t HW, size_t c)
 {
 	for (size_t n = 0; n < N; n++) {
 		size_t o = (n * C + c) * HW;
-		const float *x = inp + o;
-		float *y = out + o;
-		if (residual) {
-			const float *r = residual + o;
-#pragma omp simd
-			for (size_t j = 0; j < HW; j++)
-				y[j] = x[j] * a + b + r[j];
-		} else {
-#pragma omp simd
-			for (size_t j = 0; j < HW; j++)
-				y[j] = x[j] * a + b;
-		}
-		if (relu)
-#pragma omp simd
-			for (size_t j = 0; j < HW; j++)
-				y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+		affine_row(out + o, inp + o, residual ? residual + o : NULL,
+		    relu, a, b, HW);
 	}
+}
+
+void
+conv_post_image(float *y, size_t n, size_t OC, size_t ohw,
+    const struct conv_post *post)
+{
+	if (post == NULL)
+		return;
+	const float *r = post->residual ? post->residual + n * OC * ohw :
+	    NULL;
+	for (size_t oc = 0; oc < OC; oc++, y += ohw)
+		affine_row(y, y, r ? r + oc * ohw : NULL, post->relu,
+		    post->scale[oc], post->shift[oc], ohw);
 }
 
 /*
@@ -800,10 +834,22 @@ bn_eval(float *out, const float *inp, const float *residual, int relu,
 {
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
+		float a, b;
+		batchnorm_eval_affine(&a, &b, running_mean + c,
+		    running_var + c, weight + c, bias + c, 1, eps);
+		bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
+	}
+}
+
+void
+batchnorm_eval_affine(float *scale, float *shift,
+    const float *running_mean, const float *running_var,
+    const float *weight, const float *bias, size_t C, float eps)
+{
+	for (size_t c = 0; c < C; c++) {
 		float rs = 1.0f / sqrtf(running_var[c] + eps);
-		float a = weight[c] * rs;
-		bn_apply(out, inp, residual, relu, a,
-		    bias[c] - running_mean[c] * a, N, C, HW, c);
+		scale[c] = weight[c] * rs;
+		shift[c] = bias[c] - running_mean[c] * scale[c];
 	}
 }
 

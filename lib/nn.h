@@ -50,6 +50,26 @@ void conv2d_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads);
 /*
+ * What follows a convolution in eval mode (batch norm with running
+ * statistics folded to a per-channel scale and shift, the residual, the
+ * ReLU), applied to each image's output by conv2d_forward_post right
+ * after the image is computed, while it is still in cache:
+ * y = x scale[oc] + shift[oc] (+ residual), then max(y, 0) if relu.
+ * The same bytes as conv2d_forward then batchnorm_relu_forward_eval.
+ */
+struct conv_post {
+	const float *scale, *shift;   /* [OC] */
+	const float *residual;        /* [N,OC,OH,OW] or NULL */
+	int relu;
+};
+void conv2d_forward_post(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post);
+/* image n's output y [OC, ohw] in place (post may be NULL: nothing) */
+void conv_post_image(float *y, size_t n, size_t OC, size_t ohw,
+    const struct conv_post *post);
+/*
  * dinp [N,C,H,W] +=, dweight [OC,C,KS,KS] +=, dbias [OC] += (each may be
  * NULL) from dout [N,OC,OH,OW], inp [N,C,H,W], weight.  For stride 1,
  * KS = 2 pad + 1 and C = OC, dinp is computed as the convolution of
@@ -101,6 +121,10 @@ void batchnorm_relu_forward_eval(float *out, const float *inp,
     const float *residual, const float *running_mean,
     const float *running_var, const float *weight, const float *bias,
     size_t N, size_t C, size_t HW, float eps);
+/* scale [C], shift [C]: eval-mode batch norm as y = x scale + shift */
+void batchnorm_eval_affine(float *scale, float *shift,
+    const float *running_mean, const float *running_var,
+    const float *weight, const float *bias, size_t C, float eps);
 /*
  * Training-mode backward.  When relu_out is not NULL the layer is
  * BN followed by ReLU, relu_out [N,C,HW] its output, and dout is the

@@ -14,7 +14,7 @@
 
 static struct rng rg;
 
-static float *
+static inline float *
 vec(size_t n)
 {
 	float *p = calloc(n ? n : 1, sizeof *p);
@@ -25,7 +25,7 @@ vec(size_t n)
 	return p;
 }
 
-static float *
+static inline float *
 copy(const float *x, size_t n)
 {
 	float *p = malloc((n ? n : 1) * sizeof *p);
@@ -35,7 +35,7 @@ copy(const float *x, size_t n)
 	return p;
 }
 
-static void
+static inline void
 cmp(const char *name, const char *what, const float *got, const float *ref,
     size_t n)
 {

@@ -28,7 +28,7 @@ run(float *y, float *dx, float *dw, size_t threads, const float *x,
 	    sizeof *scratch);
 	if (scratch == NULL)
 		exit(1);
-	conv_wino_forward(y, scratch, x, w, b, N, s, threads);
+	conv_wino_forward(y, scratch, x, w, b, N, s, threads, NULL);
 	conv_wino_backward_dinp(dx, scratch, dy, w, N, s, threads);
 	conv_wino_backward_dweight(dw, scratch, dy, x, N, s, threads);
 	free(scratch);
