@@ -375,7 +375,7 @@ conv2d_forward_post(float *out, float *scratch, const float *inp,
 					for (size_t j = 0; j < ohw; j++)
 						o[j] += bv;
 				}
-		for (size_t i = 0; i < nc && post; i++)
+		for (size_t i = 0; i < nc; i++)
 			conv_post_image(out + (n0 + i) * out_sz, n0 + i, OC,
 			    ohw, post);
 	}
