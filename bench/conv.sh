@@ -2,10 +2,11 @@
 # bench/conv.sh - every convolution shape of the ResNet-18 encoder, each
 # part (forward, input gradient, weight gradient) by each method that
 # applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3),
-# Winograd F(2x2,3x3) (wino) and F(4x4,3x3) (wino4, lib/conv_wino) and
-# the direct stride-2 kernels (s2, lib/conv_s2).  The numbers behind the
-# method choices in conv3x3.c (use_direct), conv_wino.c (use_wino) and
-# conv_s2.c (use_s2).
+# Winograd F(2x2,3x3) (wino) and F(4x4,3x3) (wino4, lib/conv_wino), the
+# channel-blocked F(4x4,3x3) (wcb, lib/conv_wcb) and the direct
+# stride-2 kernels (s2, lib/conv_s2).  The numbers behind the method
+# choices in conv3x3.c (use_direct), conv_wino.c (use_wino),
+# conv_wcb.c (use_wcb) and conv_s2.c (use_s2).
 #
 #   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
 #       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
@@ -49,6 +50,7 @@ cat > "$tmp/conv.c" <<'CEOF'
 #include "blas.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
 #include "rng.h"
@@ -68,9 +70,9 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-enum { BLIS, DIRECT, WINO, WINO4, S2, NMETHOD };
+enum { BLIS, DIRECT, WINO, WINO4, WCB, S2, NMETHOD };
 static const char *method_name[NMETHOD] = { "blis", "direct", "wino",
-    "wino4", "s2" };
+    "wino4", "wcb", "s2" };
 
 static void
 use(int m)
@@ -78,6 +80,7 @@ use(int m)
 	conv3x3_set_kernels(m == DIRECT ? CONV3X3_AVX2 : CONV3X3_OFF);
 	conv_wino_set(m == WINO ? CONV_WINO_F2 : m == WINO4 ? CONV_WINO_F4 :
 	    CONV_WINO_OFF);
+	conv_wcb_set(m == WCB ? CONV_WCB_ON : CONV_WCB_OFF);
 	conv_s2_set_kernels(m == S2 ? CONV_S2_AVX2 : CONV_S2_OFF);
 }
 
@@ -91,6 +94,9 @@ can(int m, const struct conv2d_shape *s)
 	case WINO:
 	case WINO4:
 		return s->KS == 3 && s->stride == 1 && s->pad == 1;
+	case WCB:
+		return s->KS == 3 && s->stride == 1 && s->pad == 1 &&
+		    s->C % 8 == 0 && s->OC % 8 == 0;
 	case S2:
 		return s->stride == 2 && ((s->KS == 3 && s->pad == 1) ||
 		    (s->KS == 1 && s->pad == 0));
@@ -200,7 +206,8 @@ CEOF
 cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock \
     -DBENCH_MIN=$pick -I/usr/include/x86_64-linux-gnu -Ilib \
     -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c lib/tool.c \
-    lib/npy.c lib/conv3x3.c lib/conv_wino.c lib/conv_s2.c -lblis -lm
+    lib/npy.c lib/conv3x3.c lib/conv_wino.c lib/conv_wcb.c lib/conv_s2.c \
+    -lblis -lm
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
     "batch $BATCH, stem stride $STEM, $THREADS threads, ${STAT:-median} of" \
     "$REPS (ms, ${CLOCK:-wall} clock)"

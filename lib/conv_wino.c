@@ -6,6 +6,7 @@
 
 #include "blas.h"
 #include "conv_wino.h"
+#include "wino_f4.h"
 
 /* tiles per chunk: at least WINO_TILES, and its transformed input and
  * products [nx, C+OC, tiles] within WINO_FLOATS */
@@ -222,21 +223,18 @@ static inline void
 gmul16(float y[][16], const float *x0, const float *x1, const float *x2,
     size_t m)
 {
-	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
 	for (size_t k = 0; k < 16; k++) {
 		float a = x0[k], b = x1[k], c = x2[k];
-		y[0][k] = a;
 		if (m == 2) {
+			y[0][k] = a;
 			y[1][k] = 0.5f * (a + b + c);
 			y[2][k] = 0.5f * (a - b + c);
 			y[3][k] = c;
 		} else {
-			y[1][k] = (a + b + c) * third;
-			y[2][k] = -(a - b + c) * third;
-			y[3][k] = -(16.0f * a + 8.0f * b + 4.0f * c) *
-			    fifteenth;
-			y[4][k] = (a - 2.0f * b + 4.0f * c) * fifteenth;
-			y[5][k] = c;
+			float g[6];
+			wino_f4_g(g, a, b, c);
+			for (size_t i = 0; i < 6; i++)
+				y[i][k] = g[i];
 		}
 	}
 }
@@ -859,11 +857,7 @@ gtmul(float y[3], const float *x, size_t m)
 		y[2] = 0.5f * (x[1] + x[2]) + x[3];
 		return;
 	}
-	const float third = 1.0f / 3.0f, fifteenth = 1.0f / 15.0f;
-	y[0] = x[0] + (x[1] - x[2]) * third + (x[4] - 16.0f * x[3]) *
-	    fifteenth;
-	y[1] = (x[1] + x[2]) * third - (8.0f * x[3] + 2.0f * x[4]) * fifteenth;
-	y[2] = (x[1] - x[2]) * third + 4.0f * (x[4] - x[3]) * fifteenth + x[5];
+	wino_f4_gt(y, x);
 }
 
 /*

@@ -1,9 +1,10 @@
 /*
  * nn.c - layer kernels (see nn.h).  Convolutions are im2col + GEMM
  * over chunks of images, one chunk per thread with a single-threaded
- * GEMM, except where conv_wino.h (Winograd, 64+ channels) or
- * conv3x3.h (direct AVX2 kernels) take a part of a 3x3 stride-1
- * convolution, or conv_s2.h (direct AVX2 kernels) a part of a stride-2
+ * GEMM, except where conv_wcb.h (Winograd F(4x4,3x3) in a channel-
+ * blocked layout, channels a multiple of 8), conv_wino.h (Winograd,
+ * 64+ channels) or conv3x3.h (direct AVX2 kernels) take a part of a
+ * 3x3 stride-1 convolution, or conv_s2.h (direct AVX2 kernels) a part of a stride-2
  * one; BN statistics are float row sums added in double, one channel
  * per OpenMP iteration.  Results do not depend on the thread count
  * except through BLIS in linear_* and the VICReg loss.
@@ -16,6 +17,7 @@
 #include "blas.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
 
@@ -106,6 +108,13 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	    conv_wino_applies(s, CONV_WINO_DINP) ||
 	    conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
 		size_t d = conv_wino_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	if (conv_wcb_applies(s, CONV_WCB_FWD) ||
+	    conv_wcb_applies(s, CONV_WCB_DINP) ||
+	    conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
+		size_t d = conv_wcb_scratch_floats(s, threads);
 		if (d > n)
 			n = d;
 	}
@@ -312,6 +321,11 @@ conv2d_forward_post(float *out, float *scratch, const float *inp,
 	size_t per = conv_thread_floats(s, N);
 	if (threads == 0)
 		threads = 1;
+	if (conv_wcb_applies(s, CONV_WCB_FWD)) {
+		conv_wcb_forward(out, scratch, inp, weight, bias, N, s,
+		    threads, post);
+		return;
+	}
 	if (conv_wino_applies(s, CONV_WINO_FWD)) {
 		conv_wino_forward(out, scratch, inp, weight, bias, N, s,
 		    threads, post);
@@ -409,6 +423,16 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t in_sz = s->C * s->H * s->W, out_sz = OC * ohw;
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
+	if (dinp && conv_wcb_applies(s, CONV_WCB_DINP)) {
+		conv_wcb_backward_dinp(dinp, scratch, dout, weight, N, s,
+		    threads);
+		dinp = NULL;
+	}
+	if (dweight && conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
+		conv_wcb_backward_dweight(dweight, scratch, dout, inp, N, s,
+		    threads);
+		dweight = NULL;
+	}
 	if (dinp && conv_wino_applies(s, CONV_WINO_DINP)) {
 		conv_wino_backward_dinp(dinp, scratch, dout, weight, N, s,
 		    threads);

@@ -3,8 +3,8 @@
  * and ReLU applied to each image as it leaves the convolution) gives the
  * same bytes as conv2d_forward followed by the separate batch norm pass
  * (batchnorm_relu_forward_eval / batchnorm_forward_eval), on every
- * convolution path (Winograd F2 and F4, the direct 3x3 kernels and
- * their plain twin, the stride-2 kernels and their twin, im2col + GEMM),
+ * convolution path (Winograd F2 and F4, channel-blocked F4, the direct
+ * 3x3 kernels and their plain twin, the stride-2 kernels and their twin, im2col + GEMM),
  * on 1 and 2 threads, with and without residual and ReLU.
  */
 #include <string.h>
@@ -13,14 +13,15 @@
 #include "conv_check.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
 #include "rng.h"
 
-enum { WINO_F2, WINO_F4, DIRECT, DIRECT_PLAIN, S2, S2_PLAIN, GEMM,
+enum { WINO_F2, WINO_F4, WCB, DIRECT, DIRECT_PLAIN, S2, S2_PLAIN, GEMM,
     NPATH };
 static const char *path_name[NPATH] = { "winograd F2", "winograd F4",
-    "direct", "direct plain", "stride-2", "stride-2 plain",
+    "winograd blocked", "direct", "direct plain", "stride-2", "stride-2 plain",
     "im2col+GEMM" };
 
 /* force path p; returns 0 if it does not apply to s (or this CPU) */
@@ -30,6 +31,7 @@ force(int p, const struct conv2d_shape *s)
 	int avx = conv3x3_cpu_ok();
 	conv_wino_set(p == WINO_F2 ? CONV_WINO_F2 : p == WINO_F4 ?
 	    CONV_WINO_F4 : CONV_WINO_OFF);
+	conv_wcb_set(p == WCB ? CONV_WCB_ON : CONV_WCB_OFF);
 	conv3x3_set_kernels(p == DIRECT ? CONV3X3_AVX2 : p == DIRECT_PLAIN ?
 	    CONV3X3_PLAIN : CONV3X3_OFF);
 	conv_s2_set_kernels(p == S2 ? CONV_S2_AVX2 : p == S2_PLAIN ?
@@ -37,6 +39,8 @@ force(int p, const struct conv2d_shape *s)
 	if ((p == DIRECT || p == S2) && !avx)
 		return 0;
 	switch (p) {
+	case WCB:
+		return conv_wcb_applies(s, CONV_WCB_FWD);
 	case WINO_F2:
 	case WINO_F4:
 		return conv_wino_applies(s, CONV_WINO_FWD);
@@ -55,6 +59,7 @@ static void
 reset(void)
 {
 	conv_wino_set(CONV_WINO_AUTO);
+	conv_wcb_set(CONV_WCB_AUTO);
 	conv3x3_set_kernels(CONV3X3_AUTO);
 	conv_s2_set_kernels(CONV_S2_AUTO);
 }
@@ -129,6 +134,7 @@ main(void)
 	check_shape("down 16->32 32x32 s2", 3, 16, 32, 32, 32, 3, 2, 0);
 	check_shape("short 16->32 32x32 1x1 s2", 3, 16, 32, 32, 32, 1, 2, 0);
 	check_shape("odd 5->3 7x9 bias", 3, 5, 7, 9, 3, 3, 1, 1);
+	check_shape("odd 8->24 7x9 bias", 3, 8, 7, 9, 24, 3, 1, 1);
 	check_shape("odd 5->3 7x9 s2 bias", 3, 5, 7, 9, 3, 3, 2, 1);
 	return check_failures ? 1 : 0;
 }

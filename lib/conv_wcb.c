@@ -1,0 +1,751 @@
+/* conv_wcb.c - Winograd F(4x4,3x3), channel-blocked (see conv_wcb.h). */
+#include <immintrin.h>
+#include <omp.h>
+#include <string.h>
+
+#include "conv3x3.h"
+#include "conv_wcb.h"
+#include "wino_f4.h"
+
+#define AVX __attribute__((target("avx2,fma")))
+#define AVX_INLINE __attribute__((target("avx2,fma"), always_inline)) \
+	static inline
+
+/*
+ * Tiles per chunk, and at most CHUNK_FLOATS of V and M together: the
+ * forward pass and the input gradient keep a chunk in L2; the weight
+ * gradient, whose products sum over the tiles, takes longer chunks
+ * (fewer passes over dU, fewer barriers).
+ */
+#define CHUNK_TILES 64
+#define CHUNK_FLOATS ((size_t)1 << 18)
+#define CHUNK_TILES_DW 512
+#define CHUNK_FLOATS_DW ((size_t)1 << 20)
+
+static int mode = CONV_WCB_AUTO;
+
+void
+conv_wcb_set(int m)
+{
+	mode = m;
+}
+
+/*
+ * Where it beat conv3x3.c, conv_wino.c and im2col + BLIS (zen3,
+ * bench/conv.sh): every part of every stride-1 layer at width 16
+ * (batch 128, one thread and two: 1.4-2.6x the best of the others),
+ * and at width 64 (batch 64, two threads) the forward pass and the
+ * input gradient everywhere (up to 1.8x), the weight gradient on 30x30
+ * and 8x8 maps.  The weight gradient of 128 channels on 15x15 maps
+ * (F(4x4,3x3) through BLIS, 1.2x) and of 512 on 4x4 (F(2x2,3x3), 1.4x)
+ * stays with conv_wino.c: there the products' passes over dU [36, C,
+ * OC] per chunk cost more than BLIS's packing.
+ */
+static int
+use_wcb(const struct conv2d_shape *s, int part)
+{
+	size_t c = s->C < s->OC ? s->C : s->OC;
+	if (part == CONV_WCB_DWEIGHT)
+		return !((c >= 128 && s->H > 8) || c >= 512);
+	return 1;
+}
+
+int
+conv_wcb_applies(const struct conv2d_shape *s, int part)
+{
+	if (s->KS != 3 || s->stride != 1 || s->pad != 1 || s->C % 8 != 0 ||
+	    s->OC % 8 != 0 || mode == CONV_WCB_OFF || !conv3x3_cpu_ok())
+		return 0;
+	return mode == CONV_WCB_ON || use_wcb(s, part);
+}
+
+/*
+ * One convolution Ci -> Co channels on [H, W] maps (the input gradient
+ * is one of OC -> C), in 4x4 output tiles from 6x6 input tiles: the
+ * input framed by zeros is P [Hp, Wp, Ci], the output before its
+ * transpose Y [4 TH, 4 TW, Co].
+ */
+struct cgeo {
+	size_t Ci, Co, H, W;
+	size_t TH, TW, tpi;   /* tile rows, columns, tiles per image */
+	size_t Hp, Wp;
+	size_t nc, T;         /* images and tiles per chunk */
+};
+
+static void
+cgeo_set(struct cgeo *g, size_t Ci, size_t Co, size_t H, size_t W,
+    size_t tiles, size_t floats)
+{
+	g->Ci = Ci;
+	g->Co = Co;
+	g->H = H;
+	g->W = W;
+	g->TH = (H + 3) / 4;
+	g->TW = (W + 3) / 4;
+	g->tpi = g->TH * g->TW;
+	g->Hp = 4 * g->TH + 2;
+	g->Wp = 4 * g->TW + 2;
+	size_t nc = (tiles + g->tpi - 1) / g->tpi;
+	while (nc > 1 && 36 * nc * g->tpi * (Ci + Co) > floats)
+		nc--;
+	g->nc = nc;
+	g->T = nc * g->tpi;
+}
+
+static void
+cgeo_part(struct cgeo *g, const struct conv2d_shape *s, int part)
+{
+	if (part == CONV_WCB_DINP)
+		cgeo_set(g, s->OC, s->C, s->H, s->W, CHUNK_TILES,
+		    CHUNK_FLOATS);
+	else if (part == CONV_WCB_FWD)
+		cgeo_set(g, s->C, s->OC, s->H, s->W, CHUNK_TILES,
+		    CHUNK_FLOATS);
+	else
+		cgeo_set(g, s->C, s->OC, s->H, s->W, CHUNK_TILES_DW,
+		    CHUNK_FLOATS_DW);
+}
+
+static size_t
+up16(size_t n)
+{
+	return (n + 15) / 16 * 16;
+}
+
+/*
+ * Floats from one of the 36 planes of V (or M) to the next: one cache
+ * line past a multiple of 16 floats, so that 36 streams a power of two
+ * apart do not fall into the same few cache sets.
+ */
+static size_t
+plane(size_t n)
+{
+	return up16(n) + 16;
+}
+
+/* per thread: P, Y, V [36, plane(T Ci)], M [36, plane(T Co)] */
+static size_t
+p_floats(const struct cgeo *g)
+{
+	return up16(g->Hp * g->Wp * g->Ci);
+}
+
+static size_t
+y_floats(const struct cgeo *g)
+{
+	size_t c = g->Ci > g->Co ? g->Ci : g->Co;
+	return up16(16 * g->tpi * c);
+}
+
+static size_t
+thread_floats(const struct cgeo *g)
+{
+	return p_floats(g) + y_floats(g) + 36 * (plane(g->T * g->Ci) +
+	    plane(g->T * g->Co));
+}
+
+/* U or dU [36, plane(C OC)] first */
+static size_t
+u_floats(const struct conv2d_shape *s)
+{
+	return 36 * plane(s->C * s->OC);
+}
+
+static size_t
+per_floats(const struct conv2d_shape *s)
+{
+	size_t n = 0;
+	for (int part = CONV_WCB_FWD; part <= CONV_WCB_DWEIGHT; part++) {
+		struct cgeo g;
+		cgeo_part(&g, s, part);
+		size_t t = thread_floats(&g);
+		n = t > n ? t : n;
+	}
+	return n;
+}
+
+size_t
+conv_wcb_scratch_floats(const struct conv2d_shape *s, size_t threads)
+{
+	return u_floats(s) + (threads ? threads : 1) * per_floats(s);
+}
+
+/* ------------------------------------------------------- layout changes */
+
+/* r [8] of 8 floats each, transposed in place */
+AVX_INLINE void
+transpose8(__m256 r[8])
+{
+	__m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+	__m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+	__m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+	__m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+	__m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
+	__m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
+	__m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
+	__m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
+	__m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44);
+	__m256 s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+	__m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44);
+	__m256 s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+	__m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44);
+	__m256 s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+	__m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44);
+	__m256 s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+	r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+	r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+	r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+	r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+	r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+	r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+	r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+	r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/*
+ * dst [h][w][c] (row pitch ld pixels, Cn floats a pixel) = x [Cn, H, W],
+ * 8 channels by 8 pixels (flat over the rows) at a time
+ */
+static AVX void
+to_hwc(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
+    size_t W)
+{
+	size_t HW = H * W;
+	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+		const float *xc = x + c0 * HW;
+		size_t p = 0, h = 0, w = 0;
+		for (; p + 8 <= HW; p += 8) {
+			__m256 r[8];
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				r[k] = _mm256_loadu_ps(xc + k * HW + p);
+			transpose8(r);
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++) {
+				_mm256_storeu_ps(dst + (h * ld + w) * Cn + c0,
+				    r[j]);
+				if (++w == W) {
+					w = 0;
+					h++;
+				}
+			}
+		}
+		for (; p < HW; p++) {
+			for (size_t k = 0; k < 8; k++)
+				dst[(h * ld + w) * Cn + c0 + k] =
+				    xc[k * HW + p];
+			if (++w == W) {
+				w = 0;
+				h++;
+			}
+		}
+	}
+}
+
+/*
+ * out [Cn, H, W] (= or +=) src [h][w][c] (row pitch ld pixels), + bias
+ * [Cn] (or NULL) when not accumulating
+ */
+static AVX void
+from_hwc(float *out, const float *src, size_t ld, size_t Cn, size_t H,
+    size_t W, const float *bias, int acc)
+{
+	size_t HW = H * W;
+	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+		float *oc = out + c0 * HW;
+		size_t p = 0, h = 0, w = 0;
+		for (; p + 8 <= HW; p += 8) {
+			__m256 r[8];
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++) {
+				r[j] = _mm256_loadu_ps(src + (h * ld + w) * Cn +
+				    c0);
+				if (++w == W) {
+					w = 0;
+					h++;
+				}
+			}
+			transpose8(r);
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++) {
+				float *o = oc + k * HW + p;
+				if (acc)
+					r[k] = _mm256_add_ps(r[k],
+					    _mm256_loadu_ps(o));
+				else if (bias)
+					r[k] = _mm256_add_ps(r[k],
+					    _mm256_set1_ps(bias[c0 + k]));
+				_mm256_storeu_ps(o, r[k]);
+			}
+		}
+		for (; p < HW; p++) {
+			for (size_t k = 0; k < 8; k++) {
+				float v = src[(h * ld + w) * Cn + c0 + k];
+				float *o = oc + k * HW + p;
+				if (acc)
+					*o += v;
+				else
+					*o = bias ? v + bias[c0 + k] : v;
+			}
+			if (++w == W) {
+				w = 0;
+				h++;
+			}
+		}
+	}
+}
+
+/* zero the frame of P [Hp, Wp, Ci] around the image [H, W] at (1, 1) */
+static void
+zero_frame(float *P, const struct cgeo *g)
+{
+	size_t Ci = g->Ci, row = g->Wp * Ci;
+	memset(P, 0, row * sizeof *P);
+	for (size_t h = 1; h <= g->H; h++) {
+		float *r = P + h * row;
+		memset(r, 0, Ci * sizeof *P);
+		memset(r + (g->W + 1) * Ci, 0,
+		    (g->Wp - g->W - 1) * Ci * sizeof *P);
+	}
+	memset(P + (g->H + 1) * row, 0, (g->Hp - g->H - 1) * row *
+	    sizeof *P);
+}
+
+/* zero Q [4 TH, 4 TW, Co] outside the image [H, W] at (0, 0) */
+static void
+zero_outside(float *Q, const struct cgeo *g)
+{
+	size_t Co = g->Co, Wq = 4 * g->TW, row = Wq * Co;
+	for (size_t h = 0; h < g->H; h++)
+		memset(Q + h * row + g->W * Co, 0, (Wq - g->W) * Co *
+		    sizeof *Q);
+	memset(Q + g->H * row, 0, (4 * g->TH - g->H) * row * sizeof *Q);
+}
+
+/* ------------------------------------------------------------ transforms */
+
+/* q = B^T c for 6 vectors (B^T of conv_wino.c's F(4x4,3x3)) */
+AVX_INLINE void
+bt6(__m256 q[6], const __m256 c[6])
+{
+	__m256 h = _mm256_set1_ps(1.5f);
+	__m256 u = _mm256_sub_ps(c[4], c[2]), w = _mm256_sub_ps(c[3], c[1]);
+	q[0] = _mm256_fmadd_ps(h, w, _mm256_add_ps(_mm256_sub_ps(c[0], c[2]),
+	    u));
+	q[1] = _mm256_fmadd_ps(h, _mm256_add_ps(c[2], c[3]),
+	    _mm256_add_ps(u, w));
+	q[2] = _mm256_fmadd_ps(h, _mm256_sub_ps(c[3], c[2]),
+	    _mm256_sub_ps(u, w));
+	q[3] = _mm256_fmadd_ps(_mm256_set1_ps(2.0f), w, u);
+	q[4] = _mm256_fnmadd_ps(_mm256_set1_ps(0.5f), w, u);
+	q[5] = _mm256_fmadd_ps(h, u, _mm256_sub_ps(_mm256_sub_ps(c[5], c[3]),
+	    w));
+}
+
+/* s = A^T m for 6 vectors -> 4 */
+AVX_INLINE void
+at6(__m256 s[4], const __m256 m[6])
+{
+	__m256 p = _mm256_add_ps(m[1], m[2]), q = _mm256_sub_ps(m[1], m[2]);
+	s[0] = _mm256_add_ps(_mm256_add_ps(m[0], p), _mm256_add_ps(m[3],
+	    m[4]));
+	s[1] = _mm256_add_ps(q, _mm256_fmsub_ps(_mm256_set1_ps(0.5f), m[3],
+	    _mm256_mul_ps(_mm256_set1_ps(2.0f), m[4])));
+	s[2] = _mm256_add_ps(p, _mm256_fmadd_ps(_mm256_set1_ps(0.25f), m[3],
+	    _mm256_mul_ps(_mm256_set1_ps(4.0f), m[4])));
+	s[3] = _mm256_add_ps(_mm256_add_ps(q, _mm256_fmsub_ps(
+	    _mm256_set1_ps(0.125f), m[3], _mm256_mul_ps(_mm256_set1_ps(8.0f),
+	    m[4]))), m[5]);
+}
+
+/* p = A x for 4 vectors -> 6 (A = the transpose of A^T) */
+AVX_INLINE void
+a4(__m256 p[6], const __m256 x[4])
+{
+	__m256 h = _mm256_set1_ps(0.5f), two = _mm256_set1_ps(2.0f);
+	__m256 e = _mm256_add_ps(x[0], x[2]), o = _mm256_add_ps(x[1], x[3]);
+	p[0] = x[0];
+	p[1] = _mm256_add_ps(e, o);
+	p[2] = _mm256_sub_ps(e, o);
+	p[3] = _mm256_fmadd_ps(h, _mm256_fmadd_ps(h, _mm256_fmadd_ps(h, x[3],
+	    x[2]), x[1]), x[0]);
+	p[4] = _mm256_fnmadd_ps(two, _mm256_fnmadd_ps(two, _mm256_fnmadd_ps(
+	    two, x[3], x[2]), x[1]), x[0]);
+	p[5] = x[3];
+}
+
+/*
+ * V [36, T, Ci] (plane vs) rows t0.. = B^T d B of the tiles of the
+ * framed image P
+ */
+static AVX void
+transform_input(float *V, size_t vs, size_t t0, const float *P,
+    const struct cgeo *g)
+{
+	size_t Ci = g->Ci, Wp = g->Wp;
+	for (size_t ty = 0; ty < g->TH; ty++)
+		for (size_t tx = 0; tx < g->TW; tx++) {
+			size_t t = t0 + ty * g->TW + tx;
+			const float *b = P + (4 * ty * Wp + 4 * tx) * Ci;
+			for (size_t c0 = 0; c0 < Ci; c0 += 8) {
+				__m256 r[6][6];
+#pragma GCC unroll 6
+				for (int i = 0; i < 6; i++) {
+					__m256 d[6];
+#pragma GCC unroll 6
+					for (int j = 0; j < 6; j++)
+						d[j] = _mm256_loadu_ps(b +
+						    (i * Wp + j) * Ci + c0);
+					bt6(r[i], d);
+				}
+#pragma GCC unroll 6
+				for (int k = 0; k < 6; k++) {
+					__m256 col[6], o[6];
+#pragma GCC unroll 6
+					for (int i = 0; i < 6; i++)
+						col[i] = r[i][k];
+					bt6(o, col);
+#pragma GCC unroll 6
+					for (int i = 0; i < 6; i++)
+						_mm256_storeu_ps(V + (i * 6 +
+						    k) * vs + t * Ci + c0,
+						    o[i]);
+				}
+			}
+		}
+}
+
+/* Y [4 TH, 4 TW, Co] = A^T m A of the products M [36, T, Co] rows t0.. */
+static AVX void
+transform_output(float *Y, const float *M, size_t ms, size_t t0,
+    const struct cgeo *g)
+{
+	size_t Co = g->Co, Wy = 4 * g->TW;
+	for (size_t ty = 0; ty < g->TH; ty++)
+		for (size_t tx = 0; tx < g->TW; tx++) {
+			size_t t = t0 + ty * g->TW + tx;
+			for (size_t o0 = 0; o0 < Co; o0 += 8) {
+				__m256 s[4][6];
+#pragma GCC unroll 6
+				for (int j = 0; j < 6; j++) {
+					__m256 m[6], r[4];
+#pragma GCC unroll 6
+					for (int i = 0; i < 6; i++)
+						m[i] = _mm256_loadu_ps(M +
+						    (i * 6 + j) * ms +
+						    t * Co + o0);
+					at6(r, m);
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++)
+						s[a][j] = r[a];
+				}
+#pragma GCC unroll 4
+				for (int a = 0; a < 4; a++) {
+					__m256 y[4];
+					at6(y, s[a]);
+#pragma GCC unroll 4
+					for (int b = 0; b < 4; b++)
+						_mm256_storeu_ps(Y + ((4 * ty +
+						    a) * Wy + 4 * tx + b) *
+						    Co + o0, y[b]);
+				}
+			}
+		}
+}
+
+/*
+ * Dg [36, T, Co] (plane ds) rows t0.. = A dY A^T of the 4x4 tiles of
+ * Q [4 TH, 4 TW, Co] (dout, zero outside the image): the gradient of
+ * the loss with respect to each tile's 36 products
+ */
+static AVX void
+transform_dout(float *Dg, size_t ds, size_t t0, const float *Q,
+    const struct cgeo *g)
+{
+	size_t Co = g->Co, Wq = 4 * g->TW;
+	for (size_t ty = 0; ty < g->TH; ty++)
+		for (size_t tx = 0; tx < g->TW; tx++) {
+			size_t t = t0 + ty * g->TW + tx;
+			const float *b = Q + (4 * ty * Wq + 4 * tx) * Co;
+			for (size_t o0 = 0; o0 < Co; o0 += 8) {
+				__m256 p[4][6];
+#pragma GCC unroll 4
+				for (int j = 0; j < 4; j++) {
+					__m256 x[4], r[6];
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++)
+						x[a] = _mm256_loadu_ps(b +
+						    (a * Wq + j) * Co + o0);
+					a4(r, x);
+#pragma GCC unroll 6
+					for (int i = 0; i < 6; i++)
+						p[j][i] = r[i];
+				}
+#pragma GCC unroll 6
+				for (int i = 0; i < 6; i++) {
+					__m256 x[4], m[6];
+#pragma GCC unroll 4
+					for (int j = 0; j < 4; j++)
+						x[j] = p[j][i];
+					a4(m, x);
+#pragma GCC unroll 6
+					for (int k = 0; k < 6; k++)
+						_mm256_storeu_ps(Dg + (i * 6 +
+						    k) * ds + t * Co + o0,
+						    m[k]);
+				}
+			}
+		}
+}
+
+/*
+ * U [36, Ci, Co] (plane plane(Ci Co)) = G g G^T per channel pair: g = weight [Co,Ci,3,3]
+ * [co][ci] (flip 0), or the flipped weight [Ci,Co,3,3] [ci][co][2-u][2-v]
+ * (flip 1: the input gradient's kernel)
+ */
+static void
+transform_weights(float *U, const float *weight, int flip,
+    const struct cgeo *g, size_t threads)
+{
+	size_t Ci = g->Ci, Co = g->Co, pl = plane(Ci * Co);
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (Ci * Co >= 4096)
+	for (size_t ci = 0; ci < Ci; ci++)
+		for (size_t co = 0; co < Co; co++) {
+			const float *w = weight + (flip ? ci * Co + co :
+			    co * Ci + ci) * 9;
+			float gk[3][3], a[6][3];
+			for (size_t u = 0; u < 3; u++)
+				for (size_t v = 0; v < 3; v++)
+					gk[u][v] = flip ? w[(2 - u) * 3 + 2 -
+					    v] : w[u * 3 + v];
+			for (size_t v = 0; v < 3; v++) {
+				float col[6];
+				wino_f4_g(col, gk[0][v], gk[1][v], gk[2][v]);
+				for (size_t i = 0; i < 6; i++)
+					a[i][v] = col[i];
+			}
+			float *u = U + ci * Co + co;
+			for (size_t i = 0; i < 6; i++) {
+				float row[6];
+				wino_f4_g(row, a[i][0], a[i][1], a[i][2]);
+				for (size_t j = 0; j < 6; j++)
+					u[(i * 6 + j) * pl] = row[j];
+			}
+		}
+}
+
+/* -------------------------------------------------------------- products */
+
+/*
+ * c [R, 8 NV] (ld ldc) (= or += when beta) sum over k < K of
+ * a (i, k) = a [i ars + k aks] times b [k bks + j]: R <= 6 rows in
+ * registers, 8 or 16 columns; each sum in the order of k
+ */
+AVX_INLINE void
+kernel(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
+    const float *b, size_t bks, size_t K, int beta, const int R,
+    const int NV)
+{
+	__m256 acc[6][2];
+#pragma GCC unroll 6
+	for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+		for (int j = 0; j < NV; j++)
+			acc[i][j] = beta ? _mm256_loadu_ps(c + i * ldc +
+			    8 * j) : _mm256_setzero_ps();
+	for (size_t k = 0; k < K; k++, a += aks, b += bks) {
+		__m256 b0 = _mm256_loadu_ps(b);
+		__m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
+#pragma GCC unroll 6
+		for (int i = 0; i < R; i++) {
+			__m256 v = _mm256_broadcast_ss(a + i * ars);
+			acc[i][0] = _mm256_fmadd_ps(v, b0, acc[i][0]);
+			if (NV > 1)
+				acc[i][1] = _mm256_fmadd_ps(v, b1, acc[i][1]);
+		}
+	}
+#pragma GCC unroll 6
+	for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+		for (int j = 0; j < NV; j++)
+			_mm256_storeu_ps(c + i * ldc + 8 * j, acc[i][j]);
+}
+
+#define KERNEL_R(R) \
+static AVX void \
+kernel_##R(float *c, size_t ldc, const float *a, size_t ars, size_t aks, \
+    const float *b, size_t bks, size_t K, int beta, int nv) \
+{ \
+	if (nv == 2) \
+		kernel(c, ldc, a, ars, aks, b, bks, K, beta, R, 2); \
+	else \
+		kernel(c, ldc, a, ars, aks, b, bks, K, beta, R, 1); \
+}
+KERNEL_R(1)
+KERNEL_R(2)
+KERNEL_R(3)
+KERNEL_R(4)
+KERNEL_R(5)
+KERNEL_R(6)
+
+typedef void kernel_fn(float *, size_t, const float *, size_t, size_t,
+    const float *, size_t, size_t, int, int);
+static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
+    kernel_3, kernel_4, kernel_5, kernel_6 };
+
+/* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
+ * (ld bks); N a multiple of 8 */
+static void
+product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
+    const float *b, size_t bks, size_t M, size_t N, size_t K, int beta)
+{
+	for (size_t j = 0; j < N; j += 16) {
+		int nv = N - j >= 16 ? 2 : 1;
+		for (size_t i = 0; i < M; i += 6) {
+			size_t r = M - i < 6 ? M - i : 6;
+			kernels[r](c + i * ldc + j, ldc, a + i * ars, ars,
+			    aks, b + j, bks, K, beta, nv);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- passes */
+
+/*
+ * out [N, Co, H, W] (= + bias, or += when acc) the convolution of inp
+ * [N, Ci, H, W] by U (already in scratch), then post on each image
+ */
+static void
+run(float *out, float *scratch, const float *inp, const float *bias,
+    int acc, size_t N, const struct cgeo *g, size_t per, size_t threads,
+    const struct conv_post *post)
+{
+	size_t Ci = g->Ci, Co = g->Co, HW = g->H * g->W;
+	const float *U = scratch;
+	size_t upl = plane(Ci * Co);
+	float *base = scratch + 36 * upl;
+	size_t nch = (N + g->nc - 1) / g->nc;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+	for (size_t ch = 0; ch < nch; ch++) {
+		float *P = base + (size_t)omp_get_thread_num() * per;
+		float *Y = P + p_floats(g), *V = Y + y_floats(g);
+		size_t n0 = ch * g->nc;
+		size_t nc = N - n0 < g->nc ? N - n0 : g->nc;
+		size_t T = nc * g->tpi;
+		size_t vs = plane(T * Ci), ms = plane(T * Co);
+		float *M = V + 36 * vs;
+		zero_frame(P, g);
+		for (size_t i = 0; i < nc; i++) {
+			to_hwc(P + (g->Wp + 1) * Ci, g->Wp,
+			    inp + (n0 + i) * Ci * HW, Ci, g->H, g->W);
+			transform_input(V, vs, i * g->tpi, P, g);
+		}
+		for (size_t xi = 0; xi < 36; xi++)
+			product(M + xi * ms, Co, V + xi * vs, Ci, 1,
+			    U + xi * upl, Co, T, Co, Ci, 0);
+		for (size_t i = 0; i < nc; i++) {
+			float *y = out + (n0 + i) * Co * HW;
+			transform_output(Y, M, ms, i * g->tpi, g);
+			from_hwc(y, Y, 4 * g->TW, Co, g->H, g->W, bias, acc);
+			conv_post_image(y, n0 + i, Co, HW, post);
+		}
+	}
+}
+
+void
+conv_wcb_forward(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post)
+{
+	struct cgeo g;
+	cgeo_part(&g, s, CONV_WCB_FWD);
+	threads = threads ? threads : 1;
+	transform_weights(scratch, weight, 0, &g, threads);
+	run(out, scratch, inp, bias, 0, N, &g, per_floats(s), threads, post);
+}
+
+void
+conv_wcb_backward_dinp(float *dinp, float *scratch, const float *dout,
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads)
+{
+	struct cgeo g;
+	cgeo_part(&g, s, CONV_WCB_DINP);
+	threads = threads ? threads : 1;
+	transform_weights(scratch, weight, 1, &g, threads);
+	run(dinp, scratch, dout, NULL, 1, N, &g, per_floats(s), threads,
+	    NULL);
+}
+
+/*
+ * dweight [OC,C,3,3] += G^T dU G, dU [36, C, OC] = the sum over all
+ * tiles of V^T Dg.  Chunks of images go in order; in a chunk the
+ * transforms run over the images in parallel and the 36 products over
+ * xi, each dU[xi] adding the chunks in order: the same bytes on any
+ * number of threads.
+ */
+void
+conv_wcb_backward_dweight(float *dweight, float *scratch,
+    const float *dout, const float *inp, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	struct cgeo g;
+	cgeo_part(&g, s, CONV_WCB_DWEIGHT);
+	size_t C = g.Ci, OC = g.Co, HW = g.H * g.W, pl = plane(C * OC);
+	size_t per = per_floats(s);
+	float *dU = scratch, *base = scratch + 36 * pl;
+	/* the chunk's V and Dg where thread 0 keeps its V and M */
+	float *V = base + p_floats(&g) + y_floats(&g);
+	threads = threads ? threads : 1;
+#pragma omp parallel num_threads(threads)
+	{
+		float *P = base + (size_t)omp_get_thread_num() * per;
+		float *Q = P + p_floats(&g);
+		zero_frame(P, &g);
+		zero_outside(Q, &g);
+		for (size_t n0 = 0; n0 < N; n0 += g.nc) {
+			size_t nc = N - n0 < g.nc ? N - n0 : g.nc;
+			size_t T = nc * g.tpi;
+			size_t vs = plane(T * C), ds = plane(T * OC);
+			float *Dg = V + 36 * vs;
+#pragma omp for schedule(dynamic, 1)
+			for (size_t i = 0; i < nc; i++) {
+				to_hwc(P + (g.Wp + 1) * C, g.Wp,
+				    inp + (n0 + i) * C * HW, C, g.H, g.W);
+				transform_input(V, vs, i * g.tpi, P, &g);
+				to_hwc(Q, 4 * g.TW, dout + (n0 + i) * OC * HW,
+				    OC, g.H, g.W);
+				transform_dout(Dg, ds, i * g.tpi, Q, &g);
+			}
+#pragma omp for schedule(static)
+			for (size_t xi = 0; xi < 36; xi++)
+				product(dU + xi * pl, OC, V + xi * vs, 1, C,
+				    Dg + xi * ds, OC, C, OC, T, n0 > 0);
+		}
+	}
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (C * OC >= 4096)
+	for (size_t c = 0; c < C; c++)
+		for (size_t oc = 0; oc < OC; oc++) {
+			float a[3][6];
+			/* G^T u: columns j */
+			for (size_t j = 0; j < 6; j++) {
+				float x[6], y[3];
+				for (size_t i = 0; i < 6; i++)
+					x[i] = dU[(i * 6 + j) * pl + c * OC +
+					    oc];
+				wino_f4_gt(y, x);
+				for (size_t k = 0; k < 3; k++)
+					a[k][j] = y[k];
+			}
+			float *dw = dweight + (oc * C + c) * 9;
+			for (size_t k = 0; k < 3; k++) {
+				float y[3];
+				wino_f4_gt(y, a[k]);
+				for (size_t v = 0; v < 3; v++)
+					dw[k * 3 + v] += y[v];
+			}
+		}
+}

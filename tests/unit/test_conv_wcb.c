@@ -1,0 +1,131 @@
+/*
+ * test_conv_wcb.c - the channel-blocked Winograd F(4x4,3x3) forward,
+ * input and weight gradients (lib/conv_wcb.c) against
+ * conv2d_forward_ref / conv2d_backward_ref (double sums) at atol 1e-5
+ * max|ref|, rtol 1e-4, on the ResNet's stride-1 layer shapes and odd
+ * ones (partial tiles, maps smaller than a tile, 8-channel blocks, a
+ * chunk cut short, several chunks); the same bytes on 1 and 3 threads;
+ * the gradients accumulate (+=) and a bias is added; and through
+ * conv2d_forward / conv2d_backward, with the eval-mode epilogue.
+ */
+#include <string.h>
+
+#include "blas.h"
+#include "check.h"
+#include "conv_check.h"
+#include "conv3x3.h"
+#include "conv_wcb.h"
+#include "nn.h"
+#include "rng.h"
+
+/* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
+ * on `threads` threads */
+static void
+run(float *y, float *dx, float *dw, size_t threads, const float *x,
+    const float *w, const float *b, const float *dy, size_t N,
+    const struct conv2d_shape *s)
+{
+	float *scratch = calloc(conv_wcb_scratch_floats(s, threads),
+	    sizeof *scratch);
+	if (scratch == NULL)
+		exit(1);
+	conv_wcb_forward(y, scratch, x, w, b, N, s, threads, NULL);
+	conv_wcb_backward_dinp(dx, scratch, dy, w, N, s, threads);
+	conv_wcb_backward_dweight(dw, scratch, dy, x, N, s, threads);
+	free(scratch);
+}
+
+static void
+check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
+    size_t OC, int bias)
+{
+	struct conv2d_shape s;
+	CHECK(conv2d_shape_set(&s, C, H, W, OC, 3, 1, 1) == 0);
+	conv_wcb_set(CONV_WCB_ON);
+	CHECK(conv_wcb_applies(&s, CONV_WCB_FWD) &&
+	    conv_wcb_applies(&s, CONV_WCB_DINP) &&
+	    conv_wcb_applies(&s, CONV_WCB_DWEIGHT));
+	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
+	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
+	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
+	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);
+	float *rdw0 = copy(dw0, nw);
+	float *y1 = calloc(ny, sizeof *y1), *dx1 = copy(dx0, nx);
+	float *y3 = calloc(ny, sizeof *y3), *dx3 = copy(dx0, nx);
+	float *dw1 = copy(dw0, nw), *dw3 = copy(dw0, nw);
+	if (ry == NULL || y1 == NULL || y3 == NULL)
+		exit(1);
+	conv2d_forward_ref(ry, x, w, b, N, &s);
+	conv2d_backward_ref(rdx, rdw0, NULL, dy, x, w, N, &s);
+	run(y1, dx1, dw1, 1, x, w, b, dy, N, &s);
+	run(y3, dx3, dw3, 3, x, w, b, dy, N, &s);
+	cmp(name, "out", y1, ry, ny);
+	cmp(name, "dinp", dx1, rdx, nx);
+	cmp(name, "dweight", dw1, rdw0, nw);
+	CHECK(memcmp(y1, y3, ny * sizeof *y1) == 0);
+	CHECK(memcmp(dx1, dx3, nx * sizeof *dx1) == 0);
+	CHECK(memcmp(dw1, dw3, nw * sizeof *dw1) == 0);
+	/* through conv2d_forward / conv2d_backward as well */
+	float *scratch = calloc(conv2d_scratch_floats(&s, N, 2),
+	    sizeof *scratch);
+	float *dxn = copy(dx0, nx), *dw = calloc(nw, sizeof *dw);
+	float *rdw = calloc(nw, sizeof *rdw);
+	if (scratch == NULL || dw == NULL || rdw == NULL)
+		exit(1);
+	conv2d_backward_ref(NULL, rdw, NULL, dy, x, w, N, &s);
+	conv2d_forward(y1, scratch, x, w, b, N, &s, 2);
+	conv2d_backward(dxn, dw, NULL, scratch, dy, x, w, N, &s, 2);
+	cmp(name, "conv2d out", y1, ry, ny);
+	cmp(name, "conv2d dinp", dxn, rdx, nx);
+	cmp(name, "conv2d dweight", dw, rdw, nw);
+	conv_wcb_set(CONV_WCB_AUTO);
+	free(scratch), free(dxn), free(dw), free(rdw);
+	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
+	free(y1), free(dx1), free(y3), free(dx3);
+	free(dw0), free(rdw0), free(dw1), free(dw3);
+}
+
+int
+main(void)
+{
+	blas_init(1, 0);
+	rng_seed(&rg, 12);
+	if (!conv3x3_cpu_ok()) {
+		fprintf(stderr, "test_conv_wcb: this CPU has no AVX2+FMA\n");
+		return 1;
+	}
+	/* the ResNet's stride-1 convolutions at width 16, then at width 64
+	 * (fewer images) */
+	check_shape("16->16 30x30", 3, 16, 30, 30, 16, 0);
+	check_shape("32->32 15x15", 5, 32, 15, 15, 32, 0);
+	check_shape("64->64 8x8", 20, 64, 8, 8, 64, 0);
+	check_shape("128->128 4x4", 70, 128, 4, 4, 128, 0);
+	check_shape("64->64 30x30", 2, 64, 30, 30, 64, 0);
+	check_shape("128->128 15x15", 2, 128, 15, 15, 128, 0);
+	check_shape("256->256 8x8", 3, 256, 8, 8, 256, 0);
+	check_shape("512->512 4x4", 5, 512, 4, 4, 512, 0);
+	/* 8-channel blocks, partial tiles, maps below a tile, bias */
+	check_shape("8->24 7x9 bias", 3, 8, 7, 9, 24, 1);
+	check_shape("24->8 5x4", 2, 24, 5, 4, 8, 0);
+	check_shape("16->8 1x1 bias", 2, 16, 1, 1, 8, 1);
+	check_shape("8->16 13x6", 2, 8, 13, 6, 16, 0);
+	check_shape("40->32 2x3", 9, 40, 2, 3, 32, 0);
+	/* not for channels off the 8-grid, stride 2, padding 0 or 1x1 */
+	struct conv2d_shape s;
+	conv_wcb_set(CONV_WCB_ON);
+	conv2d_shape_set(&s, 12, 8, 8, 16, 3, 1, 1);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv2d_shape_set(&s, 16, 8, 8, 20, 3, 1, 1);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv2d_shape_set(&s, 16, 8, 8, 16, 3, 2, 1);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv2d_shape_set(&s, 16, 8, 8, 16, 3, 1, 0);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv2d_shape_set(&s, 16, 8, 8, 16, 1, 1, 0);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv_wcb_set(CONV_WCB_OFF);
+	conv2d_shape_set(&s, 16, 8, 8, 16, 3, 1, 1);
+	CHECK(!conv_wcb_applies(&s, CONV_WCB_FWD));
+	conv_wcb_set(CONV_WCB_AUTO);
+	return check_failures ? 1 : 0;
+}
