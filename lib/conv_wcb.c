@@ -12,15 +12,20 @@
 	static inline
 
 /*
- * Tiles per chunk, and at most CHUNK_FLOATS of V and M together: the
- * forward pass and the input gradient keep a chunk in L2; the weight
- * gradient, whose products sum over the tiles, takes longer chunks
- * (fewer passes over dU, fewer barriers).
+ * Tiles per chunk, and at most CHUNK_FLOATS of V and M together but at
+ * least CHUNK_LEAST tiles: the forward pass and the input gradient keep
+ * a chunk of the narrow layers in L2, and the wide ones (U [36, C, OC]
+ * is 38 MB at 512 channels, streamed once per chunk) get rows enough
+ * to pay for U's passes; the weight gradient, whose products sum over
+ * the tiles, takes longer chunks (fewer passes over dU, fewer
+ * barriers).
  */
 #define CHUNK_TILES 64
 #define CHUNK_FLOATS ((size_t)1 << 18)
+#define CHUNK_LEAST 48
 #define CHUNK_TILES_DW 512
 #define CHUNK_FLOATS_DW ((size_t)1 << 20)
+#define CHUNK_LEAST_DW 128
 
 static int mode = CONV_WCB_AUTO;
 
@@ -32,22 +37,20 @@ conv_wcb_set(int m)
 
 /*
  * Where it beat conv3x3.c, conv_wino.c and im2col + BLIS (zen3,
- * bench/conv.sh): every part of every stride-1 layer at width 16
- * (batch 128, one thread and two: 1.4-2.6x the best of the others),
- * and at width 64 (batch 64, two threads) the forward pass and the
- * input gradient everywhere (up to 1.8x), the weight gradient on 30x30
- * and 8x8 maps.  The weight gradient of 128 channels on 15x15 maps
- * (F(4x4,3x3) through BLIS, 1.2x) and of 512 on 4x4 (F(2x2,3x3), 1.4x)
- * stays with conv_wino.c: there the products' passes over dU [36, C,
- * OC] per chunk cost more than BLIS's packing.
+ * bench/conv.sh and the CPU time of single layers, batch 128): every
+ * part of every stride-1 layer at width 16 (one thread and two:
+ * 1.4-2.6x the best of the others), and at width 64 the forward pass
+ * and the input gradient everywhere (up to 2x), the weight gradient up
+ * to 256 channels (1.1-1.3x).  The weight gradient of 512 channels on
+ * 4x4 maps stays with conv_wino.c's F(2x2,3x3) (1.1x): there the
+ * products' passes over dU [36, C, OC] (38 MB) cost more than BLIS's
+ * packing.
  */
 static int
 use_wcb(const struct conv2d_shape *s, int part)
 {
 	size_t c = s->C < s->OC ? s->C : s->OC;
-	if (part == CONV_WCB_DWEIGHT)
-		return !((c >= 128 && s->H > 8) || c >= 512);
-	return 1;
+	return part != CONV_WCB_DWEIGHT || c < 512;
 }
 
 int
@@ -74,7 +77,7 @@ struct cgeo {
 
 static void
 cgeo_set(struct cgeo *g, size_t Ci, size_t Co, size_t H, size_t W,
-    size_t tiles, size_t floats)
+    size_t tiles, size_t floats, size_t fewest)
 {
 	g->Ci = Ci;
 	g->Co = Co;
@@ -86,8 +89,16 @@ cgeo_set(struct cgeo *g, size_t Ci, size_t Co, size_t H, size_t W,
 	g->Hp = 4 * g->TH + 2;
 	g->Wp = 4 * g->TW + 2;
 	size_t nc = (tiles + g->tpi - 1) / g->tpi;
-	while (nc > 1 && 36 * nc * g->tpi * (Ci + Co) > floats)
+	size_t least = (fewest + g->tpi - 1) / g->tpi;
+	while (nc > least && 36 * nc * g->tpi * (Ci + Co) > floats)
 		nc--;
+	/* a short chunk: whole blocks of 6 rows for the products, if
+	 * that costs at most half of it */
+	for (size_t k = nc; k * g->tpi < tiles && 2 * k > nc; k--)
+		if (k * g->tpi % 6 == 0) {
+			nc = k;
+			break;
+		}
 	g->nc = nc;
 	g->T = nc * g->tpi;
 }
@@ -97,13 +108,13 @@ cgeo_part(struct cgeo *g, const struct conv2d_shape *s, int part)
 {
 	if (part == CONV_WCB_DINP)
 		cgeo_set(g, s->OC, s->C, s->H, s->W, CHUNK_TILES,
-		    CHUNK_FLOATS);
+		    CHUNK_FLOATS, CHUNK_LEAST);
 	else if (part == CONV_WCB_FWD)
 		cgeo_set(g, s->C, s->OC, s->H, s->W, CHUNK_TILES,
-		    CHUNK_FLOATS);
+		    CHUNK_FLOATS, CHUNK_LEAST);
 	else
 		cgeo_set(g, s->C, s->OC, s->H, s->W, CHUNK_TILES_DW,
-		    CHUNK_FLOATS_DW);
+		    CHUNK_FLOATS_DW, CHUNK_LEAST_DW);
 }
 
 static size_t
@@ -498,39 +509,66 @@ transform_dout(float *Dg, size_t ds, size_t t0, const float *Q,
 		}
 }
 
+/* y = G (a, b, c)^T for 8 channel pairs: wino_f4_g's operations */
+AVX_INLINE void
+g6(__m256 y[6], __m256 a, __m256 b, __m256 c)
+{
+	__m256 third = _mm256_set1_ps(1.0f / 3.0f);
+	__m256 fifteenth = _mm256_set1_ps(1.0f / 15.0f);
+	__m256 neg = _mm256_set1_ps(-0.0f);
+	y[0] = a;
+	y[1] = _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(a, b), c), third);
+	y[2] = _mm256_xor_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_sub_ps(a, b),
+	    c), third), neg);
+	y[3] = _mm256_xor_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(
+	    _mm256_mul_ps(_mm256_set1_ps(16.0f), a), _mm256_mul_ps(
+	    _mm256_set1_ps(8.0f), b)), _mm256_mul_ps(_mm256_set1_ps(4.0f), c)),
+	    fifteenth), neg);
+	y[4] = _mm256_mul_ps(_mm256_add_ps(_mm256_sub_ps(a, _mm256_mul_ps(
+	    _mm256_set1_ps(2.0f), b)), _mm256_mul_ps(_mm256_set1_ps(4.0f), c)),
+	    fifteenth);
+	y[5] = c;
+}
+
 /*
- * U [36, Ci, Co] (plane plane(Ci Co)) = G g G^T per channel pair: g = weight [Co,Ci,3,3]
- * [co][ci] (flip 0), or the flipped weight [Ci,Co,3,3] [ci][co][2-u][2-v]
- * (flip 1: the input gradient's kernel)
+ * U [36, Ci, Co] (plane plane(Ci Co)) = G g G^T per channel pair, 8
+ * output channels at a time: g = weight [Co,Ci,3,3] [co][ci] (flip 0),
+ * or the flipped weight [Ci,Co,3,3] [ci][co][2-u][2-v] (flip 1: the
+ * input gradient's kernel)
  */
-static void
+static AVX void
 transform_weights(float *U, const float *weight, int flip,
     const struct cgeo *g, size_t threads)
 {
 	size_t Ci = g->Ci, Co = g->Co, pl = plane(Ci * Co);
+	/* lane k reads pair co + k: 9 floats apart (flip) or Ci 9 */
+	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5,
+	    6, 7), _mm256_set1_epi32((int)(flip ? 9 : Ci * 9)));
 #pragma omp parallel for schedule(static) num_threads(threads) \
     if (Ci * Co >= 4096)
 	for (size_t ci = 0; ci < Ci; ci++)
-		for (size_t co = 0; co < Co; co++) {
+		for (size_t co = 0; co < Co; co += 8) {
 			const float *w = weight + (flip ? ci * Co + co :
 			    co * Ci + ci) * 9;
-			float gk[3][3], a[6][3];
-			for (size_t u = 0; u < 3; u++)
-				for (size_t v = 0; v < 3; v++)
-					gk[u][v] = flip ? w[(2 - u) * 3 + 2 -
-					    v] : w[u * 3 + v];
-			for (size_t v = 0; v < 3; v++) {
-				float col[6];
-				wino_f4_g(col, gk[0][v], gk[1][v], gk[2][v]);
-				for (size_t i = 0; i < 6; i++)
+			__m256 gk[3][3], a[6][3];
+			for (int u = 0; u < 3; u++)
+				for (int v = 0; v < 3; v++)
+					gk[u][v] = _mm256_i32gather_ps(w +
+					    (flip ? (2 - u) * 3 + 2 - v :
+					    u * 3 + v), idx, 4);
+			for (int v = 0; v < 3; v++) {
+				__m256 col[6];
+				g6(col, gk[0][v], gk[1][v], gk[2][v]);
+				for (int i = 0; i < 6; i++)
 					a[i][v] = col[i];
 			}
 			float *u = U + ci * Co + co;
-			for (size_t i = 0; i < 6; i++) {
-				float row[6];
-				wino_f4_g(row, a[i][0], a[i][1], a[i][2]);
-				for (size_t j = 0; j < 6; j++)
-					u[(i * 6 + j) * pl] = row[j];
+			for (int i = 0; i < 6; i++) {
+				__m256 row[6];
+				g6(row, a[i][0], a[i][1], a[i][2]);
+				for (int j = 0; j < 6; j++)
+					_mm256_storeu_ps(u + (size_t)(i * 6 +
+					    j) * pl, row[j]);
 			}
 		}
 }
