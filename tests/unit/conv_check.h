@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "nn.h"
 #include "rng.h"
 
 static struct rng rg;
@@ -52,6 +53,86 @@ cmp(const char *name, const char *what, const float *got, const float *ref,
 	printf("%-36s worst |diff|/max|ref| = %.3g\n", buf,
 	    scale > 0 ? worst / scale : worst);
 	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
+}
+
+/* a convolution file's three parts (conv_wino.h, conv_wcb.h) */
+struct conv_impl {
+	size_t (*scratch_floats)(const struct conv2d_shape *, size_t);
+	void (*forward)(float *, float *, const float *, const float *,
+	    const float *, size_t, const struct conv2d_shape *, size_t,
+	    const struct conv_post *);
+	void (*backward_dinp)(float *, float *, const float *, const float *,
+	    size_t, const struct conv2d_shape *, size_t);
+	void (*backward_dweight)(float *, float *, const float *,
+	    const float *, size_t, const struct conv2d_shape *, size_t);
+};
+
+/* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
+ * on `threads` threads */
+static inline void
+conv_impl_run(const struct conv_impl *im, float *y, float *dx, float *dw,
+    size_t threads, const float *x, const float *w, const float *b,
+    const float *dy, size_t N, const struct conv2d_shape *s)
+{
+	float *scratch = calloc(im->scratch_floats(s, threads),
+	    sizeof *scratch);
+	if (scratch == NULL)
+		exit(1);
+	im->forward(y, scratch, x, w, b, N, s, threads, NULL);
+	im->backward_dinp(dx, scratch, dy, w, N, s, threads);
+	im->backward_dweight(dw, scratch, dy, x, N, s, threads);
+	free(scratch);
+}
+
+/*
+ * im's forward, input and weight gradients of shape s on N random
+ * images (bias if `bias`) against conv2d_forward_ref/backward_ref; the
+ * same bytes on 1 and 3 threads; the gradients accumulate (+=); then
+ * through conv2d_forward / conv2d_backward, which must pick im (the
+ * caller sets its mode).
+ */
+static inline void
+conv_impl_check(const struct conv_impl *im, const char *name,
+    const struct conv2d_shape *s, size_t N, int bias)
+{
+	size_t C = s->C, OC = s->OC, H = s->H, W = s->W;
+	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
+	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
+	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
+	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);
+	float *rdw0 = copy(dw0, nw);
+	float *y1 = calloc(ny, sizeof *y1), *dx1 = copy(dx0, nx);
+	float *y3 = calloc(ny, sizeof *y3), *dx3 = copy(dx0, nx);
+	float *dw1 = copy(dw0, nw), *dw3 = copy(dw0, nw);
+	if (ry == NULL || y1 == NULL || y3 == NULL)
+		exit(1);
+	conv2d_forward_ref(ry, x, w, b, N, s);
+	conv2d_backward_ref(rdx, rdw0, NULL, dy, x, w, N, s);
+	conv_impl_run(im, y1, dx1, dw1, 1, x, w, b, dy, N, s);
+	conv_impl_run(im, y3, dx3, dw3, 3, x, w, b, dy, N, s);
+	cmp(name, "out", y1, ry, ny);
+	cmp(name, "dinp", dx1, rdx, nx);
+	cmp(name, "dweight", dw1, rdw0, nw);
+	CHECK(memcmp(y1, y3, ny * sizeof *y1) == 0);
+	CHECK(memcmp(dx1, dx3, nx * sizeof *dx1) == 0);
+	CHECK(memcmp(dw1, dw3, nw * sizeof *dw1) == 0);
+	/* through conv2d_forward / conv2d_backward as well */
+	float *scratch = calloc(conv2d_scratch_floats(s, N, 2),
+	    sizeof *scratch);
+	float *dxn = copy(dx0, nx), *dw = calloc(nw, sizeof *dw);
+	float *rdw = calloc(nw, sizeof *rdw);
+	if (scratch == NULL || dw == NULL || rdw == NULL)
+		exit(1);
+	conv2d_backward_ref(NULL, rdw, NULL, dy, x, w, N, s);
+	conv2d_forward(y1, scratch, x, w, b, N, s, 2);
+	conv2d_backward(dxn, dw, NULL, scratch, dy, x, w, N, s, 2);
+	cmp(name, "conv2d out", y1, ry, ny);
+	cmp(name, "conv2d dinp", dxn, rdx, nx);
+	cmp(name, "conv2d dweight", dw, rdw, nw);
+	free(scratch), free(dxn), free(dw), free(rdw);
+	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
+	free(y1), free(dx1), free(y3), free(dx3);
+	free(dw0), free(rdw0), free(dw1), free(dw3);
 }
 
 #endif

@@ -17,22 +17,10 @@
 #include "nn.h"
 #include "rng.h"
 
-/* y = forward, dx = dx0 + input gradient, dw = dw0 + weight gradient,
- * on `threads` threads */
-static void
-run(float *y, float *dx, float *dw, size_t threads, const float *x,
-    const float *w, const float *b, const float *dy, size_t N,
-    const struct conv2d_shape *s)
-{
-	float *scratch = calloc(conv_wino_scratch_floats(s, threads),
-	    sizeof *scratch);
-	if (scratch == NULL)
-		exit(1);
-	conv_wino_forward(y, scratch, x, w, b, N, s, threads, NULL);
-	conv_wino_backward_dinp(dx, scratch, dy, w, N, s, threads);
-	conv_wino_backward_dweight(dw, scratch, dy, x, N, s, threads);
-	free(scratch);
-}
+static const struct conv_impl impl = {
+	conv_wino_scratch_floats, conv_wino_forward, conv_wino_backward_dinp,
+	conv_wino_backward_dweight
+};
 
 /* mode: CONV_WINO_F2, CONV_WINO_F4 or CONV_WINO_ON */
 static void
@@ -45,44 +33,8 @@ check_mode(const char *name, int mode, size_t N, size_t C, size_t H,
 	CHECK(conv_wino_applies(&s, CONV_WINO_FWD) &&
 	    conv_wino_applies(&s, CONV_WINO_DINP) &&
 	    conv_wino_applies(&s, CONV_WINO_DWEIGHT));
-	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
-	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
-	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
-	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);
-	float *rdw0 = copy(dw0, nw);
-	float *y1 = calloc(ny, sizeof *y1), *dx1 = copy(dx0, nx);
-	float *y3 = calloc(ny, sizeof *y3), *dx3 = copy(dx0, nx);
-	float *dw1 = copy(dw0, nw), *dw3 = copy(dw0, nw);
-	if (ry == NULL || y1 == NULL || y3 == NULL)
-		exit(1);
-	conv2d_forward_ref(ry, x, w, b, N, &s);
-	conv2d_backward_ref(rdx, rdw0, NULL, dy, x, w, N, &s);
-	run(y1, dx1, dw1, 1, x, w, b, dy, N, &s);
-	run(y3, dx3, dw3, 3, x, w, b, dy, N, &s);
-	cmp(name, "out", y1, ry, ny);
-	cmp(name, "dinp", dx1, rdx, nx);
-	cmp(name, "dweight", dw1, rdw0, nw);
-	CHECK(memcmp(y1, y3, ny * sizeof *y1) == 0);
-	CHECK(memcmp(dx1, dx3, nx * sizeof *dx1) == 0);
-	CHECK(memcmp(dw1, dw3, nw * sizeof *dw1) == 0);
-	/* through conv2d_forward / conv2d_backward as well */
-	float *scratch = calloc(conv2d_scratch_floats(&s, N, 2),
-	    sizeof *scratch);
-	float *dxn = copy(dx0, nx), *dw = calloc(nw, sizeof *dw);
-	float *rdw = calloc(nw, sizeof *rdw);
-	if (scratch == NULL || dw == NULL || rdw == NULL)
-		exit(1);
-	conv2d_backward_ref(NULL, rdw, NULL, dy, x, w, N, &s);
-	conv2d_forward(y1, scratch, x, w, b, N, &s, 2);
-	conv2d_backward(dxn, dw, NULL, scratch, dy, x, w, N, &s, 2);
-	cmp(name, "conv2d out", y1, ry, ny);
-	cmp(name, "conv2d dinp", dxn, rdx, nx);
-	cmp(name, "conv2d dweight", dw, rdw, nw);
+	conv_impl_check(&impl, name, &s, N, bias);
 	conv_wino_set(CONV_WINO_AUTO);
-	free(scratch), free(dxn), free(dw), free(rdw);
-	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
-	free(y1), free(dx1), free(y3), free(dx3);
-	free(dw0), free(rdw0), free(dw1), free(dw3);
 }
 
 static void
