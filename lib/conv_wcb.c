@@ -707,13 +707,13 @@ conv_wcb_forward(float *out, float *scratch, const float *inp,
 void
 conv_wcb_backward_dinp(float *dinp, float *scratch, const float *dout,
     const float *weight, size_t N, const struct conv2d_shape *s,
-    size_t threads)
+    size_t threads, int acc)
 {
 	struct cgeo g;
 	cgeo_part(&g, s, CONV_WCB_DINP);
 	threads = threads ? threads : 1;
 	transform_weights(scratch, weight, 1, &g, threads);
-	run(dinp, scratch, dout, NULL, 1, N, &g, per_floats(s), threads,
+	run(dinp, scratch, dout, NULL, acc, N, &g, per_floats(s), threads,
 	    NULL);
 }
 

@@ -54,10 +54,11 @@ void conv_wcb_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post);
-/* dinp [N,C,H,W] += the input gradient from dout [N,OC,H,W] */
+/* dinp [N,C,H,W] += (acc 1) or = (acc 0) the input gradient from dout
+ * [N,OC,H,W] */
 void conv_wcb_backward_dinp(float *dinp, float *scratch,
     const float *dout, const float *weight, size_t N,
-    const struct conv2d_shape *s, size_t threads);
+    const struct conv2d_shape *s, size_t threads, int acc);
 /* dweight [OC,C,3,3] += the weight gradient from dout [N,OC,H,W] and
  * inp [N,C,H,W] */
 void conv_wcb_backward_dweight(float *dweight, float *scratch,

@@ -613,11 +613,12 @@ bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
 	    m->nproc > 1 ? &m->sync : NULL, 0);
 }
 
+/* dinp is added to if acc, else written */
 static void
 conv_bwd(struct model *m, const struct convl *l, float *dinp,
-    const float *dout, const float *inp, size_t N)
+    const float *dout, const float *inp, size_t N, int acc)
 {
-	conv2d_backward(dinp, m->grads + l->w,
+	(acc ? conv2d_backward : conv2d_backward_set)(dinp, m->grads + l->w,
 	    l->b == NONE ? NULL : m->grads + l->b, m->scratch, dout, inp,
 	    m->params + l->w, N, &l->s, m->threads);
 }
@@ -682,17 +683,14 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		const float *in = ACT(v, k2->in);
 		const float *out = ACT(v, k2->out);
 		size_t n = N * k2->b1.C * k2->b1.HW;
-		size_t nin = N * k2->c1.s.C * k2->c1.s.H * k2->c1.s.W;
 		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
-		zero(m, T2, n);
-		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N);
+		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N, 0);
 		bn_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->h1), ACT(v, k2->a1),
 		    N);
-		zero(m, Gn, nin);
-		conv_bwd(m, &k2->c1, Gn, T1, in, N);
+		conv_bwd(m, &k2->c1, Gn, T1, in, N, 0);
 		if (k2->has_ds) {
 			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
-			conv_bwd(m, &k2->ds, Gn, T2, in, N);
+			conv_bwd(m, &k2->ds, Gn, T2, in, N, 1);
 		} else {
 			relu_backward(Gn, G, out, n);
 		}
@@ -700,7 +698,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 	}
 	/* G = d h0 */
 	bn_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->h0), ACT(v, m->c0), N);
-	conv_bwd(m, &m->stem, NULL, T1, x, N);
+	conv_bwd(m, &m->stem, NULL, T1, x, N, 1);
 }
 
 float

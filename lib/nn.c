@@ -413,10 +413,11 @@ conv_dbias(float *dbias, const float *dout, size_t N,
 	}
 }
 
-void
-conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
+/* dinp += (acc) or = (!acc): the paths that only add get a zeroed dinp */
+static void
+conv_backward(float *dinp, float *dweight, float *dbias, float *scratch,
     const float *dout, const float *inp, const float *weight, size_t N,
-    const struct conv2d_shape *s, size_t threads)
+    const struct conv2d_shape *s, size_t threads, int acc)
 {
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
@@ -425,8 +426,15 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t per = conv_thread_floats(s, N);
 	if (dinp && conv_wcb_applies(s, CONV_WCB_DINP)) {
 		conv_wcb_backward_dinp(dinp, scratch, dout, weight, N, s,
-		    threads);
+		    threads, acc);
 		dinp = NULL;
+	}
+	if (dinp && !acc) {
+		size_t T = threads ? threads : 1, n = N * in_sz;
+#pragma omp parallel for schedule(static) num_threads(T) if (n >= PAR_MIN)
+		for (size_t t = 0; t < T; t++)
+			memset(dinp + n * t / T, 0,
+			    (n * (t + 1) / T - n * t / T) * sizeof *dinp);
 	}
 	if (dweight && conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
 		conv_wcb_backward_dweight(dweight, scratch, dout, inp, N, s,
@@ -573,12 +581,31 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 #pragma omp parallel for schedule(static) num_threads(threads) \
     if (nch * OC * K >= PAR_MIN)
 		for (size_t e = 0; e < OC * K; e++) {
-			float acc = 0.0f;
+			float sum = 0.0f;
 			for (size_t ch = 0; ch < nch; ch++)
-				acc += part[ch * OC * K + e];
-			dweight[e] += acc;
+				sum += part[ch * OC * K + e];
+			dweight[e] += sum;
 		}
 	}
+}
+
+void
+conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
+    const float *dout, const float *inp, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads)
+{
+	conv_backward(dinp, dweight, dbias, scratch, dout, inp, weight, N, s,
+	    threads, 1);
+}
+
+void
+conv2d_backward_set(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *inp,
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads)
+{
+	conv_backward(dinp, dweight, dbias, scratch, dout, inp, weight, N, s,
+	    threads, 0);
 }
 
 void

@@ -81,6 +81,11 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads);
+/* The same with dinp written, not added to (no need to zero it first). */
+void conv2d_backward_set(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *inp,
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads);
 /* Plain loops, no scratch: the reference twins for tests. */
 void conv2d_forward_ref(float *out, const float *inp, const float *weight,
     const float *bias, size_t N, const struct conv2d_shape *s);

@@ -89,7 +89,7 @@ conv_impl_run(const struct conv_impl *im, float *y, float *dx, float *dw,
  * images (bias if `bias`) against conv2d_forward_ref/backward_ref; the
  * same bytes on 1 and 3 threads; the gradients accumulate (+=); then
  * through conv2d_forward / conv2d_backward, which must pick im (the
- * caller sets its mode).
+ * caller sets its mode), and conv2d_backward_set, which writes dinp.
  */
 static inline void
 conv_impl_check(const struct conv_impl *im, const char *name,
@@ -129,6 +129,16 @@ conv_impl_check(const struct conv_impl *im, const char *name,
 	cmp(name, "conv2d out", y1, ry, ny);
 	cmp(name, "conv2d dinp", dxn, rdx, nx);
 	cmp(name, "conv2d dweight", dw, rdw, nw);
+	/* conv2d_backward_set writes dinp: whatever it held (NaN) is gone */
+	float *rdxs = calloc(nx, sizeof *rdxs);
+	if (rdxs == NULL)
+		exit(1);
+	conv2d_backward_ref(rdxs, NULL, NULL, dy, x, w, N, s);
+	for (size_t i = 0; i < nx; i++)
+		dxn[i] = NAN;
+	conv2d_backward_set(dxn, NULL, NULL, scratch, dy, x, w, N, s, 2);
+	cmp(name, "conv2d_backward_set dinp", dxn, rdxs, nx);
+	free(rdxs);
 	free(scratch), free(dxn), free(dw), free(rdw);
 	free(x), free(w), free(b), free(dy), free(dx0), free(ry), free(rdx);
 	free(y1), free(dx1), free(y3), free(dx3);

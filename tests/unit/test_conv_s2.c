@@ -100,6 +100,17 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	cmp(name, "auto dinp", mixed.dx, rdx, nx);
 	cmp(name, "auto dweight", mixed.dw, rdw, nw);
 	CHECK(same(&plain, &plain3, ny, nx, nw));
+	/* conv2d_backward_set: dinp written over NaN */
+	float *sdx = calloc(nx, sizeof *sdx), *rsdx = calloc(nx, sizeof *rsdx);
+	float *scr = calloc(conv2d_scratch_floats(&s, N, 2), sizeof *scr);
+	if (sdx == NULL || rsdx == NULL || scr == NULL)
+		exit(1);
+	conv2d_backward_ref(rsdx, NULL, NULL, dy, x, w, N, &s);
+	for (size_t i = 0; i < nx; i++)
+		sdx[i] = NAN;
+	conv2d_backward_set(sdx, NULL, NULL, scr, dy, x, w, N, &s, 2);
+	cmp(name, "set dinp", sdx, rsdx, nx);
+	free(sdx), free(rsdx), free(scr);
 	if (conv3x3_cpu_ok()) {
 		struct run avx, avx3;
 		run(&avx, CONV_S2_AVX2, 1, x, w, b, dy, dx0, dw0, N, &s);

@@ -6,7 +6,8 @@
  * ones (partial tiles, maps smaller than a tile, 8-channel blocks, a
  * chunk cut short, several chunks); the same bytes on 1 and 3 threads;
  * the gradients accumulate (+=) and a bias is added; and through
- * conv2d_forward / conv2d_backward, with the eval-mode epilogue.
+ * conv2d_forward / conv2d_backward / conv2d_backward_set (dinp written
+ * over NaN), with the eval-mode epilogue.
  */
 #include <string.h>
 
@@ -18,8 +19,17 @@
 #include "nn.h"
 #include "rng.h"
 
+/* the accumulating input gradient (conv2d_backward_set checks the
+ * writing one) */
+static void
+dinp_add(float *dinp, float *scratch, const float *dout, const float *w,
+    size_t N, const struct conv2d_shape *s, size_t threads)
+{
+	conv_wcb_backward_dinp(dinp, scratch, dout, w, N, s, threads, 1);
+}
+
 static const struct conv_impl impl = {
-	conv_wcb_scratch_floats, conv_wcb_forward, conv_wcb_backward_dinp,
+	conv_wcb_scratch_floats, conv_wcb_forward, dinp_add,
 	conv_wcb_backward_dweight
 };
 
