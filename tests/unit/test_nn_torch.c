@@ -229,6 +229,61 @@ test_bn(const char *file)
 	free(gb);
 }
 
+/*
+ * The batch statistics in float must not lose precision on a far-off
+ * level, a first image far from the rest, or images at different
+ * levels.  Against a two-pass double reference.
+ */
+static void
+test_bn_offset(void)
+{
+	size_t N = 64, C = 3, HW = 37, n = N * C * HW;
+	float *x = zeros(n), *y = zeros(n), *mean = zeros(C), *rstd = zeros(C);
+	float *w = zeros(C), *b = zeros(C);
+	double *want = calloc(2 * C, sizeof *want);
+	if (want == NULL)
+		exit(1);
+	uint64_t u = 12345;
+	for (size_t i = 0; i < n; i++) {
+		size_t nn = i / (C * HW), c = i / HW % C;
+		u = u * 6364136223846793005u + 1442695040888963407u;
+		double e = (double)(u >> 11) / 9007199254740992.0 - 0.5;
+		/* channel 0 at 1000 +- 0.01; 1 with image 0 at +50; 2 with
+		 * images at levels 0..7 */
+		double lv = c == 0 ? 1000 : c == 1 ? (nn == 0 ? 50 : 0) :
+		    (double)(nn % 8);
+		x[i] = (float)(lv + (c == 0 ? 0.02 : 1.0) * e);
+	}
+	for (size_t c = 0; c < C; c++) {
+		double s = 0, ss = 0;
+		for (size_t nn = 0; nn < N; nn++)
+			for (size_t j = 0; j < HW; j++)
+				s += x[(nn * C + c) * HW + j];
+		double mu = s / (double)(N * HW);
+		for (size_t nn = 0; nn < N; nn++)
+			for (size_t j = 0; j < HW; j++) {
+				double d = x[(nn * C + c) * HW + j] - mu;
+				ss += d * d;
+			}
+		want[c] = mu;
+		want[C + c] = 1.0 / sqrt(ss / (double)(N * HW) + BN_EPS);
+		w[c] = 1.0f;
+	}
+	batchnorm_forward(y, mean, rstd, NULL, NULL, x, w, b, N, C, HW,
+	    BN_MOMENTUM, BN_EPS);
+	for (size_t c = 0; c < C; c++) {
+		char what[64];
+		snprintf(what, sizeof what, "bn offset channel %zu mean", c);
+		check_close_f32(what, mean + c, &(float){ (float)want[c] }, 1,
+		    0, 1e-6);
+		snprintf(what, sizeof what, "bn offset channel %zu rstd", c);
+		check_close_f32(what, rstd + c,
+		    &(float){ (float)want[C + c] }, 1, 0, 1e-4);
+	}
+	free(x), free(y), free(mean), free(rstd), free(w), free(b);
+	free(want);
+}
+
 static void
 test_linear(void)
 {
@@ -331,6 +386,7 @@ main(void)
 	test_conv(DIR "conv_stem.npy");
 	test_bn(DIR "bn2d.npy");
 	test_bn(DIR "bn1d.npy");
+	test_bn_offset();
 	test_linear();
 	test_gap();
 	test_vicreg();
