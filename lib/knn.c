@@ -375,7 +375,23 @@ knn_search(int64_t *idx, float *dist, const float *Q, size_t M,
 		qsort(h, n, sizeof *h, cand_cmp);
 		int ok = 1;
 		if (n < avail) {
-			double err = ebound * (qn[qi] + bmax) + 1e-30;
+			/* an outsider b's approximate key erred by at most
+			 * ebound (|q|^2 + |b|^2), all centred.  For the nearest,
+			 * |q - b| >= |b| - |q|, so a b with |b| above
+			 * |q| + sqrt(k-th key) cannot beat the k-th: only the
+			 * norms below that count, not the largest (a few
+			 * outliers far away would otherwise fail every query of
+			 * a tight cluster).  The norms are of the centred rows
+			 * rounded to float (relative error 2^-24 per element):
+			 * 1e-6 leaves room for that */
+			double bb = bmax;
+			if (!far) {
+				double r = (sqrt(qn[qi]) * (1 + 1e-6) +
+				    sqrt(h[k - 1].key)) / (1 - 1e-6);
+				if (r * r < bb)
+					bb = r * r;
+			}
+			double err = ebound * (qn[qi] + bb) + 1e-30;
 			/* outsiders have key >= worst_approx - err */
 			if (worst_approx - err <= h[k - 1].key)
 				ok = 0;
