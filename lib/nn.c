@@ -798,6 +798,104 @@ bn_channel(float *out, float *mean, float *rstd, float *running_mean,
 	bn_apply(out, inp, residual, relu, a, bias[c] - muf * a, N, C, HW, c);
 }
 
+/*
+ * BatchNorm1d (HW = 1): a channel's values are a column of [N, C], so
+ * the per-channel loops above would run over rows of one float.  These
+ * go row by row over blocks of channels instead, with the same
+ * operations in the same order per channel (the same bytes); the loops
+ * have no branches, so they vectorise.
+ */
+#define BN_COLS 256
+
+/* s [n] += x, q [n] += (x - m)^2 (the square in float) */
+static void
+cols_sums(double *restrict s, double *restrict q, const float *restrict x,
+    const float *restrict m, size_t n)
+{
+	if (m == NULL) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			s[j] += x[j];
+		return;
+	}
+#pragma omp simd
+	for (size_t j = 0; j < n; j++) {
+		float d = x[j] - m[j];
+		q[j] += d * d;
+	}
+}
+
+/* y = x a + b (+ r), then max(y, 0) if relu */
+static void
+cols_affine(float *restrict y, const float *restrict x,
+    const float *restrict r, int relu, const float *restrict a,
+    const float *restrict b, size_t n)
+{
+	if (r) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = x[j] * a[j] + b[j] + r[j];
+	} else {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = x[j] * a[j] + b[j];
+	}
+	if (relu)
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+}
+
+static void
+bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
+    float *running_var, const float *inp, const float *residual, int relu,
+    const float *weight, const float *bias, size_t N, size_t C,
+    float momentum, float eps)
+{
+	size_t nblk = (C + BN_COLS - 1) / BN_COLS;
+#pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
+	for (size_t blk = 0; blk < nblk; blk++) {
+		size_t c0 = blk * BN_COLS;
+		size_t nc = C - c0 < BN_COLS ? C - c0 : BN_COLS;
+		double s[BN_COLS], ss[BN_COLS];
+		float muf[BN_COLS], a[BN_COLS], b[BN_COLS];
+		for (size_t j = 0; j < nc; j++)
+			s[j] = ss[j] = 0;
+		for (size_t n = 0; n < N; n++)
+			cols_sums(s, NULL, inp + n * C + c0, NULL, nc);
+		for (size_t j = 0; j < nc; j++)
+			muf[j] = (float)(s[j] / (double)N);
+		for (size_t n = 0; n < N; n++)
+			cols_sums(NULL, ss, inp + n * C + c0, muf, nc);
+		/* bn_channel's statistics; the rows are applied below */
+		for (size_t j = 0; j < nc; j++) {
+			size_t c = c0 + j;
+			double mu = s[j] / (double)N, v = ss[j];
+			double dm = (double)muf[j] - mu;
+			v -= (double)N * dm * dm;
+			if (v < 0)
+				v = 0;
+			double var = v / (double)N;
+			float rsd = (float)(1.0 / sqrt(var + (double)eps));
+			mean[c] = muf[j];
+			rstd[c] = rsd;
+			if (running_mean) {
+				double uvar = N > 1 ? v / (double)(N - 1) : var;
+				running_mean[c] = (1.0f - momentum) *
+				    running_mean[c] + momentum * muf[j];
+				running_var[c] = (1.0f - momentum) *
+				    running_var[c] + momentum * (float)uvar;
+			}
+			a[j] = weight[c] * rsd;
+			b[j] = bias[c] - muf[j] * a[j];
+		}
+		for (size_t n = 0; n < N; n++)
+			cols_affine(out + n * C + c0, inp + n * C + c0,
+			    residual ? residual + n * C + c0 : NULL, relu, a, b,
+			    nc);
+	}
+}
+
 static void
 bn_train(float *out, float *mean, float *rstd, float *running_mean,
     float *running_var, const float *inp, const float *residual, int relu,
@@ -805,6 +903,11 @@ bn_train(float *out, float *mean, float *rstd, float *running_mean,
     float momentum, float eps)
 {
 	size_t cnt = N * HW;
+	if (HW == 1) {
+		bn_train_cols(out, mean, rstd, running_mean, running_var, inp,
+		    residual, relu, weight, bias, N, C, momentum, eps);
+		return;
+	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double s = 0, ss = 0;
@@ -969,6 +1072,99 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
  * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
  * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
  */
+/* g = d masked by y > 0 (y may be NULL: g = d) */
+static void
+cols_mask(float *restrict g, const float *restrict d,
+    const float *restrict y, size_t n)
+{
+	if (y == NULL) {
+		memcpy(g, d, n * sizeof *g);
+		return;
+	}
+#pragma omp simd
+	for (size_t j = 0; j < n; j++) {
+		float dv = d[j];
+		g[j] = y[j] > 0.0f ? dv : 0.0f;
+	}
+}
+
+/* sg [n] += g, sgx [n] += g (x - m) */
+static void
+cols_grad_sums(double *restrict sg, double *restrict sgx,
+    const float *restrict g, const float *restrict x,
+    const float *restrict m, size_t n)
+{
+#pragma omp simd
+	for (size_t j = 0; j < n; j++) {
+		sg[j] += g[j];
+		sgx[j] += g[j] * (x[j] - m[j]);
+	}
+}
+
+/* dx (= or += if acc) k (g - mg - (x - m) mgx) */
+static void
+cols_dx(float *restrict dx, const float *restrict g, const float *restrict x,
+    const float *restrict m, const float *restrict k,
+    const float *restrict mg, const float *restrict mgx, int acc, size_t n)
+{
+	if (acc) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			dx[j] += k[j] * (g[j] - mg[j] - (x[j] - m[j]) * mgx[j]);
+	} else {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			dx[j] = k[j] * (g[j] - mg[j] - (x[j] - m[j]) * mgx[j]);
+	}
+}
+
+/* bn_backward for HW = 1, row by row over blocks of channels (the same
+ * operations per channel as bn_backward, in the same order) */
+static void
+bn_backward_cols(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, int acc)
+{
+	size_t nblk = (C + BN_COLS - 1) / BN_COLS;
+#pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
+	for (size_t blk = 0; blk < nblk; blk++) {
+		size_t c0 = blk * BN_COLS;
+		size_t nc = C - c0 < BN_COLS ? C - c0 : BN_COLS;
+		double sg[BN_COLS], sgx[BN_COLS];
+		float g[BN_COLS], k[BN_COLS], mg[BN_COLS], mgx[BN_COLS];
+		const float *m = mean + c0;
+		for (size_t j = 0; j < nc; j++)
+			sg[j] = sgx[j] = 0;
+		for (size_t n = 0; n < N; n++) {
+			size_t o = n * C + c0;
+			cols_mask(g, dout + o, relu_out ? relu_out + o : NULL,
+			    nc);
+			cols_grad_sums(sg, sgx, g, inp + o, m, nc);
+		}
+		for (size_t j = 0; j < nc; j++) {
+			size_t c = c0 + j;
+			float rs = rstd[c];
+			sgx[j] *= rs;
+			if (dbias)
+				dbias[c] += (float)sg[j];
+			if (dweight)
+				dweight[c] += (float)sgx[j];
+			k[j] = weight[c] * rs;
+			mg[j] = (float)(sg[j] / (double)N);
+			mgx[j] = (float)(sgx[j] / (double)N) * rs;
+		}
+		if (dinp == NULL)
+			continue;
+		for (size_t n = 0; n < N; n++) {
+			size_t o = n * C + c0;
+			cols_mask(g, dout + o, relu_out ? relu_out + o : NULL,
+			    nc);
+			cols_dx(dinp + o, g, inp + o, m, k, mg, mgx, acc, nc);
+		}
+	}
+}
+
 static void
 bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
     const float *relu_out, const float *inp, const float *mean,
@@ -976,6 +1172,11 @@ bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
     int acc)
 {
 	size_t cnt = N * HW;
+	if (HW == 1) {
+		bn_backward_cols(dinp, dweight, dbias, dout, relu_out, inp,
+		    mean, rstd, weight, N, C, acc);
+		return;
+	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double sg = 0, sgx = 0;

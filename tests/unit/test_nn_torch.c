@@ -284,6 +284,76 @@ test_bn_offset(void)
 	free(want);
 }
 
+/* one process: the sum over processes is the identity */
+static void
+sum_one(double *x, size_t n, void *ctx)
+{
+	(void)x, (void)n, (void)ctx;
+}
+
+/*
+ * BatchNorm1d (HW 1) runs row by row over blocks of channels; the sync
+ * path (one process) keeps the per-channel loops: the same bytes,
+ * forward (with residual and ReLU, running statistics) and backward
+ * (masked, added and written), over more channels than one block.
+ */
+static void
+test_bn1d_cols(void)
+{
+	size_t N = 37, C = 300, n = N * C;
+	float *x = zeros(n), *r = zeros(n), *dy = zeros(n), *w = zeros(C);
+	float *b = zeros(C), *y1 = zeros(n), *y2 = zeros(n);
+	float *m1 = zeros(C), *s1 = zeros(C), *m2 = zeros(C), *s2 = zeros(C);
+	float *rm1 = zeros(C), *rv1 = zeros(C), *rm2 = zeros(C), *rv2 = zeros(C);
+	float *dx1 = zeros(n), *dx2 = zeros(n), *dw1 = zeros(C), *dw2 = zeros(C);
+	float *db1 = zeros(C), *db2 = zeros(C);
+	double *scratch = calloc(2 * C, sizeof *scratch);
+	uint64_t u = 99;
+	for (size_t i = 0; i < n + 2 * C; i++) {
+		u = u * 6364136223846793005u + 1442695040888963407u;
+		float v = (float)((double)(u >> 11) / 9007199254740992.0 - 0.5);
+		if (i < n) {
+			x[i] = 3 * v + (float)(i % C) * 0.01f;
+			r[i] = v * 0.5f;
+			dy[i] = v * v - 0.1f;
+		} else if (i < n + C) {
+			w[i - n] = 1 + v;
+		} else {
+			b[i - n - C] = v;
+		}
+	}
+	for (size_t c = 0; c < C; c++)
+		rv1[c] = rv2[c] = 1;
+	struct bn_sync sync = { sum_one, NULL, N, scratch };
+	batchnorm_relu_forward(y1, m1, s1, rm1, rv1, x, r, w, b, N, C, 1,
+	    BN_MOMENTUM, BN_EPS);
+	batchnorm_train_sync(y2, m2, s2, rm2, rv2, x, r, 1, w, b, N, C, 1,
+	    BN_MOMENTUM, BN_EPS, &sync);
+	CHECK(memcmp(y1, y2, n * sizeof *y1) == 0);
+	CHECK(memcmp(m1, m2, C * sizeof *m1) == 0);
+	CHECK(memcmp(s1, s2, C * sizeof *s1) == 0);
+	CHECK(memcmp(rm1, rm2, C * sizeof *rm1) == 0);
+	CHECK(memcmp(rv1, rv2, C * sizeof *rv1) == 0);
+	for (int acc = 0; acc < 2; acc++)
+		for (int relu = 0; relu < 2; relu++) {
+			for (size_t i = 0; i < n; i++)
+				dx1[i] = dx2[i] = acc ? x[i] : NAN;
+			batchnorm_backward_sync(dx1, dw1, db1, dy, relu ? y1 :
+			    NULL, x, m1, s1, w, N, C, 1, NULL, acc);
+			batchnorm_backward_sync(dx2, dw2, db2, dy, relu ? y1 :
+			    NULL, x, m1, s1, w, N, C, 1, &sync, acc);
+			CHECK(memcmp(dx1, dx2, n * sizeof *dx1) == 0);
+			CHECK(memcmp(dw1, dw2, C * sizeof *dw1) == 0);
+			CHECK(memcmp(db1, db2, C * sizeof *db1) == 0);
+		}
+	printf("bn1d by rows = per channel (forward, backward): %s\n",
+	    check_failures ? "see above" : "same bytes");
+	free(x), free(r), free(dy), free(w), free(b), free(y1), free(y2);
+	free(m1), free(s1), free(m2), free(s2), free(rm1), free(rv1);
+	free(rm2), free(rv2), free(dx1), free(dx2), free(dw1), free(dw2);
+	free(db1), free(db2), free(scratch);
+}
+
 static void
 test_linear(void)
 {
@@ -387,6 +457,7 @@ main(void)
 	test_bn(DIR "bn2d.npy");
 	test_bn(DIR "bn1d.npy");
 	test_bn_offset();
+	test_bn1d_cols();
 	test_linear();
 	test_gap();
 	test_vicreg();
