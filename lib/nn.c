@@ -767,14 +767,14 @@ conv_post_image(float *y, size_t n, size_t OC, size_t ohw,
 }
 
 /*
- * Channel c from s = sum x and ss = sum (x - (float)(s / cnt))^2 over
- * its cnt values: mean, rstd, running statistics, out.
+ * Channel c's statistics from s = sum x and ss = sum (x - (float)(s /
+ * cnt))^2 over its cnt values: mean, rstd and the running statistics
+ * stored; *a, *b the affine map y = x a + b that normalises it.
  */
 static void
-bn_channel(float *out, float *mean, float *rstd, float *running_mean,
-    float *running_var, const float *inp, const float *residual, int relu,
-    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
-    float momentum, float eps, size_t c, double s, double ss, size_t cnt)
+bn_stats(float *mean, float *rstd, float *running_mean, float *running_var,
+    const float *weight, const float *bias, float momentum, float eps,
+    size_t c, double s, double ss, size_t cnt, float *a, float *b)
 {
 	double mu = s / (double)cnt;
 	float muf = (float)mu;
@@ -794,8 +794,21 @@ bn_channel(float *out, float *mean, float *rstd, float *running_mean,
 		running_var[c] = (1.0f - momentum) * running_var[c] +
 		    momentum * (float)uvar;
 	}
-	float a = weight[c] * rsd;
-	bn_apply(out, inp, residual, relu, a, bias[c] - muf * a, N, C, HW, c);
+	*a = weight[c] * rsd;
+	*b = bias[c] - muf * *a;
+}
+
+/* bn_stats, then channel c's output */
+static void
+bn_channel(float *out, float *mean, float *rstd, float *running_mean,
+    float *running_var, const float *inp, const float *residual, int relu,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float momentum, float eps, size_t c, double s, double ss, size_t cnt)
+{
+	float a, b;
+	bn_stats(mean, rstd, running_mean, running_var, weight, bias,
+	    momentum, eps, c, s, ss, cnt, &a, &b);
+	bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
 }
 
 /*
@@ -868,27 +881,10 @@ bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
 		for (size_t n = 0; n < N; n++)
 			cols_sums(NULL, ss, inp + n * C + c0, muf, nc);
 		/* bn_channel's statistics; the rows are applied below */
-		for (size_t j = 0; j < nc; j++) {
-			size_t c = c0 + j;
-			double mu = s[j] / (double)N, v = ss[j];
-			double dm = (double)muf[j] - mu;
-			v -= (double)N * dm * dm;
-			if (v < 0)
-				v = 0;
-			double var = v / (double)N;
-			float rsd = (float)(1.0 / sqrt(var + (double)eps));
-			mean[c] = muf[j];
-			rstd[c] = rsd;
-			if (running_mean) {
-				double uvar = N > 1 ? v / (double)(N - 1) : var;
-				running_mean[c] = (1.0f - momentum) *
-				    running_mean[c] + momentum * muf[j];
-				running_var[c] = (1.0f - momentum) *
-				    running_var[c] + momentum * (float)uvar;
-			}
-			a[j] = weight[c] * rsd;
-			b[j] = bias[c] - muf[j] * a[j];
-		}
+		for (size_t j = 0; j < nc; j++)
+			bn_stats(mean, rstd, running_mean, running_var, weight,
+			    bias, momentum, eps, c0 + j, s[j], ss[j], N, &a[j],
+			    &b[j]);
 		for (size_t n = 0; n < N; n++)
 			cols_affine(out + n * C + c0, inp + n * C + c0,
 			    residual ? residual + n * C + c0 : NULL, relu, a, b,
