@@ -23,8 +23,6 @@
 #include "model.h"
 
 #define NONE ((size_t)-1)
-/* floats from which zero() splits a memset among the threads */
-#define ZERO_PAR_MIN ((size_t)1 << 16)
 /* 4 stem + 8 blocks x 9 + 6 head + 4 x 4 projector, at most */
 #define MODEL_MAX_TENSORS 128
 
@@ -631,21 +629,10 @@ lin_bwd(struct model *m, const struct linl *l, float *dinp,
 	    m->params + l->w, N, l->IN, l->OUT);
 }
 
-/* on the model's threads: a memset is bound by the core's memory
- * bandwidth, and each core has its own L2 */
 static void
 zero(struct model *m, float *p, size_t n)
 {
-	size_t T = m->threads ? m->threads : 1;
-	if (n < ZERO_PAR_MIN || T < 2) {
-		memset(p, 0, n * sizeof *p);
-		return;
-	}
-#pragma omp parallel for schedule(static) num_threads(T)
-	for (size_t t = 0; t < T; t++) {
-		size_t a = n * t / T, b = n * (t + 1) / T;
-		memset(p + a, 0, (b - a) * sizeof *p);
-	}
+	zero_floats(p, n, m->threads);
 }
 
 /* Backward of view v (input x) from dz [N, Plast]; grads accumulate. */

@@ -429,13 +429,8 @@ conv_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		    threads, acc);
 		dinp = NULL;
 	}
-	if (dinp && !acc) {
-		size_t T = threads ? threads : 1, n = N * in_sz;
-#pragma omp parallel for schedule(static) num_threads(T) if (n >= PAR_MIN)
-		for (size_t t = 0; t < T; t++)
-			memset(dinp + n * t / T, 0,
-			    (n * (t + 1) / T - n * t / T) * sizeof *dinp);
-	}
+	if (dinp && !acc)
+		zero_floats(dinp, N * in_sz, threads);
 	if (dweight && conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
 		conv_wcb_backward_dweight(dweight, scratch, dout, inp, N, s,
 		    threads);
@@ -820,17 +815,20 @@ bn_channel(float *out, float *mean, float *rstd, float *running_mean,
  */
 #define BN_COLS 256
 
-/* s [n] += x, q [n] += (x - m)^2 (the square in float) */
+/* s [n] += x */
 static void
-cols_sums(double *restrict s, double *restrict q, const float *restrict x,
+cols_sum(double *restrict s, const float *restrict x, size_t n)
+{
+#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		s[j] += x[j];
+}
+
+/* q [n] += (x - m)^2, the square in float */
+static void
+cols_sumsq(double *restrict q, const float *restrict x,
     const float *restrict m, size_t n)
 {
-	if (m == NULL) {
-#pragma omp simd
-		for (size_t j = 0; j < n; j++)
-			s[j] += x[j];
-		return;
-	}
 #pragma omp simd
 	for (size_t j = 0; j < n; j++) {
 		float d = x[j] - m[j];
@@ -875,11 +873,11 @@ bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
 		for (size_t j = 0; j < nc; j++)
 			s[j] = ss[j] = 0;
 		for (size_t n = 0; n < N; n++)
-			cols_sums(s, NULL, inp + n * C + c0, NULL, nc);
+			cols_sum(s, inp + n * C + c0, nc);
 		for (size_t j = 0; j < nc; j++)
 			muf[j] = (float)(s[j] / (double)N);
 		for (size_t n = 0; n < N; n++)
-			cols_sums(NULL, ss, inp + n * C + c0, muf, nc);
+			cols_sumsq(ss, inp + n * C + c0, muf, nc);
 		/* bn_channel's statistics; the rows are applied below */
 		for (size_t j = 0; j < nc; j++)
 			bn_stats(mean, rstd, running_mean, running_var, weight,
@@ -1064,10 +1062,6 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
 	}
 }
 
-/*
- * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
- * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
- */
 /* g = d masked by y > 0 (y may be NULL: g = d) */
 static void
 cols_mask(float *restrict g, const float *restrict d,
@@ -1161,6 +1155,10 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
 	}
 }
 
+/*
+ * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
+ * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
+ */
 static void
 bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
     const float *relu_out, const float *inp, const float *mean,
@@ -1253,6 +1251,24 @@ batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
 }
 
 /* ------------------------------------------------ element-wise, pooling */
+
+/* floats from which zero_floats splits a memset among the threads */
+#define ZERO_PAR_MIN ((size_t)1 << 16)
+
+void
+zero_floats(float *p, size_t n, size_t threads)
+{
+	size_t T = threads ? threads : 1;
+	if (n < ZERO_PAR_MIN || T < 2) {
+		memset(p, 0, n * sizeof *p);
+		return;
+	}
+#pragma omp parallel for schedule(static) num_threads(T)
+	for (size_t t = 0; t < T; t++) {
+		size_t a = n * t / T, b = n * (t + 1) / T;
+		memset(p + a, 0, (b - a) * sizeof *p);
+	}
+}
 
 void
 relu_forward(float *out, const float *inp, size_t n)

@@ -173,6 +173,10 @@ void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
 
 /* ---- element-wise, pooling, linear ---- */
 
+/* p [n] = 0, the memset split among `threads` threads (0 counts as 1)
+ * when n is large: a memset is bound by a core's memory bandwidth, and
+ * each core has its own L2 */
+void zero_floats(float *p, size_t n, size_t threads);
 void relu_forward(float *out, const float *inp, size_t n);  /* may alias */
 /* dinp += dout * (out > 0) */
 void relu_backward(float *dinp, const float *dout, const float *out,
