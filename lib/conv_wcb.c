@@ -5,6 +5,7 @@
 
 #include "conv3x3.h"
 #include "conv_wcb.h"
+#include "hwc.h"
 #include "wino_f4.h"
 
 #define AVX __attribute__((target("avx2,fma")))
@@ -182,129 +183,6 @@ conv_wcb_scratch_floats(const struct conv2d_shape *s, size_t threads)
 }
 
 /* ------------------------------------------------------- layout changes */
-
-/* r [8] of 8 floats each, transposed in place */
-AVX_INLINE void
-transpose8(__m256 r[8])
-{
-	__m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
-	__m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
-	__m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
-	__m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
-	__m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
-	__m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
-	__m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
-	__m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
-	__m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44);
-	__m256 s1 = _mm256_shuffle_ps(t0, t2, 0xee);
-	__m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44);
-	__m256 s3 = _mm256_shuffle_ps(t1, t3, 0xee);
-	__m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44);
-	__m256 s5 = _mm256_shuffle_ps(t4, t6, 0xee);
-	__m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44);
-	__m256 s7 = _mm256_shuffle_ps(t5, t7, 0xee);
-	r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-	r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-	r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-	r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-	r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-	r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-	r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-	r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
-/*
- * dst [h][w][c] (row pitch ld pixels, Cn floats a pixel) = x [Cn, H, W],
- * 8 channels by 8 pixels (flat over the rows) at a time
- */
-static AVX void
-to_hwc(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
-    size_t W)
-{
-	size_t HW = H * W;
-	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
-		const float *xc = x + c0 * HW;
-		size_t p = 0, h = 0, w = 0;
-		for (; p + 8 <= HW; p += 8) {
-			__m256 r[8];
-#pragma GCC unroll 8
-			for (int k = 0; k < 8; k++)
-				r[k] = _mm256_loadu_ps(xc + k * HW + p);
-			transpose8(r);
-#pragma GCC unroll 8
-			for (int j = 0; j < 8; j++) {
-				_mm256_storeu_ps(dst + (h * ld + w) * Cn + c0,
-				    r[j]);
-				if (++w == W) {
-					w = 0;
-					h++;
-				}
-			}
-		}
-		for (; p < HW; p++) {
-			for (size_t k = 0; k < 8; k++)
-				dst[(h * ld + w) * Cn + c0 + k] =
-				    xc[k * HW + p];
-			if (++w == W) {
-				w = 0;
-				h++;
-			}
-		}
-	}
-}
-
-/*
- * out [Cn, H, W] (= or +=) src [h][w][c] (row pitch ld pixels), + bias
- * [Cn] (or NULL) when not accumulating
- */
-static AVX void
-from_hwc(float *out, const float *src, size_t ld, size_t Cn, size_t H,
-    size_t W, const float *bias, int acc)
-{
-	size_t HW = H * W;
-	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
-		float *oc = out + c0 * HW;
-		size_t p = 0, h = 0, w = 0;
-		for (; p + 8 <= HW; p += 8) {
-			__m256 r[8];
-#pragma GCC unroll 8
-			for (int j = 0; j < 8; j++) {
-				r[j] = _mm256_loadu_ps(src + (h * ld + w) * Cn +
-				    c0);
-				if (++w == W) {
-					w = 0;
-					h++;
-				}
-			}
-			transpose8(r);
-#pragma GCC unroll 8
-			for (int k = 0; k < 8; k++) {
-				float *o = oc + k * HW + p;
-				if (acc)
-					r[k] = _mm256_add_ps(r[k],
-					    _mm256_loadu_ps(o));
-				else if (bias)
-					r[k] = _mm256_add_ps(r[k],
-					    _mm256_set1_ps(bias[c0 + k]));
-				_mm256_storeu_ps(o, r[k]);
-			}
-		}
-		for (; p < HW; p++) {
-			for (size_t k = 0; k < 8; k++) {
-				float v = src[(h * ld + w) * Cn + c0 + k];
-				float *o = oc + k * HW + p;
-				if (acc)
-					*o += v;
-				else
-					*o = bias ? v + bias[c0 + k] : v;
-			}
-			if (++w == W) {
-				w = 0;
-				h++;
-			}
-		}
-	}
-}
 
 /* zero the frame of P [Hp, Wp, Ci] around the image [H, W] at (1, 1) */
 static void
@@ -675,7 +553,7 @@ run(float *out, float *scratch, const float *inp, const float *bias,
 		float *M = V + 36 * vs;
 		zero_frame(P, g);
 		for (size_t i = 0; i < nc; i++) {
-			to_hwc(P + (g->Wp + 1) * Ci, g->Wp,
+			hwc_from_chw(P + (g->Wp + 1) * Ci, g->Wp,
 			    inp + (n0 + i) * Ci * HW, Ci, g->H, g->W);
 			transform_input(V, vs, i * g->tpi, P, g);
 		}
@@ -685,7 +563,7 @@ run(float *out, float *scratch, const float *inp, const float *bias,
 		for (size_t i = 0; i < nc; i++) {
 			float *y = out + (n0 + i) * Co * HW;
 			transform_output(Y, M, ms, i * g->tpi, g);
-			from_hwc(y, Y, 4 * g->TW, Co, g->H, g->W, bias, acc);
+			hwc_to_chw(y, Y, 4 * g->TW, Co, g->H, g->W, bias, acc);
 			conv_post_image(y, n0 + i, Co, HW, post);
 		}
 	}
@@ -750,10 +628,10 @@ conv_wcb_backward_dweight(float *dweight, float *scratch,
 			float *Dg = V + 36 * vs;
 #pragma omp for schedule(dynamic, 1)
 			for (size_t i = 0; i < nc; i++) {
-				to_hwc(P + (g.Wp + 1) * C, g.Wp,
+				hwc_from_chw(P + (g.Wp + 1) * C, g.Wp,
 				    inp + (n0 + i) * C * HW, C, g.H, g.W);
 				transform_input(V, vs, i * g.tpi, P, &g);
-				to_hwc(Q, 4 * g.TW, dout + (n0 + i) * OC * HW,
+				hwc_from_chw(Q, 4 * g.TW, dout + (n0 + i) * OC * HW,
 				    OC, g.H, g.W);
 				transform_dout(Dg, ds, i * g.tpi, Q, &g);
 			}

@@ -1,0 +1,131 @@
+/* hwc.c - [C, H, W] planes to and from [H, W, C] pixels (see hwc.h). */
+#include <immintrin.h>
+
+#include "hwc.h"
+
+#define AVX __attribute__((target("avx2,fma")))
+#define AVX_INLINE __attribute__((target("avx2,fma"), always_inline)) \
+	static inline
+
+/* r [8] of 8 floats each, transposed in place */
+AVX_INLINE void
+transpose8(__m256 r[8])
+{
+	__m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+	__m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+	__m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+	__m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+	__m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
+	__m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
+	__m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
+	__m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
+	__m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44);
+	__m256 s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+	__m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44);
+	__m256 s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+	__m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44);
+	__m256 s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+	__m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44);
+	__m256 s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+	r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+	r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+	r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+	r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+	r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+	r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+	r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+	r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/*
+ * off [8]: where the 8 flat pixels of [H, W] from p start in an
+ * [h][w][c] array of row pitch ld pixels and Cn floats a pixel
+ */
+AVX_INLINE void
+pixels8(size_t off[8], size_t ld, size_t Cn, size_t p, size_t W)
+{
+	size_t h = p / W, w = p % W;
+	for (int j = 0; j < 8; j++) {
+		off[j] = (h * ld + w) * Cn;
+		if (++w == W) {
+			w = 0;
+			h++;
+		}
+	}
+}
+
+/*
+ * dst [h][w][c] (row pitch ld pixels, Cn floats a pixel) = x [Cn, H, W],
+ * 8 pixels (flat over the rows) by all channels at a time, so that
+ * each pixel's Cn floats are written together
+ */
+AVX void
+hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
+    size_t W)
+{
+	size_t HW = H * W, p = 0;
+	for (; p + 8 <= HW; p += 8) {
+		size_t d[8];
+		pixels8(d, ld, Cn, p, W);
+		for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+			const float *xc = x + c0 * HW + p;
+			__m256 r[8];
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				r[k] = _mm256_loadu_ps(xc + k * HW);
+			transpose8(r);
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++)
+				_mm256_storeu_ps(dst + d[j] + c0, r[j]);
+		}
+	}
+	for (; p < HW; p++) {
+		float *d = dst + (p / W * ld + p % W) * Cn;
+		for (size_t c = 0; c < Cn; c++)
+			d[c] = x[c * HW + p];
+	}
+}
+
+/*
+ * out [Cn, H, W] (= or +=) src [h][w][c] (row pitch ld pixels), + bias
+ * [Cn] (or NULL) when not accumulating; 8 pixels by all channels at a
+ * time
+ */
+AVX void
+hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
+    size_t W, const float *bias, int acc)
+{
+	size_t HW = H * W, p = 0;
+	for (; p + 8 <= HW; p += 8) {
+		size_t s[8];
+		pixels8(s, ld, Cn, p, W);
+		for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+			float *o = out + c0 * HW + p;
+			__m256 r[8];
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++)
+				r[j] = _mm256_loadu_ps(src + s[j] + c0);
+			transpose8(r);
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++) {
+				if (acc)
+					r[k] = _mm256_add_ps(r[k],
+					    _mm256_loadu_ps(o + k * HW));
+				else if (bias)
+					r[k] = _mm256_add_ps(r[k],
+					    _mm256_set1_ps(bias[c0 + k]));
+				_mm256_storeu_ps(o + k * HW, r[k]);
+			}
+		}
+	}
+	for (; p < HW; p++) {
+		const float *s = src + (p / W * ld + p % W) * Cn;
+		for (size_t c = 0; c < Cn; c++) {
+			float *o = out + c * HW + p;
+			if (acc)
+				*o += s[c];
+			else
+				*o = bias ? s[c] + bias[c] : s[c];
+		}
+	}
+}
