@@ -99,7 +99,7 @@ CEOF
 CC="cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock
     -I/usr/include/x86_64-linux-gnu"
 # the library's model and its kernels (as of each revision)
-libsrc() { for f in model nn blas rng tool npy; do echo "$1/$f.c"; done; ls "$1"/conv*.c "$1"/dist.c 2>/dev/null || true; }
+libsrc() { for f in model nn blas rng tool npy; do echo "$1/$f.c"; done; ls "$1"/conv*.c "$1"/hwc.c "$1"/dist.c 2>/dev/null || true; }
 $CC -Ilib -o "$tmp/step" "$tmp/step.c" $(libsrc lib) -lblis -lm
 if [ -n "$OLD" ]; then
 	mkdir "$tmp/old"
