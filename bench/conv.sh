@@ -3,19 +3,22 @@
 # part (forward, input gradient, weight gradient) by each method that
 # applies: im2col + BLIS, the direct 3x3 kernels (lib/conv3x3),
 # Winograd F(2x2,3x3) (wino) and F(4x4,3x3) (wino4, lib/conv_wino), the
-# channel-blocked F(4x4,3x3) (wcb, lib/conv_wcb) and the direct
-# stride-2 kernels (s2, lib/conv_s2).  The numbers behind the method
-# choices in conv3x3.c (use_direct), conv_wino.c (use_wino),
-# conv_wcb.c (use_wcb) and conv_s2.c (use_s2).
+# channel-blocked F(4x4,3x3) (wcb, lib/conv_wcb), the direct
+# stride-2 kernels (s2, lib/conv_s2) and the channels-last stride-2
+# kernels (s2c, lib/conv_s2c).  The numbers behind the method choices
+# in conv3x3.c (use_direct), conv_wino.c (use_wino), conv_wcb.c
+# (use_wcb), conv_s2.c (use_s2) and conv_s2c.c (use_s2c).
 #
-#   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] \
+#   [THREADS=2] [REPS=5] [CLOCK=wall|cpu] [STAT=median|min] [STRIDE=s] \
 #       bench/conv.sh [WIDTH] [BATCH] [STEM_STRIDE]
-#   defaults: width 16, batch 256 (one view), stem stride 1
+#   defaults: width 16, batch 256 (one view), stem stride 1, every
+#   shape (STRIDE=1 or 2: only the shapes of that stride)
 #
 # Prints one line per shape: milliseconds per call (median, or with
 # STAT=min the fastest, of REPS after one warm-up call) for f(orward),
 # dx (input gradient) and dw (weight gradient) per method; "-" where a
-# method does not apply.
+# method does not apply.  The methods take turns call by call, so that
+# a change in the machine's load falls on all of them alike.
 # Wall clock by default: run it on an idle machine (BLIS threads spin).
 # CLOCK=cpu times the process's CPU time instead: with THREADS=1 it
 # tells kernels apart on a busy machine (the caches are still shared,
@@ -26,6 +29,7 @@ cd "$(dirname "$0")/.."
 WIDTH=${1:-16}
 BATCH=${2:-256}
 STEM=${3:-1}
+STRIDE=${STRIDE:-0}
 THREADS=${THREADS:-2}
 REPS=${REPS:-5}
 case ${CLOCK:-wall} in
@@ -50,6 +54,7 @@ cat > "$tmp/conv.c" <<'CEOF'
 #include "blas.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_s2c.h"
 #include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
@@ -70,9 +75,9 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-enum { BLIS, DIRECT, WINO, WINO4, WCB, S2, NMETHOD };
+enum { BLIS, DIRECT, WINO, WINO4, WCB, S2, S2C, NMETHOD };
 static const char *method_name[NMETHOD] = { "blis", "direct", "wino",
-    "wino4", "wcb", "s2" };
+    "wino4", "wcb", "s2", "s2c" };
 
 static void
 use(int m)
@@ -82,6 +87,7 @@ use(int m)
 	    CONV_WINO_OFF);
 	conv_wcb_set(m == WCB ? CONV_WCB_ON : CONV_WCB_OFF);
 	conv_s2_set_kernels(m == S2 ? CONV_S2_AVX2 : CONV_S2_OFF);
+	conv_s2c_set(m == S2C ? CONV_S2C_ON : CONV_S2C_OFF);
 }
 
 /* 1 if method m can do shape s */
@@ -100,21 +106,25 @@ can(int m, const struct conv2d_shape *s)
 	case S2:
 		return s->stride == 2 && ((s->KS == 3 && s->pad == 1) ||
 		    (s->KS == 1 && s->pad == 0));
+	case S2C:
+		return s->KS == 3 && s->stride == 2 && s->pad == 1 &&
+		    s->C % 8 == 0 && s->OC % 8 == 0;
 	default:
 		return 1;
 	}
 }
 
-/* conv WIDTH BATCH STEM THREADS REPS */
+/* conv WIDTH BATCH STEM THREADS REPS STRIDE */
 int
 main(int argc, char **argv)
 {
-	if (argc != 6)
+	if (argc != 7)
 		return 2;
 	size_t w = strtoul(argv[1], NULL, 10), N = strtoul(argv[2], NULL, 10);
 	size_t stem = strtoul(argv[3], NULL, 10);
 	size_t th = strtoul(argv[4], NULL, 10);
 	int reps = atoi(argv[5]);
+	size_t only = strtoul(argv[6], NULL, 10);
 	blas_init(th, 0);
 	/* the encoder's maps: the stem (3x3, pad 0 at stride 1, pad 1 at
 	 * stride 2), then layer1..4, each halving the map */
@@ -134,7 +144,7 @@ main(int argc, char **argv)
 	};
 	struct rng r;
 	rng_seed(&r, 1);
-	double *t = malloc(reps * sizeof *t);
+	double *t = malloc(NMETHOD * reps * sizeof *t);
 	printf("%-24s", "shape (C,HxW,OC,k,s)");
 	for (int m = 0; m < NMETHOD; m++)
 		printf(" %8s_f %7s_dx %7s_dw", method_name[m], method_name[m],
@@ -142,6 +152,8 @@ main(int argc, char **argv)
 	printf("\n");
 	for (size_t l = 0; l < sizeof L / sizeof L[0]; l++) {
 		struct conv2d_shape s;
+		if (only && L[l].st != only)
+			continue;
 		if (conv2d_shape_set(&s, L[l].C, L[l].H, L[l].H, L[l].OC,
 		    L[l].KS, L[l].st, L[l].pad) < 0)
 			return 1;
@@ -162,18 +174,25 @@ main(int argc, char **argv)
 		snprintf(name, sizeof name, "%zu,%zux%zu,%zu,%zu,%zu", s.C,
 		    s.H, s.W, s.OC, s.KS, s.stride);
 		printf("%-24s", name);
-		for (int m = 0; m < NMETHOD; m++) {
-			if (!can(m, &s)) {
-				printf(" %10s %10s %10s", "-", "-", "-");
-				continue;
+		/* one scratch for all methods; then each part with the
+		 * methods taking turns call by call */
+		size_t sn = 0;
+		for (int m = 0; m < NMETHOD; m++)
+			if (can(m, &s)) {
+				use(m);
+				size_t k = conv2d_scratch_floats(&s, N, th);
+				sn = k > sn ? k : sn;
 			}
-			use(m);
-			float *sc = malloc(conv2d_scratch_floats(&s, N, th) *
-			    sizeof *sc + 64);
-			if (sc == NULL)
-				return 1;
-			for (int part = 0; part < 3; part++) {
-				for (int i = -1; i < reps; i++) {
+		float *sc = malloc(sn * sizeof *sc + 64);
+		if (sc == NULL)
+			return 1;
+		double ms[NMETHOD][3];
+		for (int part = 0; part < 3; part++)
+			for (int i = -1; i < reps; i++)
+				for (int m = 0; m < NMETHOD; m++) {
+					if (!can(m, &s))
+						continue;
+					use(m);
 					if (part == 1)
 						memset(dx, 0, in * sizeof *dx);
 					if (part == 2)
@@ -188,14 +207,21 @@ main(int argc, char **argv)
 						    NULL, sc, dy, x, wt, N, &s,
 						    th);
 					if (i >= 0)
-						t[i] = now() - t0;
+						t[m * reps + i] = now() - t0;
+					if (i == reps - 1) {
+						qsort(t + m * reps, reps,
+						    sizeof *t, cmp);
+						ms[m][part] = 1e3 * t[m * reps +
+						    (BENCH_MIN ? 0 : reps / 2)];
+					}
 				}
-				qsort(t, reps, sizeof *t, cmp);
-				printf(" %10.2f", 1e3 * t[BENCH_MIN ? 0 :
-				    reps / 2]);
-			}
-			free(sc);
-		}
+		free(sc);
+		for (int m = 0; m < NMETHOD; m++)
+			if (can(m, &s))
+				printf(" %10.2f %10.2f %10.2f", ms[m][0],
+				    ms[m][1], ms[m][2]);
+			else
+				printf(" %10s %10s %10s", "-", "-", "-");
 		printf("\n");
 		free(x), free(dx), free(y), free(dy), free(wt), free(dw);
 	}
@@ -207,9 +233,10 @@ cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock \
     -DBENCH_MIN=$pick -I/usr/include/x86_64-linux-gnu -Ilib \
     -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c lib/tool.c \
     lib/npy.c lib/conv3x3.c lib/conv_wino.c lib/conv_wcb.c lib/conv_s2.c \
+    lib/conv_s2c.c lib/hwc.c \
     -lblis -lm
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
-    "batch $BATCH, stem stride $STEM, $THREADS threads, ${STAT:-median} of" \
+    "batch $BATCH, stem stride $STEM, $THREADS threads, stride ${STRIDE}, ${STAT:-median} of" \
     "$REPS (ms, ${CLOCK:-wall} clock)"
-OMP_WAIT_POLICY=passive "$tmp/conv" "$WIDTH" "$BATCH" "$STEM" "$THREADS" "$REPS"
+OMP_WAIT_POLICY=passive "$tmp/conv" "$WIDTH" "$BATCH" "$STEM" "$THREADS" "$REPS" "$STRIDE"
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,10 +4,11 @@
  * GEMM, except where conv_wcb.h (Winograd F(4x4,3x3) in a channel-
  * blocked layout, channels a multiple of 8), conv_wino.h (Winograd,
  * 64+ channels) or conv3x3.h (direct AVX2 kernels) take a part of a
- * 3x3 stride-1 convolution, or conv_s2.h (direct AVX2 kernels) a part of a stride-2
- * one; BN statistics are float row sums added in double, one channel
- * per OpenMP iteration.  Results do not depend on the thread count
- * except through BLIS in linear_* and the VICReg loss.
+ * 3x3 stride-1 convolution, or conv_s2c.h (channels last, AVX2 + FMA)
+ * or conv_s2.h (direct AVX2 kernels over phase planes) a part of a
+ * stride-2 one; BN statistics are float row sums added in double, one
+ * channel per OpenMP iteration.  Results do not depend on the thread
+ * count except through BLIS in linear_* and the VICReg loss.
  */
 #include <blis.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "blas.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_s2c.h"
 #include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
@@ -122,6 +124,13 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 	    conv_s2_applies(s, CONV_S2_DINP) ||
 	    conv_s2_applies(s, CONV_S2_DWEIGHT)) {
 		size_t d = conv_s2_scratch_floats(s, threads);
+		if (d > n)
+			n = d;
+	}
+	if (conv_s2c_applies(s, CONV_S2C_FWD) ||
+	    conv_s2c_applies(s, CONV_S2C_DINP) ||
+	    conv_s2c_applies(s, CONV_S2C_DWEIGHT)) {
+		size_t d = conv_s2c_scratch_floats(s, threads);
 		if (d > n)
 			n = d;
 	}
@@ -336,6 +345,11 @@ conv2d_forward_post(float *out, float *scratch, const float *inp,
 		    post);
 		return;
 	}
+	if (conv_s2c_applies(s, CONV_S2C_FWD)) {
+		conv_s2c_forward(out, scratch, inp, weight, bias, N, s,
+		    threads, post);
+		return;
+	}
 	if (conv_s2_applies(s, CONV_S2_FWD)) {
 		conv_s2_forward(out, scratch, inp, weight, bias, N, s, threads,
 		    post);
@@ -429,10 +443,20 @@ conv_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 		    threads, acc);
 		dinp = NULL;
 	}
+	if (dinp && conv_s2c_applies(s, CONV_S2C_DINP)) {
+		conv_s2c_backward_dinp(dinp, scratch, dout, weight, N, s,
+		    threads, acc);
+		dinp = NULL;
+	}
 	if (dinp && !acc)
 		zero_floats(dinp, N * in_sz, threads);
 	if (dweight && conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
 		conv_wcb_backward_dweight(dweight, scratch, dout, inp, N, s,
+		    threads);
+		dweight = NULL;
+	}
+	if (dweight && conv_s2c_applies(s, CONV_S2C_DWEIGHT)) {
+		conv_s2c_backward_dweight(dweight, scratch, dout, inp, N, s,
 		    threads);
 		dweight = NULL;
 	}

@@ -55,7 +55,8 @@ cmp(const char *name, const char *what, const float *got, const float *ref,
 	check_close_f32(buf, got, ref, n, 1e-5 * scale, 1e-4);
 }
 
-/* a convolution file's three parts (conv_wino.h, conv_wcb.h) */
+/* a convolution file's three parts (conv_wino.h, conv_wcb.h,
+ * conv_s2c.h) */
 struct conv_impl {
 	size_t (*scratch_floats)(const struct conv2d_shape *, size_t);
 	void (*forward)(float *, float *, const float *, const float *,
@@ -96,7 +97,8 @@ conv_impl_check(const struct conv_impl *im, const char *name,
     const struct conv2d_shape *s, size_t N, int bias)
 {
 	size_t C = s->C, OC = s->OC, H = s->H, W = s->W;
-	size_t ny = N * OC * H * W, nx = N * C * H * W, nw = OC * C * 9;
+	size_t ny = N * OC * s->OH * s->OW, nx = N * C * H * W;
+	size_t nw = OC * C * 9;
 	float *x = vec(nx), *w = vec(nw), *b = bias ? vec(OC) : NULL;
 	float *dy = vec(ny), *dx0 = vec(nx), *dw0 = vec(nw);
 	float *ry = calloc(ny, sizeof *ry), *rdx = copy(dx0, nx);

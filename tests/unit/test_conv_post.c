@@ -4,8 +4,9 @@
  * same bytes as conv2d_forward followed by the separate batch norm pass
  * (batchnorm_relu_forward_eval / batchnorm_forward_eval), on every
  * convolution path (Winograd F2 and F4, channel-blocked F4, the direct
- * 3x3 kernels and their plain twin, the stride-2 kernels and their twin, im2col + GEMM),
- * on 1 and 2 threads, with and without residual and ReLU.
+ * 3x3 kernels and their plain twin, the stride-2 kernels and their
+ * twin, the channels-last stride-2 kernels, im2col + GEMM), on 1 and 2
+ * threads, with and without residual and ReLU.
  */
 #include <string.h>
 
@@ -13,16 +14,17 @@
 #include "conv_check.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_s2c.h"
 #include "conv_wcb.h"
 #include "conv_wino.h"
 #include "nn.h"
 #include "rng.h"
 
-enum { WINO_F2, WINO_F4, WCB, DIRECT, DIRECT_PLAIN, S2, S2_PLAIN, GEMM,
-    NPATH };
+enum { WINO_F2, WINO_F4, WCB, DIRECT, DIRECT_PLAIN, S2, S2_PLAIN, S2C,
+    GEMM, NPATH };
 static const char *path_name[NPATH] = { "winograd F2", "winograd F4",
-    "winograd blocked", "direct", "direct plain", "stride-2", "stride-2 plain",
-    "im2col+GEMM" };
+    "winograd blocked", "direct", "direct plain", "stride-2",
+    "stride-2 plain", "stride-2 hwc", "im2col+GEMM" };
 
 /* force path p; returns 0 if it does not apply to s (or this CPU) */
 static int
@@ -36,6 +38,7 @@ force(int p, const struct conv2d_shape *s)
 	    CONV3X3_PLAIN : CONV3X3_OFF);
 	conv_s2_set_kernels(p == S2 ? CONV_S2_AVX2 : p == S2_PLAIN ?
 	    CONV_S2_PLAIN : CONV_S2_OFF);
+	conv_s2c_set(p == S2C ? CONV_S2C_ON : CONV_S2C_OFF);
 	if ((p == DIRECT || p == S2) && !avx)
 		return 0;
 	switch (p) {
@@ -50,6 +53,8 @@ force(int p, const struct conv2d_shape *s)
 	case S2:
 	case S2_PLAIN:
 		return conv_s2_applies(s, CONV_S2_FWD);
+	case S2C:
+		return conv_s2c_applies(s, CONV_S2C_FWD);
 	default:
 		return 1;
 	}
@@ -62,6 +67,7 @@ reset(void)
 	conv_wcb_set(CONV_WCB_AUTO);
 	conv3x3_set_kernels(CONV3X3_AUTO);
 	conv_s2_set_kernels(CONV_S2_AUTO);
+	conv_s2c_set(CONV_S2C_AUTO);
 }
 
 static void

@@ -5,8 +5,8 @@
  * twin, on 1 and 3 threads, and both agree with conv2d_forward_ref /
  * conv2d_backward_ref (double sums) at atol 1e-5 max|ref|, rtol 1e-4,
  * as do the im2col + GEMM path they replace and the automatic choice
- * between the two (per part).  Backward accumulates (+=) onto what is
- * already there.
+ * among them and conv_s2c.c (per part).  Backward accumulates (+=) onto
+ * what is already there.
  */
 #include <string.h>
 
@@ -15,6 +15,7 @@
 #include "conv_check.h"
 #include "conv3x3.h"
 #include "conv_s2.h"
+#include "conv_s2c.h"
 #include "nn.h"
 #include "rng.h"
 
@@ -22,8 +23,9 @@ struct run {
 	float *y, *dx, *dw;
 };
 
-/* forward and backward with kernels `which` on `threads` threads; the
- * gradients start from dx0, dw0 (accumulation) */
+/* forward and backward with kernels `which` on `threads` threads (and
+ * conv_s2c.c off, unless automatic); the gradients start from dx0, dw0
+ * (accumulation) */
 static void
 run(struct run *r, int which, size_t threads, const float *x,
     const float *w, const float *b, const float *dy, const float *dx0,
@@ -32,6 +34,7 @@ run(struct run *r, int which, size_t threads, const float *x,
 	size_t ny = N * s->OC * s->OH * s->OW, nx = N * s->C * s->H * s->W;
 	size_t nw = s->OC * s->C * s->KS * s->KS;
 	conv_s2_set_kernels(which);
+	conv_s2c_set(which == CONV_S2_AUTO ? CONV_S2C_AUTO : CONV_S2C_OFF);
 	float *scratch = calloc(conv2d_scratch_floats(s, N, threads),
 	    sizeof *scratch);
 	r->y = calloc(ny, sizeof *r->y);
@@ -43,6 +46,7 @@ run(struct run *r, int which, size_t threads, const float *x,
 	conv2d_backward(r->dx, r->dw, NULL, scratch, dy, x, w, N, s, threads);
 	free(scratch);
 	conv_s2_set_kernels(CONV_S2_AUTO);
+	conv_s2c_set(CONV_S2C_AUTO);
 }
 
 static void
