@@ -89,6 +89,34 @@ conv_thread_floats(const struct conv2d_shape *s, size_t N)
 	return (s->C * s->KS * s->KS + s->OC) * cols;
 }
 
+/*
+ * The files that take parts of some convolutions, each with its own
+ * scratch: parts are numbered FWD, DINP, DWEIGHT (0, 1, 2) in each
+ * file's enum.
+ */
+struct conv_file {
+	int (*applies)(const struct conv2d_shape *, int);
+	size_t (*floats)(const struct conv2d_shape *, size_t);
+};
+static const struct conv_file conv_files[] = {
+	{ conv3x3_applies, conv3x3_scratch_floats },
+	{ conv_wino_applies, conv_wino_scratch_floats },
+	{ conv_wcb_applies, conv_wcb_scratch_floats },
+	{ conv_s2_applies, conv_s2_scratch_floats },
+	{ conv_s2c_applies, conv_s2c_scratch_floats },
+};
+
+/* the scratch of file f if it takes a part of s, else 0 */
+static size_t
+conv_file_floats(const struct conv_file *f, const struct conv2d_shape *s,
+    size_t threads)
+{
+	for (int part = 0; part < 3; part++)
+		if (f->applies(s, part))
+			return f->floats(s, threads);
+	return 0;
+}
+
 size_t
 conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
     size_t threads)
@@ -99,38 +127,8 @@ conv2d_scratch_floats(const struct conv2d_shape *s, size_t N,
 		threads = 1;
 	/* + the chunks' weight gradients + the flipped weight */
 	size_t n = threads * conv_thread_floats(s, N) + (nch + 1) * s->OC * K;
-	if (conv3x3_applies(s, CONV3X3_FWD) ||
-	    conv3x3_applies(s, CONV3X3_DINP) ||
-	    conv3x3_applies(s, CONV3X3_DWEIGHT)) {
-		size_t d = conv3x3_scratch_floats(s, threads);
-		if (d > n)
-			n = d;
-	}
-	if (conv_wino_applies(s, CONV_WINO_FWD) ||
-	    conv_wino_applies(s, CONV_WINO_DINP) ||
-	    conv_wino_applies(s, CONV_WINO_DWEIGHT)) {
-		size_t d = conv_wino_scratch_floats(s, threads);
-		if (d > n)
-			n = d;
-	}
-	if (conv_wcb_applies(s, CONV_WCB_FWD) ||
-	    conv_wcb_applies(s, CONV_WCB_DINP) ||
-	    conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
-		size_t d = conv_wcb_scratch_floats(s, threads);
-		if (d > n)
-			n = d;
-	}
-	if (conv_s2_applies(s, CONV_S2_FWD) ||
-	    conv_s2_applies(s, CONV_S2_DINP) ||
-	    conv_s2_applies(s, CONV_S2_DWEIGHT)) {
-		size_t d = conv_s2_scratch_floats(s, threads);
-		if (d > n)
-			n = d;
-	}
-	if (conv_s2c_applies(s, CONV_S2C_FWD) ||
-	    conv_s2c_applies(s, CONV_S2C_DINP) ||
-	    conv_s2c_applies(s, CONV_S2C_DWEIGHT)) {
-		size_t d = conv_s2c_scratch_floats(s, threads);
+	for (size_t i = 0; i < sizeof conv_files / sizeof *conv_files; i++) {
+		size_t d = conv_file_floats(&conv_files[i], s, threads);
 		if (d > n)
 			n = d;
 	}
