@@ -231,10 +231,7 @@ main(int argc, char **argv)
 CEOF
 cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock \
     -DBENCH_MIN=$pick -I/usr/include/x86_64-linux-gnu -Ilib \
-    -o "$tmp/conv" "$tmp/conv.c" lib/nn.c lib/blas.c lib/rng.c lib/tool.c \
-    lib/npy.c lib/conv3x3.c lib/conv_wino.c lib/conv_wcb.c lib/conv_s2.c \
-    lib/conv_s2c.c lib/hwc.c \
-    -lblis -lm
+    -o "$tmp/conv" "$tmp/conv.c" lib/*.c -lblis -lpng -lz -lm
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), width $WIDTH," \
     "batch $BATCH, stem stride $STEM, $THREADS threads, stride ${STRIDE}, ${STAT:-median} of" \
     "$REPS (ms, ${CLOCK:-wall} clock)"

@@ -98,14 +98,15 @@ main(int argc, char **argv)
 CEOF
 CC="cc -std=c11 -O2 -fopenmp -D_DEFAULT_SOURCE -DBENCH_CLOCK=$clock
     -I/usr/include/x86_64-linux-gnu"
-# the library's model and its kernels (as of each revision)
-libsrc() { for f in model nn blas rng tool npy; do echo "$1/$f.c"; done; ls "$1"/conv*.c "$1"/hwc.c "$1"/dist.c 2>/dev/null || true; }
-$CC -Ilib -o "$tmp/step" "$tmp/step.c" $(libsrc lib) -lblis -lm
+# the whole library as of each revision (a file split or added never
+# needs this script changed)
+LIBS="-lblis -lpng -lz -lm"
+$CC -Ilib -o "$tmp/step" "$tmp/step.c" lib/*.c $LIBS
 if [ -n "$OLD" ]; then
 	mkdir "$tmp/old"
 	git archive "$OLD" lib | tar -x -C "$tmp/old"
 	$CC -I"$tmp/old/lib" -o "$tmp/step_old" "$tmp/step.c" \
-	    $(libsrc "$tmp/old/lib") -lblis -lm
+	    "$tmp/old/lib"/*.c $LIBS
 fi
 
 cat > "$tmp/step.py" <<'PEOF'
