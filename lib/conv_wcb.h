@@ -11,7 +11,8 @@
  * in registers whatever the map size, and stored as V [36, T, C]
  * (channels last).  The channel sums are 36 products [T, C] x [C, OC]
  * by a register-blocked kernel of 6 tiles x 16 output channels (no
- * packing: both operands are read in order), and the output transform
+ * packing: both operands are read in order; with AVX-512, 12 tiles x
+ * 16 channels or 6 x 32, the same sums in the same order), and the output transform
  * reads M [36, T, OC] back a vector of 8 output channels at a time.
  * The transforms are conv_wino.c's (wino_f4.h): the same arithmetic in
  * another order, so results agree with it to rounding, not to the bit.
