@@ -570,6 +570,8 @@ kernel16_r(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 #undef K16
 }
 
+static int avx512_off;   /* conv_wcb_avx512(0) */
+
 static int
 have_avx512(void)
 {
@@ -579,7 +581,14 @@ have_avx512(void)
 		ok = __builtin_cpu_supports("avx512f") &&
 		    __builtin_cpu_supports("fma");
 	}
-	return ok;
+	return ok && !avx512_off;
+}
+
+int
+conv_wcb_avx512(int on)
+{
+	avx512_off = !on;
+	return have_avx512();
 }
 
 /* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
