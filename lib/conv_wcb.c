@@ -550,25 +550,28 @@ kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			_mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]);
 }
 
-/* kernel16 for r rows of 16 (nv 1, r <= 12) or of 32 (nv 2, r <= 6) */
-static AVX512 void
-kernel16_r(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
-    const float *b, size_t bks, size_t K, int beta, int nv, size_t r)
-{
-#define K16(R) \
-	case R: \
-		if (nv == 2) \
-			kernel16(c, ldc, a, ars, aks, b, bks, K, beta, \
-			    R > 6 ? 6 : R, 2); \
-		else \
-			kernel16(c, ldc, a, ars, aks, b, bks, K, beta, R, 1); \
-		break;
-	switch (r) {
-	K16(1) K16(2) K16(3) K16(4) K16(5) K16(6)
-	K16(7) K16(8) K16(9) K16(10) K16(11) K16(12)
-	}
-#undef K16
+/* kernel16 for R rows of 16 columns (R <= 12), or of 32 (R <= 6) */
+#define KERNEL16_R(R, NV) \
+static AVX512 void \
+kernel16_##R##x##NV(float *c, size_t ldc, const float *a, size_t ars, \
+    size_t aks, const float *b, size_t bks, size_t K, int beta, int nv) \
+{ \
+	kernel16(c, ldc, a, ars, aks, b, bks, K, beta, R, NV); \
 }
+KERNEL16_R(1, 1) KERNEL16_R(2, 1) KERNEL16_R(3, 1) KERNEL16_R(4, 1)
+KERNEL16_R(5, 1) KERNEL16_R(6, 1) KERNEL16_R(7, 1) KERNEL16_R(8, 1)
+KERNEL16_R(9, 1) KERNEL16_R(10, 1) KERNEL16_R(11, 1) KERNEL16_R(12, 1)
+KERNEL16_R(1, 2) KERNEL16_R(2, 2) KERNEL16_R(3, 2) KERNEL16_R(4, 2)
+KERNEL16_R(5, 2) KERNEL16_R(6, 2)
+
+/* [nv - 1][rows]: 12 rows of 16 columns or 6 of 32 */
+static kernel_fn *const kernels16[2][13] = {
+	{ NULL, kernel16_1x1, kernel16_2x1, kernel16_3x1, kernel16_4x1,
+	    kernel16_5x1, kernel16_6x1, kernel16_7x1, kernel16_8x1,
+	    kernel16_9x1, kernel16_10x1, kernel16_11x1, kernel16_12x1 },
+	{ NULL, kernel16_1x2, kernel16_2x2, kernel16_3x2, kernel16_4x2,
+	    kernel16_5x2, kernel16_6x2 },
+};
 
 static int avx512_off;   /* conv_wcb_avx512(0) */
 
@@ -605,8 +608,9 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			size_t rows = nv == 2 ? 6 : 12;
 			for (size_t i = 0; i < M; i += rows) {
 				size_t r = M - i < rows ? M - i : rows;
-				kernel16_r(c + i * ldc + j0, ldc, a + i * ars,
-				    ars, aks, b + j0, bks, K, beta, nv, r);
+				kernels16[nv - 1][r](c + i * ldc + j0, ldc,
+				    a + i * ars, ars, aks, b + j0, bks, K, beta,
+				    nv);
 			}
 			j0 += 16 * (size_t)nv;
 		}

@@ -86,6 +86,39 @@ conv_impl_run(const struct conv_impl *im, float *y, float *dx, float *dw,
 }
 
 /*
+ * im's three parts of s on N random images, twice from the same values:
+ * run k on threads[k] threads after set(k) (set may be NULL).  Prints
+ * what was compared (`what`) and checks that both gave the same bytes.
+ */
+static inline void
+conv_impl_same(const struct conv_impl *im, const char *name,
+    const char *what, const struct conv2d_shape *s, size_t N,
+    const size_t threads[2], void (*set)(int))
+{
+	size_t ny = N * s->OC * s->OH * s->OW, nx = N * s->C * s->H * s->W;
+	size_t nw = s->OC * s->C * 9;
+	float *x = vec(nx), *w = vec(nw), *b = vec(s->OC), *dy = vec(ny);
+	float *y[2], *dx[2], *dw[2];
+	y[0] = vec(ny), dx[0] = vec(nx), dw[0] = vec(nw);
+	y[1] = copy(y[0], ny), dx[1] = copy(dx[0], nx);
+	dw[1] = copy(dw[0], nw);
+	for (int k = 0; k < 2; k++) {
+		if (set)
+			set(k);
+		conv_impl_run(im, y[k], dx[k], dw[k], threads[k], x, w, b, dy,
+		    N, s);
+	}
+	int same = memcmp(y[0], y[1], ny * sizeof **y) == 0 &&
+	    memcmp(dx[0], dx[1], nx * sizeof **dx) == 0 &&
+	    memcmp(dw[0], dw[1], nw * sizeof **dw) == 0;
+	printf("%-36s %s: %s\n", name, what, same ? "same bytes" : "DIFFER");
+	CHECK(same);
+	free(x), free(w), free(b), free(dy);
+	for (int k = 0; k < 2; k++)
+		free(y[k]), free(dx[k]), free(dw[k]);
+}
+
+/*
  * im's forward, input and weight gradients of shape s on N random
  * images (bias if `bias`) against conv2d_forward_ref/backward_ref; the
  * same bytes on 1 and 3 threads; the gradients accumulate (+=); then

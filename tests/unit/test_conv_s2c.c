@@ -33,27 +33,6 @@ static const struct conv_impl impl = {
 	conv_s2c_backward_dweight
 };
 
-/* the three parts on 1 and 2 threads: the same bytes */
-static void
-check_threads(const char *name, const struct conv2d_shape *s, size_t N)
-{
-	size_t ny = N * s->OC * s->OH * s->OW, nx = N * s->C * s->H * s->W;
-	size_t nw = s->OC * s->C * 9;
-	float *x = vec(nx), *w = vec(nw), *b = vec(s->OC), *dy = vec(ny);
-	float *y1 = vec(ny), *dx1 = vec(nx), *dw1 = vec(nw);
-	float *y2 = copy(y1, ny), *dx2 = copy(dx1, nx), *dw2 = copy(dw1, nw);
-	conv_impl_run(&impl, y1, dx1, dw1, 1, x, w, b, dy, N, s);
-	conv_impl_run(&impl, y2, dx2, dw2, 2, x, w, b, dy, N, s);
-	int same = memcmp(y1, y2, ny * sizeof *y1) == 0 &&
-	    memcmp(dx1, dx2, nx * sizeof *dx1) == 0 &&
-	    memcmp(dw1, dw2, nw * sizeof *dw1) == 0;
-	printf("%-36s 1 and 2 threads: %s\n", name, same ? "same bytes" :
-	    "DIFFER");
-	CHECK(same);
-	free(x), free(w), free(b), free(dy);
-	free(y1), free(dx1), free(dw1), free(y2), free(dx2), free(dw2);
-}
-
 static void
 check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
     size_t OC, int bias)
@@ -65,7 +44,9 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	    conv_s2c_applies(&s, CONV_S2C_DINP) &&
 	    conv_s2c_applies(&s, CONV_S2C_DWEIGHT));
 	conv_impl_check(&impl, name, &s, N, bias);
-	check_threads(name, &s, N);
+	/* the three parts on 1 and 2 threads: the same bytes */
+	conv_impl_same(&impl, name, "1 and 2 threads", &s, N,
+	    (const size_t[2]){ 1, 2 }, NULL);
 	conv_s2c_set(CONV_S2C_AUTO);
 }
 

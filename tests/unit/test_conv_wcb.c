@@ -47,6 +47,12 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	conv_wcb_set(CONV_WCB_AUTO);
 }
 
+static void
+avx512(int on)
+{
+	conv_wcb_avx512(on);
+}
+
 /* the AVX-512 products (where the CPU has them) against the AVX2 ones:
  * the same sums in the same order, so the same bytes */
 static void
@@ -54,35 +60,15 @@ check_avx512(const char *name, size_t N, size_t C, size_t H, size_t OC)
 {
 	struct conv2d_shape s;
 	CHECK(conv2d_shape_set(&s, C, H, H, OC, 3, 1, 1) == 0);
-	conv_wcb_set(CONV_WCB_ON);
-	size_t nx = N * C * H * H, ny = N * OC * H * H, nw = OC * C * 9;
-	float *x = vec(nx), *w = vec(nw), *b = vec(OC), *dy = vec(ny);
-	float *y[2], *dx[2], *dw[2];
-	for (int on = 0; on < 2; on++) {
-		y[on] = calloc(ny, sizeof **y);
-		dx[on] = calloc(nx, sizeof **dx);
-		dw[on] = calloc(nw, sizeof **dw);
-		if (y[on] == NULL || dx[on] == NULL || dw[on] == NULL)
-			exit(1);
-		if (conv_wcb_avx512(on) != on) {
-			printf("%-36s no AVX-512 here: not compared\n", name);
-			goto out;
-		}
-		conv_impl_run(&impl, y[on], dx[on], dw[on], 2, x, w, b, dy, N,
-		    &s);
+	if (!conv_wcb_avx512(1)) {
+		printf("%-36s no AVX-512 here: not compared\n", name);
+		return;
 	}
-	int same = memcmp(y[0], y[1], ny * sizeof **y) == 0 &&
-	    memcmp(dx[0], dx[1], nx * sizeof **dx) == 0 &&
-	    memcmp(dw[0], dw[1], nw * sizeof **dw) == 0;
-	printf("%-36s AVX2 and AVX-512: %s\n", name, same ? "same bytes" :
-	    "DIFFER");
-	CHECK(same);
-out:
+	conv_wcb_set(CONV_WCB_ON);
+	conv_impl_same(&impl, name, "AVX2 and AVX-512", &s, N,
+	    (const size_t[2]){ 2, 2 }, avx512);
 	conv_wcb_avx512(1);
 	conv_wcb_set(CONV_WCB_AUTO);
-	for (int on = 0; on < 2; on++)
-		free(y[on]), free(dx[on]), free(dw[on]);
-	free(x), free(w), free(b), free(dy);
 }
 
 int
