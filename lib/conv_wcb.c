@@ -11,6 +11,9 @@
 #define AVX __attribute__((target("avx2,fma")))
 #define AVX_INLINE __attribute__((target("avx2,fma"), always_inline)) \
 	static inline
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define AVX512_INLINE __attribute__((target("avx512f,fma"), \
+	always_inline)) static inline
 
 /*
  * Tiles per chunk, and at most CHUNK_FLOATS of V and M together but at
@@ -213,178 +216,129 @@ zero_outside(float *Q, const struct cgeo *g)
 
 /* ------------------------------------------------------------ transforms */
 
-/* q = B^T c for 6 vectors (B^T of conv_wino.c's F(4x4,3x3)) */
-AVX_INLINE void
-bt6(__m256 q[6], const __m256 c[6])
+static int avx512_off;   /* conv_wcb_avx512(0) */
+
+static int
+have_avx512(void)
 {
-	__m256 h = _mm256_set1_ps(1.5f);
-	__m256 u = _mm256_sub_ps(c[4], c[2]), w = _mm256_sub_ps(c[3], c[1]);
-	q[0] = _mm256_fmadd_ps(h, w, _mm256_add_ps(_mm256_sub_ps(c[0], c[2]),
-	    u));
-	q[1] = _mm256_fmadd_ps(h, _mm256_add_ps(c[2], c[3]),
-	    _mm256_add_ps(u, w));
-	q[2] = _mm256_fmadd_ps(h, _mm256_sub_ps(c[3], c[2]),
-	    _mm256_sub_ps(u, w));
-	q[3] = _mm256_fmadd_ps(_mm256_set1_ps(2.0f), w, u);
-	q[4] = _mm256_fnmadd_ps(_mm256_set1_ps(0.5f), w, u);
-	q[5] = _mm256_fmadd_ps(h, u, _mm256_sub_ps(_mm256_sub_ps(c[5], c[3]),
-	    w));
+	static int ok = -1;
+	if (ok < 0) {
+		__builtin_cpu_init();
+		ok = __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("fma");
+	}
+	return ok && !avx512_off;
 }
 
-/* s = A^T m for 6 vectors -> 4 */
-AVX_INLINE void
-at6(__m256 s[4], const __m256 m[6])
+int
+conv_wcb_avx512(int on)
 {
-	__m256 p = _mm256_add_ps(m[1], m[2]), q = _mm256_sub_ps(m[1], m[2]);
-	s[0] = _mm256_add_ps(_mm256_add_ps(m[0], p), _mm256_add_ps(m[3],
-	    m[4]));
-	s[1] = _mm256_add_ps(q, _mm256_fmsub_ps(_mm256_set1_ps(0.5f), m[3],
-	    _mm256_mul_ps(_mm256_set1_ps(2.0f), m[4])));
-	s[2] = _mm256_add_ps(p, _mm256_fmadd_ps(_mm256_set1_ps(0.25f), m[3],
-	    _mm256_mul_ps(_mm256_set1_ps(4.0f), m[4])));
-	s[3] = _mm256_add_ps(_mm256_add_ps(q, _mm256_fmsub_ps(
-	    _mm256_set1_ps(0.125f), m[3], _mm256_mul_ps(_mm256_set1_ps(8.0f),
-	    m[4]))), m[5]);
-}
-
-/* p = A x for 4 vectors -> 6 (A = the transpose of A^T) */
-AVX_INLINE void
-a4(__m256 p[6], const __m256 x[4])
-{
-	__m256 h = _mm256_set1_ps(0.5f), two = _mm256_set1_ps(2.0f);
-	__m256 e = _mm256_add_ps(x[0], x[2]), o = _mm256_add_ps(x[1], x[3]);
-	p[0] = x[0];
-	p[1] = _mm256_add_ps(e, o);
-	p[2] = _mm256_sub_ps(e, o);
-	p[3] = _mm256_fmadd_ps(h, _mm256_fmadd_ps(h, _mm256_fmadd_ps(h, x[3],
-	    x[2]), x[1]), x[0]);
-	p[4] = _mm256_fnmadd_ps(two, _mm256_fnmadd_ps(two, _mm256_fnmadd_ps(
-	    two, x[3], x[2]), x[1]), x[0]);
-	p[5] = x[3];
+	avx512_off = !on;
+	return have_avx512();
 }
 
 /*
- * V [36, T, Ci] (plane vs) rows t0.. = B^T d B of the tiles of the
- * framed image P
+ * The transforms (conv_wcb_tf.h) with AVX2, 8 channels a vector, and
+ * with AVX-512, 16: the AVX-512 ones where the CPU has them and the
+ * channels come in 16s.
  */
-static AVX void
+#define VEC __m256
+#define VW 8
+#define v_add _mm256_add_ps
+#define v_sub _mm256_sub_ps
+#define v_mul _mm256_mul_ps
+#define v_fmadd _mm256_fmadd_ps
+#define v_fnmadd _mm256_fnmadd_ps
+#define v_fmsub _mm256_fmsub_ps
+#define v_set1 _mm256_set1_ps
+#define v_loadu _mm256_loadu_ps
+#define v_storeu _mm256_storeu_ps
+#define ATTR AVX
+#define INLINE AVX_INLINE
+#define TF(f) f##_avx2
+#include "conv_wcb_tf.h"
+#undef VEC
+#undef VW
+#undef v_add
+#undef v_sub
+#undef v_mul
+#undef v_fmadd
+#undef v_fnmadd
+#undef v_fmsub
+#undef v_set1
+#undef v_loadu
+#undef v_storeu
+#undef ATTR
+#undef INLINE
+#undef TF
+
+#define VEC __m512
+#define VW 16
+#define v_add _mm512_add_ps
+#define v_sub _mm512_sub_ps
+#define v_mul _mm512_mul_ps
+#define v_fmadd _mm512_fmadd_ps
+#define v_fnmadd _mm512_fnmadd_ps
+#define v_fmsub _mm512_fmsub_ps
+#define v_set1 _mm512_set1_ps
+#define v_loadu _mm512_loadu_ps
+#define v_storeu _mm512_storeu_ps
+#define ATTR AVX512
+#define INLINE AVX512_INLINE
+#define TF(f) f##_avx512
+#include "conv_wcb_tf.h"
+#undef VEC
+#undef VW
+#undef v_add
+#undef v_sub
+#undef v_mul
+#undef v_fmadd
+#undef v_fnmadd
+#undef v_fmsub
+#undef v_set1
+#undef v_loadu
+#undef v_storeu
+#undef ATTR
+#undef INLINE
+#undef TF
+
+static int
+wide(size_t channels)
+{
+	return channels % 16 == 0 && have_avx512();
+}
+
+/* V [36, T, Ci] (plane vs) rows t0.. = B^T d B of P's tiles */
+static void
 transform_input(float *V, size_t vs, size_t t0, const float *P,
     const struct cgeo *g)
 {
-	size_t Ci = g->Ci, Wp = g->Wp;
-	for (size_t ty = 0; ty < g->TH; ty++)
-		for (size_t tx = 0; tx < g->TW; tx++) {
-			size_t t = t0 + ty * g->TW + tx;
-			const float *b = P + (4 * ty * Wp + 4 * tx) * Ci;
-			for (size_t c0 = 0; c0 < Ci; c0 += 8) {
-				__m256 r[6][6];
-#pragma GCC unroll 6
-				for (int i = 0; i < 6; i++) {
-					__m256 d[6];
-#pragma GCC unroll 6
-					for (int j = 0; j < 6; j++)
-						d[j] = _mm256_loadu_ps(b +
-						    (i * Wp + j) * Ci + c0);
-					bt6(r[i], d);
-				}
-#pragma GCC unroll 6
-				for (int k = 0; k < 6; k++) {
-					__m256 col[6], o[6];
-#pragma GCC unroll 6
-					for (int i = 0; i < 6; i++)
-						col[i] = r[i][k];
-					bt6(o, col);
-#pragma GCC unroll 6
-					for (int i = 0; i < 6; i++)
-						_mm256_storeu_ps(V + (i * 6 +
-						    k) * vs + t * Ci + c0,
-						    o[i]);
-				}
-			}
-		}
+	if (wide(g->Ci))
+		transform_input_avx512(V, vs, t0, P, g);
+	else
+		transform_input_avx2(V, vs, t0, P, g);
 }
 
-/* Y [4 TH, 4 TW, Co] = A^T m A of the products M [36, T, Co] rows t0.. */
-static AVX void
+/* Y [4 TH, 4 TW, Co] = A^T m A of M [36, T, Co] rows t0.. */
+static void
 transform_output(float *Y, const float *M, size_t ms, size_t t0,
     const struct cgeo *g)
 {
-	size_t Co = g->Co, Wy = 4 * g->TW;
-	for (size_t ty = 0; ty < g->TH; ty++)
-		for (size_t tx = 0; tx < g->TW; tx++) {
-			size_t t = t0 + ty * g->TW + tx;
-			for (size_t o0 = 0; o0 < Co; o0 += 8) {
-				__m256 s[4][6];
-#pragma GCC unroll 6
-				for (int j = 0; j < 6; j++) {
-					__m256 m[6], r[4];
-#pragma GCC unroll 6
-					for (int i = 0; i < 6; i++)
-						m[i] = _mm256_loadu_ps(M +
-						    (i * 6 + j) * ms +
-						    t * Co + o0);
-					at6(r, m);
-#pragma GCC unroll 4
-					for (int a = 0; a < 4; a++)
-						s[a][j] = r[a];
-				}
-#pragma GCC unroll 4
-				for (int a = 0; a < 4; a++) {
-					__m256 y[4];
-					at6(y, s[a]);
-#pragma GCC unroll 4
-					for (int b = 0; b < 4; b++)
-						_mm256_storeu_ps(Y + ((4 * ty +
-						    a) * Wy + 4 * tx + b) *
-						    Co + o0, y[b]);
-				}
-			}
-		}
+	if (wide(g->Co))
+		transform_output_avx512(Y, M, ms, t0, g);
+	else
+		transform_output_avx2(Y, M, ms, t0, g);
 }
 
-/*
- * Dg [36, T, Co] (plane ds) rows t0.. = A dY A^T of the 4x4 tiles of
- * Q [4 TH, 4 TW, Co] (dout, zero outside the image): the gradient of
- * the loss with respect to each tile's 36 products
- */
-static AVX void
+/* Dg [36, T, Co] (plane ds) rows t0.. = A dY A^T of Q's tiles */
+static void
 transform_dout(float *Dg, size_t ds, size_t t0, const float *Q,
     const struct cgeo *g)
 {
-	size_t Co = g->Co, Wq = 4 * g->TW;
-	for (size_t ty = 0; ty < g->TH; ty++)
-		for (size_t tx = 0; tx < g->TW; tx++) {
-			size_t t = t0 + ty * g->TW + tx;
-			const float *b = Q + (4 * ty * Wq + 4 * tx) * Co;
-			for (size_t o0 = 0; o0 < Co; o0 += 8) {
-				__m256 p[4][6];
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++) {
-					__m256 x[4], r[6];
-#pragma GCC unroll 4
-					for (int a = 0; a < 4; a++)
-						x[a] = _mm256_loadu_ps(b +
-						    (a * Wq + j) * Co + o0);
-					a4(r, x);
-#pragma GCC unroll 6
-					for (int i = 0; i < 6; i++)
-						p[j][i] = r[i];
-				}
-#pragma GCC unroll 6
-				for (int i = 0; i < 6; i++) {
-					__m256 x[4], m[6];
-#pragma GCC unroll 4
-					for (int j = 0; j < 4; j++)
-						x[j] = p[j][i];
-					a4(m, x);
-#pragma GCC unroll 6
-					for (int k = 0; k < 6; k++)
-						_mm256_storeu_ps(Dg + (i * 6 +
-						    k) * ds + t * Co + o0,
-						    m[k]);
-				}
-			}
-		}
+	if (wide(g->Co))
+		transform_dout_avx512(Dg, ds, t0, Q, g);
+	else
+		transform_dout_avx2(Dg, ds, t0, Q, g);
 }
 
 /* y = G (a, b, c)^T for 8 channel pairs: wino_f4_g's operations */
@@ -516,9 +470,6 @@ static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
  * the FMA's latency on two 512-bit units.  Each sum runs in the order
  * of k with the same FMAs as kernel(): the same bytes.
  */
-#define AVX512 __attribute__((target("avx512f,fma")))
-#define AVX512_INLINE __attribute__((target("avx512f,fma"), \
-	always_inline)) static inline
 
 AVX512_INLINE void
 kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
@@ -572,27 +523,6 @@ static kernel_fn *const kernels16[2][13] = {
 	{ NULL, kernel16_1x2, kernel16_2x2, kernel16_3x2, kernel16_4x2,
 	    kernel16_5x2, kernel16_6x2 },
 };
-
-static int avx512_off;   /* conv_wcb_avx512(0) */
-
-static int
-have_avx512(void)
-{
-	static int ok = -1;
-	if (ok < 0) {
-		__builtin_cpu_init();
-		ok = __builtin_cpu_supports("avx512f") &&
-		    __builtin_cpu_supports("fma");
-	}
-	return ok && !avx512_off;
-}
-
-int
-conv_wcb_avx512(int on)
-{
-	avx512_off = !on;
-	return have_avx512();
-}
 
 /* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
  * (ld bks); N a multiple of 8: AVX-512 where the CPU has it, for all

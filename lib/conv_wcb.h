@@ -12,8 +12,10 @@
  * (channels last).  The channel sums are 36 products [T, C] x [C, OC]
  * by a register-blocked kernel of 6 tiles x 16 output channels (no
  * packing: both operands are read in order; with AVX-512, 12 tiles x
- * 16 channels or 6 x 32, the same sums in the same order), and the output transform
- * reads M [36, T, OC] back a vector of 8 output channels at a time.
+ * 16 channels or 6 x 32, the same sums in the same order), and the
+ * output transform reads M [36, T, OC] back a vector of 8 output
+ * channels at a time (16 with AVX-512 where the channels come in 16s:
+ * the transforms are written once for both widths, conv_wcb_tf.h).
  * The transforms are conv_wino.c's (wino_f4.h): the same arithmetic in
  * another order, so results agree with it to rounding, not to the bit.
  *
@@ -39,8 +41,9 @@
  * shape it can do (tests); OFF: never. */
 enum { CONV_WCB_AUTO, CONV_WCB_ON, CONV_WCB_OFF };
 void conv_wcb_set(int mode);
-/* on 0: the AVX2 products even where the CPU has AVX-512 (tests: the
- * same bytes either way); returns 1 if the AVX-512 ones will run */
+/* on 0: the AVX2 products and transforms even where the CPU has
+ * AVX-512 (tests: the same bytes either way); returns 1 if the AVX-512
+ * ones will run */
 int conv_wcb_avx512(int on);
 
 enum { CONV_WCB_FWD, CONV_WCB_DINP, CONV_WCB_DWEIGHT };

@@ -53,8 +53,9 @@ avx512(int on)
 	conv_wcb_avx512(on);
 }
 
-/* the AVX-512 products (where the CPU has them) against the AVX2 ones:
- * the same sums in the same order, so the same bytes */
+/* the AVX-512 products and transforms (where the CPU has them) against
+ * the AVX2 ones: the same sums in the same order, so the same bytes;
+ * 16->24 and 24->32 take the AVX-512 transform on one side only */
 static void
 check_avx512(const char *name, size_t N, size_t C, size_t H, size_t OC)
 {
@@ -100,6 +101,8 @@ main(void)
 	check_avx512("avx512 16->16 30x30", 3, 16, 30, 16);
 	check_avx512("avx512 64->64 8x8", 5, 64, 8, 64);
 	check_avx512("avx512 24->40 7x7", 3, 24, 7, 40);
+	check_avx512("avx512 16->24 9x9", 3, 16, 9, 24);
+	check_avx512("avx512 24->32 6x6", 3, 24, 6, 32);
 	/* not for channels off the 8-grid, stride 2, padding 0 or 1x1 */
 	struct conv2d_shape s;
 	conv_wcb_set(CONV_WCB_ON);
