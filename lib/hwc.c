@@ -88,18 +88,21 @@ hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
 
 /*
  * out [Cn, H, W] (= or +=) src [h][w][c] (row pitch ld pixels), + bias
- * [Cn] (or NULL) when not accumulating; 8 pixels by all channels at a
- * time
+ * [Cn] (or NULL) when not accumulating; 8 channels by 8 pixels at a
+ * time, a block of 8 channels over the whole image before the next, so
+ * that only 8 planes are written at once (16 planes 4 KB apart, the
+ * 32x32 maps', share the L1's sets: 2.6 times slower)
  */
 AVX void
 hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
     size_t W, const float *bias, int acc)
 {
-	size_t HW = H * W, p = 0;
-	for (; p + 8 <= HW; p += 8) {
-		size_t s[8];
-		pixels8(s, ld, Cn, p, W);
-		for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+	size_t HW = H * W;
+	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
+		size_t p = 0;
+		for (; p + 8 <= HW; p += 8) {
+			size_t s[8];
+			pixels8(s, ld, Cn, p, W);
 			float *o = out + c0 * HW + p;
 			__m256 r[8];
 #pragma GCC unroll 8
@@ -117,15 +120,15 @@ hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 				_mm256_storeu_ps(o + k * HW, r[k]);
 			}
 		}
-	}
-	for (; p < HW; p++) {
-		const float *s = src + (p / W * ld + p % W) * Cn;
-		for (size_t c = 0; c < Cn; c++) {
-			float *o = out + c * HW + p;
-			if (acc)
-				*o += s[c];
-			else
-				*o = bias ? s[c] + bias[c] : s[c];
+		for (; p < HW; p++) {
+			const float *s = src + (p / W * ld + p % W) * Cn;
+			for (size_t c = c0; c < c0 + 8; c++) {
+				float *o = out + c * HW + p;
+				if (acc)
+					*o += s[c];
+				else
+					*o = bias ? s[c] + bias[c] : s[c];
+			}
 		}
 	}
 }
