@@ -30,6 +30,27 @@ conv3x3_cpu_ok(void)
 	return ok;
 }
 
+static int avx512_off;   /* conv_avx512_set(0) */
+
+int
+conv_avx512(void)
+{
+	static int ok = -1;
+	if (ok < 0) {
+		__builtin_cpu_init();
+		ok = __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("fma");
+	}
+	return ok && !avx512_off;
+}
+
+int
+conv_avx512_set(int on)
+{
+	avx512_off = !on;
+	return conv_avx512();
+}
+
 /* 1: AVX2 kernels, 0: plain C, -1: none */
 static int
 kernel_choice(void)

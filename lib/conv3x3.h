@@ -43,6 +43,14 @@ enum {
 void conv3x3_set_kernels(int which);
 /* 1 if the CPU has AVX2 and FMA. */
 int conv3x3_cpu_ok(void);
+/*
+ * 1 if conv_wcb.c's and conv_s2c.c's AVX-512 kernels run: the CPU has
+ * AVX-512F and FMA and conv_avx512_set has not turned them off.  They
+ * give the same bytes as the AVX2 ones; conv_avx512_set(0) runs the
+ * AVX2 ones everywhere (tests compare the two); returns conv_avx512().
+ */
+int conv_avx512(void);
+int conv_avx512_set(int on);
 
 enum { CONV3X3_FWD, CONV3X3_DINP, CONV3X3_DWEIGHT };
 /*

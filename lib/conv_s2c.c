@@ -10,6 +10,9 @@
 #define AVX __attribute__((target("avx2,fma")))
 #define AVX_INLINE __attribute__((target("avx2,fma"), always_inline)) \
 	static inline
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define AVX512_INLINE __attribute__((target("avx512f,fma"), \
+	always_inline)) static inline
 
 /*
  * Floats of a chunk's channels-last images and results (per thread,
@@ -50,12 +53,21 @@ conv_s2c_set(int m)
  * input gradient of 64 channels on 30x30 maps tie with conv_s2.c, and
  * the weight gradient of 256 channels on 8x8 maps loses to BLIS (its
  * 4.7 MB of sums pass through the cache once per band).
+ *
+ * With the AVX-512 kernels (2-core Xeon, `THREADS=1 CLOCK=cpu STAT=min
+ * REPS=3 STRIDE=2 bench/conv.sh 64 128`), every part up to 128 input
+ * channels, ms s2c / best other: 64->128 30x30 47 / 56 (forward), 42 /
+ * 50 (input gradient), 46 / 65 (weight gradient); 128->256 15x15 50 /
+ * 63, 41 / 51, 57 / 56; and none at 256: 50 / 44, 47 / 46, 93 / 50
+ * (BLIS).
  */
 static int
 use_s2c(const struct conv2d_shape *s, int part)
 {
 	if (s->C * (s->W + 2) <= 1024)
 		return 1;
+	if (conv_avx512())
+		return s->C <= 128;
 	switch (part) {
 	case CONV_S2C_FWD:
 		return s->OW <= 8;
@@ -254,6 +266,55 @@ static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
     kernel_3, kernel_4, kernel_5, kernel_6 };
 
 /*
+ * kernel() with AVX-512 where the CPU has it, for panels of 16
+ * channels: R <= 8 pixels x 16 channels, a register each (8 sums in
+ * flight cover the FMA's latency on two units, and the 8 pointers stay
+ * in registers).  The same FMAs in the same order: the same bytes.
+ */
+#define RUN16 8
+AVX512_INLINE void
+kernel16(float *const *c, const float *const *a, const ptrdiff_t *toff,
+    size_t nt, size_t K, const float *b, size_t ldb, size_t bts, int beta,
+    const int R)
+{
+	__m512 acc[RUN16];
+#pragma GCC unroll 8
+	for (int i = 0; i < R; i++)
+		acc[i] = beta ? _mm512_loadu_ps(c[i]) : _mm512_setzero_ps();
+	for (size_t t = 0; t < nt; t++) {
+		const float *p[RUN16], *bt = b + t * bts;
+#pragma GCC unroll 8
+		for (int i = 0; i < R; i++)
+			p[i] = a[i] + toff[t];
+		for (size_t k = 0; k < K; k++, bt += ldb) {
+			__m512 b0 = _mm512_loadu_ps(bt);
+#pragma GCC unroll 8
+			for (int i = 0; i < R; i++)
+				acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(
+				    p[i][k]), b0, acc[i]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int i = 0; i < R; i++)
+		_mm512_storeu_ps(c[i], acc[i]);
+}
+
+#define KERNEL16_R(R) \
+static AVX512 void \
+kernel16_##R(float *const *c, const float *const *a, \
+    const ptrdiff_t *toff, size_t nt, size_t K, const float *b, size_t ldb, \
+    size_t bts, int beta, int nv) \
+{ \
+	kernel16(c, a, toff, nt, K, b, ldb, bts, beta, R); \
+}
+KERNEL16_R(1) KERNEL16_R(2) KERNEL16_R(3) KERNEL16_R(4)
+KERNEL16_R(5) KERNEL16_R(6) KERNEL16_R(7) KERNEL16_R(8)
+
+static kernel_fn *const kernels16[RUN16 + 1] = { NULL, kernel16_1,
+    kernel16_2, kernel16_3, kernel16_4, kernel16_5, kernel16_6, kernel16_7,
+    kernel16_8 };
+
+/*
  * The pixels of one pass: nc images x nh rows x nw columns; pixel
  * (n, y, x) reads a + n an + y ay + x ax and writes c + n cn + y cy +
  * x cx (all in floats).
@@ -272,7 +333,8 @@ struct walk {
  * b [nt K, Co] (in panels, panel_at).  Blocks of 16 channels; in each,
  * the K channels in equal blocks of at most PANEL_FLOATS / (16 nt) (a
  * multiple of 8), so that the part of b's panel they read stays in L1
- * over all the pixels, in runs of 6 in the order of (n, y, x).
+ * over all the pixels, in runs of 6 in the order of (n, y, x) (of
+ * RUN16 with AVX-512 and 16 channels).
  */
 static void
 walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
@@ -281,15 +343,19 @@ walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
 	size_t total = w->nc * w->nh * w->nw;
 	size_t most = PANEL_FLOATS / (16 * nt), nb = (K + most - 1) / most;
 	size_t kb = ((K + nb - 1) / nb + 7) / 8 * 8;
+	int wide = conv_avx512();
 	for (size_t j = 0; j < Co; j += 16) {
 		int nv = Co - j >= 16 ? 2 : 1;
+		size_t run = wide && nv == 2 ? RUN16 : 6;
+		kernel_fn *const *kf = wide && nv == 2 ? kernels16 : kernels;
 		for (size_t k0 = 0; k0 < K; k0 += kb) {
 			size_t kn = K - k0 < kb ? K - k0 : kb;
 			size_t n = 0, y = 0, x = 0;
-			for (size_t q = 0; q < total; q += 6) {
-				const float *a[6];
-				float *c[6];
-				int r = total - q < 6 ? (int)(total - q) : 6;
+			for (size_t q = 0; q < total; q += run) {
+				const float *a[RUN16];
+				float *c[RUN16];
+				int r = total - q < run ? (int)(total - q) :
+				    (int)run;
 				for (int i = 0; i < r; i++) {
 					a[i] = w->a + n * w->an + y * w->ay +
 					    x * w->ax + k0;
@@ -303,7 +369,7 @@ walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
 						}
 					}
 				}
-				kernels[r](c, a, toff, nt, kn, b + j * nt * K +
+				kf[r](c, a, toff, nt, kn, b + j * nt * K +
 				    k0 * 8 * nv, 8 * nv, K * 8 * nv, k0 > 0,
 				    nv);
 			}
@@ -530,6 +596,38 @@ dw_kernel(float *dw, size_t ldw, const float *x, const float *dy,
 			_mm256_storeu_ps(dw + i * ldw + 8 * j, acc[i][j]);
 }
 
+/* dw_kernel with AVX-512: 12 rows x 16 channels, a register each; the
+ * same FMAs in the same order */
+static AVX512 void
+dw_kernel16(float *dw, size_t ldw, const float *x, const float *dy,
+    size_t r0, size_t nr, const struct geo *g, int beta)
+{
+	size_t C = g->C, OC = g->OC, n = r0 / g->OH, oy = r0 % g->OH;
+	__m512 acc[12];
+#pragma GCC unroll 12
+	for (int i = 0; i < 12; i++)
+		acc[i] = beta ? _mm512_loadu_ps(dw + i * ldw) :
+		    _mm512_setzero_ps();
+	for (size_t r = r0; r < r0 + nr; r++) {
+		const float *a = x + n * g->xs + 2 * oy * g->Wp * C;
+		const float *b = dy + r * g->OW * OC;
+		for (size_t ox = 0; ox < g->OW; ox++, a += 2 * C, b += OC) {
+			__m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 12
+			for (int i = 0; i < 12; i++)
+				acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]),
+				    b0, acc[i]);
+		}
+		if (++oy == g->OH) {
+			oy = 0;
+			n++;
+		}
+	}
+#pragma GCC unroll 12
+	for (int i = 0; i < 12; i++)
+		_mm512_storeu_ps(dw + i * ldw, acc[i]);
+}
+
 static AVX void
 dw_kernel_2(float *dw, size_t ldw, const float *x, const float *dy,
     size_t r0, size_t nr, const struct geo *g, int beta)
@@ -542,6 +640,17 @@ dw_kernel_1(float *dw, size_t ldw, const float *x, const float *dy,
     size_t r0, size_t nr, const struct geo *g, int beta)
 {
 	dw_kernel(dw, ldw, x, dy, r0, nr, g, beta, 1);
+}
+
+/* 6 rows by the AVX2 kernels: 16 channels (wide) or 8 */
+static void
+dw_rows6(float *dw, size_t ldw, const float *x, const float *dy,
+    size_t r0, size_t nr, const struct geo *g, int beta, int wide)
+{
+	if (wide)
+		dw_kernel_2(dw, ldw, x, dy, r0, nr, g, beta);
+	else
+		dw_kernel_1(dw, ldw, x, dy, r0, nr, g, beta);
 }
 
 /*
@@ -565,7 +674,10 @@ conv_s2c_backward_dweight(float *dweight, float *scratch,
 	threads = threads ? threads : 1;
 	size_t C = g.C, OC = g.OC, in_sz = C * g.H * g.W;
 	size_t out_sz = OC * g.OH * g.OW;
-	size_t ob = (OC + 15) / 16, nb = 9 * C / 6 * ob;
+	/* blocks of 12 rows with AVX-512 (9 C is a multiple of 72) */
+	int wide = conv_avx512();
+	size_t rows = wide ? 12 : 6;
+	size_t ob = (OC + 15) / 16, nb = 9 * C / rows * ob;
 	if (N == 0)
 		return;
 	float *dW = scratch, *X = scratch + w_floats(&g);
@@ -593,18 +705,22 @@ conv_s2c_backward_dweight(float *dweight, float *scratch,
 				size_t nr = nc * g.OH - r0 < g.band ?
 				    nc * g.OH - r0 : g.band;
 				for (size_t blk = b0; blk < b1; blk++) {
-					size_t r = blk / ob * 6;
+					size_t r = blk / ob * rows;
 					size_t o = blk % ob * 16;
 					size_t ky = r / (3 * C), j = r % (3 * C);
 					const float *x = X + ky * g.Wp * C + j;
 					float *d = dW + r * OC + o;
 					int beta = n0 > 0 || r0 > 0;
-					if (OC - o >= 16)
-						dw_kernel_2(d, OC, x, Y + o, r0,
+					if (OC - o >= 16 && wide)
+						dw_kernel16(d, OC, x, Y + o, r0,
 						    nr, &g, beta);
 					else
-						dw_kernel_1(d, OC, x, Y + o, r0,
-						    nr, &g, beta);
+						for (size_t h = 0; h < rows;
+						    h += 6)
+							dw_rows6(d + h * OC,
+							    OC, x + h, Y + o,
+							    r0, nr, &g, beta,
+							    OC - o >= 16);
 				}
 			}
 #pragma omp barrier

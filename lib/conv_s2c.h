@@ -29,6 +29,10 @@
  * fixed by the shape (the weight gradient's over the images and pixels
  * in order), so results do not depend on the thread count.  Channel
  * counts must be multiples of 8 and the CPU must have AVX2 and FMA.
+ * Where it has AVX-512 (conv3x3.h: conv_avx512), panels of 16 channels
+ * go through AVX-512 kernels instead: 8 pixels x 16 channels, and 12
+ * weight-gradient rows x 16, a register each, the same chains: the same
+ * bytes.
  */
 #ifndef CONV_S2C_H
 #define CONV_S2C_H

@@ -216,27 +216,6 @@ zero_outside(float *Q, const struct cgeo *g)
 
 /* ------------------------------------------------------------ transforms */
 
-static int avx512_off;   /* conv_wcb_avx512(0) */
-
-static int
-have_avx512(void)
-{
-	static int ok = -1;
-	if (ok < 0) {
-		__builtin_cpu_init();
-		ok = __builtin_cpu_supports("avx512f") &&
-		    __builtin_cpu_supports("fma");
-	}
-	return ok && !avx512_off;
-}
-
-int
-conv_wcb_avx512(int on)
-{
-	avx512_off = !on;
-	return have_avx512();
-}
-
 /*
  * The transforms (conv_wcb_tf.h) with AVX2, 8 channels a vector, and
  * with AVX-512, 16: the AVX-512 ones where the CPU has them and the
@@ -305,7 +284,7 @@ conv_wcb_avx512(int on)
 static int
 wide(size_t channels)
 {
-	return channels % 16 == 0 && have_avx512();
+	return channels % 16 == 0 && conv_avx512();
 }
 
 /* V [36, T, Ci] (plane vs) rows t0.. = B^T d B of P's tiles */
@@ -532,7 +511,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
     const float *b, size_t bks, size_t M, size_t N, size_t K, int beta)
 {
 	size_t j0 = 0;
-	if (have_avx512())
+	if (conv_avx512())
 		while (j0 + 16 <= N) {
 			int nv = N - j0 >= 32 ? 2 : 1;
 			size_t rows = nv == 2 ? 6 : 12;

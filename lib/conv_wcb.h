@@ -41,10 +41,6 @@
  * shape it can do (tests); OFF: never. */
 enum { CONV_WCB_AUTO, CONV_WCB_ON, CONV_WCB_OFF };
 void conv_wcb_set(int mode);
-/* on 0: the AVX2 products and transforms even where the CPU has
- * AVX-512 (tests: the same bytes either way); returns 1 if the AVX-512
- * ones will run */
-int conv_wcb_avx512(int on);
 
 enum { CONV_WCB_FWD, CONV_WCB_DINP, CONV_WCB_DWEIGHT };
 /* 1 if conv2d_forward or conv2d_backward should use this file for

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "conv3x3.h"
 #include "nn.h"
 #include "rng.h"
 
@@ -116,6 +117,31 @@ conv_impl_same(const struct conv_impl *im, const char *name,
 	free(x), free(w), free(b), free(dy);
 	for (int k = 0; k < 2; k++)
 		free(y[k]), free(dx[k]), free(dw[k]);
+}
+
+/* conv_impl_same's set: the AVX2 kernels (0), then the AVX-512 ones */
+static inline void
+avx512_on(int on)
+{
+	conv_avx512_set(on);
+}
+
+/*
+ * conv_impl_same of im on shape s with the AVX2 kernels and with the
+ * AVX-512 ones (conv_wcb.c, conv_s2c.c): the same FMAs in the same
+ * order, so the same bytes; not compared where the CPU has no AVX-512
+ */
+static inline void
+conv_impl_avx512(const struct conv_impl *im, const char *name,
+    const struct conv2d_shape *s, size_t N)
+{
+	if (!conv_avx512_set(1)) {
+		printf("%-36s no AVX-512 here: not compared\n", name);
+		return;
+	}
+	conv_impl_same(im, name, "AVX2 and AVX-512", s, N,
+	    (const size_t[2]){ 2, 2 }, avx512_on);
+	conv_avx512_set(1);
 }
 
 /*

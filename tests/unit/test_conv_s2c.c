@@ -7,7 +7,8 @@
  * 8-channel blocks, chunks cut short); the same bytes on 1, 2 and 3
  * threads; the gradients accumulate (+=) and a bias is added; and
  * through conv2d_forward / conv2d_backward / conv2d_backward_set
- * (dinp written over NaN).
+ * (dinp written over NaN); the AVX-512 kernels' bytes the AVX2 ones'
+ * where the CPU has AVX-512.
  */
 #include <string.h>
 
@@ -47,6 +48,8 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 	/* the three parts on 1 and 2 threads: the same bytes */
 	conv_impl_same(&impl, name, "1 and 2 threads", &s, N,
 	    (const size_t[2]){ 1, 2 }, NULL);
+	/* the AVX2 and the AVX-512 kernels: the same bytes */
+	conv_impl_avx512(&impl, name, &s, N);
 	conv_s2c_set(CONV_S2C_AUTO);
 }
 
