@@ -12,7 +12,7 @@
  * (channels last).  The channel sums are 36 products [T, C] x [C, OC]
  * by a register-blocked kernel of 6 tiles x 16 output channels (no
  * packing: both operands are read in order; with AVX-512, 12 tiles x
- * 16 channels or 6 x 32, the same sums in the same order), and the
+ * 16 or 32 channels, the same sums in the same order), and the
  * output transform reads M [36, T, OC] back a vector of 8 output
  * channels at a time (16 with AVX-512 where the channels come in 16s:
  * the transforms are written once for both widths, conv_wcb_tf.h).
