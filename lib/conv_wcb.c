@@ -543,12 +543,11 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
  * [N, Ci, H, W] by U (already in scratch), then post on each image
  */
 static void
-run(float *out, float *scratch, const float *inp, const float *bias,
-    int acc, size_t N, const struct cgeo *g, size_t per, size_t threads,
-    const struct conv_post *post)
+run(float *out, float *scratch, const float *U, const float *inp,
+    const float *bias, int acc, size_t N, const struct cgeo *g, size_t per,
+    size_t threads, const struct conv_post *post)
 {
 	size_t Ci = g->Ci, Co = g->Co, HW = g->H * g->W;
-	const float *U = scratch;
 	size_t upl = plane(Ci * Co);
 	float *base = scratch + 36 * upl;
 	size_t nch = (N + g->nc - 1) / g->nc;
@@ -579,17 +578,74 @@ run(float *out, float *scratch, const float *inp, const float *bias,
 	}
 }
 
+size_t
+conv_wcb_cache_floats(const struct conv2d_shape *s)
+{
+	if (s->KS != 3 || s->stride != 1 || s->pad != 1 || s->C % 8 != 0 ||
+	    s->OC % 8 != 0)
+		return 0;
+	return u_floats(s);
+}
+
+/*
+ * U of the forward pass (flip 0) or the input gradient (flip 1): the
+ * cache's if it was made from these weights, else transformed into the
+ * cache (and the weights noted) or, without one, into scratch
+ */
+static const float *
+weights_u(float *scratch, const float *weight, int flip,
+    const struct cgeo *g, size_t threads, struct conv_cache *c)
+{
+	size_t nw = g->Ci * g->Co * 9;
+	if (c == NULL || c->u[flip] == NULL) {
+		transform_weights(scratch, weight, flip, g, threads);
+		return scratch;
+	}
+	if (!c->valid[flip] || memcmp(c->w[flip], weight, nw *
+	    sizeof *weight) != 0) {
+		transform_weights(c->u[flip], weight, flip, g, threads);
+		memcpy(c->w[flip], weight, nw * sizeof *weight);
+		c->valid[flip] = 1;
+	}
+	return c->u[flip];
+}
+
+void
+conv_wcb_forward_cached(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post, struct conv_cache *cache)
+{
+	struct cgeo g;
+	cgeo_part(&g, s, CONV_WCB_FWD);
+	threads = threads ? threads : 1;
+	const float *U = weights_u(scratch, weight, 0, &g, threads, cache);
+	run(out, scratch, U, inp, bias, 0, N, &g, per_floats(s), threads,
+	    post);
+}
+
 void
 conv_wcb_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post)
 {
+	conv_wcb_forward_cached(out, scratch, inp, weight, bias, N, s,
+	    threads, post, NULL);
+}
+
+void
+conv_wcb_backward_dinp_cached(float *dinp, float *scratch,
+    const float *dout, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads, int acc,
+    struct conv_cache *cache)
+{
 	struct cgeo g;
-	cgeo_part(&g, s, CONV_WCB_FWD);
+	cgeo_part(&g, s, CONV_WCB_DINP);
 	threads = threads ? threads : 1;
-	transform_weights(scratch, weight, 0, &g, threads);
-	run(out, scratch, inp, bias, 0, N, &g, per_floats(s), threads, post);
+	const float *U = weights_u(scratch, weight, 1, &g, threads, cache);
+	run(dinp, scratch, U, dout, NULL, acc, N, &g, per_floats(s), threads,
+	    NULL);
 }
 
 void
@@ -597,12 +653,8 @@ conv_wcb_backward_dinp(float *dinp, float *scratch, const float *dout,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads, int acc)
 {
-	struct cgeo g;
-	cgeo_part(&g, s, CONV_WCB_DINP);
-	threads = threads ? threads : 1;
-	transform_weights(scratch, weight, 1, &g, threads);
-	run(dinp, scratch, dout, NULL, acc, N, &g, per_floats(s), threads,
-	    NULL);
+	conv_wcb_backward_dinp_cached(dinp, scratch, dout, weight, N, s,
+	    threads, acc, NULL);
 }
 
 /*

@@ -25,10 +25,13 @@
 #define NONE ((size_t)-1)
 /* 4 stem + 8 blocks x 9 + 6 head + 4 x 4 projector, at most */
 #define MODEL_MAX_TENSORS 128
+/* convolutions: the stem, and 8 blocks of two or three */
+#define MODEL_CONVS 25
 
 struct convl {
 	struct conv2d_shape s;
 	size_t w, b;          /* parameter offsets (b NONE: no bias) */
+	size_t ci;            /* its model's cache[ci] */
 };
 
 struct bnl {
@@ -76,6 +79,10 @@ struct model {
 	float *dz[2];         /* [maxb, Plast] */
 	float *scratch;       /* [nscratch] */
 	float *post;          /* [2 maxbn]: eval-mode BN scale, shift */
+	/* each convolution's transformed weights (nn.h) */
+	struct conv_cache cache[MODEL_CONVS];
+	const struct conv2d_shape *cshape[MODEL_CONVS];
+	size_t nconv;
 
 	/* model_create_dist with more than one process: this one's share
 	 * of a batch is maxb at most, the whole batch maxg */
@@ -149,6 +156,8 @@ conv_make(struct model *m, struct convl *l, size_t C, size_t H, size_t W,
     size_t OC, size_t KS, size_t stride, size_t pad, int bias)
 {
 	conv2d_shape_set(&l->s, C, H, W, OC, KS, stride, pad);
+	l->ci = m->nconv++;
+	m->cshape[l->ci] = &l->s;
 	l->w = param_make(m, OC * C * KS * KS);
 	l->b = bias ? param_make(m, OC) : NONE;
 	size_t sc = conv2d_scratch_floats(&l->s, m->maxb, m->threads);
@@ -320,6 +329,9 @@ create(const struct model_config *c, size_t max_batch, int eval_only,
 		m->sync.scratch = m->bnscratch;
 	}
 #undef ALLOC
+	for (size_t i = 0; i < m->nconv; i++)
+		ok = ok && conv2d_cache_init(&m->cache[i], m->cshape[i],
+		    eval_only ? 1 : 2) == 0;
 	if (!ok) {
 		model_free(m);
 		return NULL;
@@ -365,6 +377,8 @@ model_free(struct model *m)
 	free(m->bnscratch);
 	for (int i = 0; i < 4; i++)
 		free(m->g[i]);
+	for (size_t i = 0; i < m->nconv; i++)
+		conv2d_cache_free(&m->cache[i]);
 	free(m);
 }
 
@@ -494,8 +508,9 @@ static void
 conv_fwd(struct model *m, const struct convl *l, float *out,
     const float *inp, size_t N)
 {
-	conv2d_forward(out, m->scratch, inp, m->params + l->w,
-	    l->b == NONE ? NULL : m->params + l->b, N, &l->s, m->threads);
+	conv2d_forward_cached(out, m->scratch, inp, m->params + l->w,
+	    l->b == NONE ? NULL : m->params + l->b, N, &l->s, m->threads,
+	    NULL, &m->cache[l->ci]);
 }
 
 static void
@@ -523,9 +538,9 @@ conv_bn_fwd(struct model *m, int v, int mode, const struct convl *cl,
 		batchnorm_eval_affine(sc, sh, Bf + bl->rm, Bf + bl->rv,
 		    P + bl->w, P + bl->b, bl->C, BN_EPS);
 		struct conv_post p = { sc, sh, residual, relu };
-		conv2d_forward_post(out, m->scratch, inp, P + cl->w,
+		conv2d_forward_cached(out, m->scratch, inp, P + cl->w,
 		    cl->b == NONE ? NULL : P + cl->b, N, &cl->s, m->threads,
-		    &p);
+		    &p, &m->cache[cl->ci]);
 		return;
 	}
 	conv_fwd(m, cl, c, inp, N);
@@ -616,9 +631,9 @@ static void
 conv_bwd(struct model *m, const struct convl *l, float *dinp,
     const float *dout, const float *inp, size_t N, int acc)
 {
-	(acc ? conv2d_backward : conv2d_backward_set)(dinp, m->grads + l->w,
+	conv2d_backward_cached(dinp, m->grads + l->w,
 	    l->b == NONE ? NULL : m->grads + l->b, m->scratch, dout, inp,
-	    m->params + l->w, N, &l->s, m->threads);
+	    m->params + l->w, N, &l->s, m->threads, acc, &m->cache[l->ci]);
 }
 
 static void

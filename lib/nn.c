@@ -315,11 +315,50 @@ conv2d_forward(float *out, float *scratch, const float *inp,
 	    NULL);
 }
 
+int
+conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
+    int parts)
+{
+	size_t nu = conv_wcb_cache_floats(s), nw = s->OC * s->C * 9;
+	memset(c, 0, sizeof *c);
+	if (nu == 0)
+		return 0;
+	for (int i = 0; i < parts && i < 2; i++) {
+		c->u[i] = malloc(nu * sizeof *c->u[i]);
+		c->w[i] = malloc(nw * sizeof *c->w[i]);
+		if (c->u[i] == NULL || c->w[i] == NULL) {
+			conv2d_cache_free(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+conv2d_cache_free(struct conv_cache *c)
+{
+	for (int i = 0; i < 2; i++) {
+		free(c->u[i]);
+		free(c->w[i]);
+	}
+	memset(c, 0, sizeof *c);
+}
+
 void
 conv2d_forward_post(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post)
+{
+	conv2d_forward_cached(out, scratch, inp, weight, bias, N, s, threads,
+	    post, NULL);
+}
+
+void
+conv2d_forward_cached(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post, struct conv_cache *cache)
 {
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
@@ -329,8 +368,8 @@ conv2d_forward_post(float *out, float *scratch, const float *inp,
 	if (threads == 0)
 		threads = 1;
 	if (conv_wcb_applies(s, CONV_WCB_FWD)) {
-		conv_wcb_forward(out, scratch, inp, weight, bias, N, s,
-		    threads, post);
+		conv_wcb_forward_cached(out, scratch, inp, weight, bias, N, s,
+		    threads, post, cache);
 		return;
 	}
 	if (conv_wino_applies(s, CONV_WINO_FWD)) {
@@ -426,10 +465,11 @@ conv_dbias(float *dbias, const float *dout, size_t N,
 }
 
 /* dinp += (acc) or = (!acc): the paths that only add get a zeroed dinp */
-static void
-conv_backward(float *dinp, float *dweight, float *dbias, float *scratch,
-    const float *dout, const float *inp, const float *weight, size_t N,
-    const struct conv2d_shape *s, size_t threads, int acc)
+void
+conv2d_backward_cached(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *inp,
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads, int acc, struct conv_cache *cache)
 {
 	size_t OC = s->OC, ohw = s->OH * s->OW;
 	size_t K = s->C * s->KS * s->KS;
@@ -437,8 +477,8 @@ conv_backward(float *dinp, float *dweight, float *dbias, float *scratch,
 	size_t chunk = conv_chunk(s, N), nch = (N + chunk - 1) / chunk;
 	size_t per = conv_thread_floats(s, N);
 	if (dinp && conv_wcb_applies(s, CONV_WCB_DINP)) {
-		conv_wcb_backward_dinp(dinp, scratch, dout, weight, N, s,
-		    threads, acc);
+		conv_wcb_backward_dinp_cached(dinp, scratch, dout, weight, N,
+		    s, threads, acc, cache);
 		dinp = NULL;
 	}
 	if (dinp && conv_s2c_applies(s, CONV_S2C_DINP)) {
@@ -611,8 +651,8 @@ conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
     const float *dout, const float *inp, const float *weight, size_t N,
     const struct conv2d_shape *s, size_t threads)
 {
-	conv_backward(dinp, dweight, dbias, scratch, dout, inp, weight, N, s,
-	    threads, 1);
+	conv2d_backward_cached(dinp, dweight, dbias, scratch, dout, inp,
+	    weight, N, s, threads, 1, NULL);
 }
 
 void
@@ -621,8 +661,8 @@ conv2d_backward_set(float *dinp, float *dweight, float *dbias,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads)
 {
-	conv_backward(dinp, dweight, dbias, scratch, dout, inp, weight, N, s,
-	    threads, 0);
+	conv2d_backward_cached(dinp, dweight, dbias, scratch, dout, inp,
+	    weight, N, s, threads, 0, NULL);
 }
 
 void

@@ -86,6 +86,34 @@ void conv2d_backward_set(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads);
+/*
+ * A layer's weights as its convolution transforms them (conv_wcb.c's U
+ * for the forward pass and for the input gradient), kept between calls:
+ * a call takes them when its weights are byte for byte those they were
+ * made from (the two views of a training step, the batches of an
+ * encoding), else makes them again.  conv2d_cache_init allocates for
+ * shape s, the forward pass and (parts 2) the input gradient (no memory
+ * where no path keeps any; -1: out of memory); zeroed, it keeps none.
+ * The results are the same bytes as without a cache.
+ */
+struct conv_cache {
+	float *u[2];      /* [0] forward, [1] input gradient */
+	float *w[2];      /* the weights u[i] was made from */
+	int valid[2];
+};
+int conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
+    int parts);
+void conv2d_cache_free(struct conv_cache *c);
+/* conv2d_forward_post and conv2d_backward (acc 1) or conv2d_backward_set
+ * (acc 0) with a cache (may be NULL) */
+void conv2d_forward_cached(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post, struct conv_cache *cache);
+void conv2d_backward_cached(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *inp,
+    const float *weight, size_t N, const struct conv2d_shape *s,
+    size_t threads, int acc, struct conv_cache *cache);
 /* Plain loops, no scratch: the reference twins for tests. */
 void conv2d_forward_ref(float *out, const float *inp, const float *weight,
     const float *bias, size_t N, const struct conv2d_shape *s);
