@@ -430,9 +430,8 @@ conv_s2c_forward(float *out, float *scratch, const float *inp,
 			walk_run(&w, toff, 3, 3 * C, wf, OC);
 			for (size_t i = 0; i < nc; i++) {
 				float *y = out + (n0 + i) * OC * ohw;
-				hwc_to_chw(y, Y + i * g.ys, g.OW, OC, g.OH,
-				    g.OW, bias, 0);
-				conv_post_image(y, n0 + i, OC, ohw, post);
+				hwc_to_chw_post(y, Y + i * g.ys, g.OW, OC,
+				    g.OH, g.OW, bias, post, n0 + i);
 			}
 		}
 	}

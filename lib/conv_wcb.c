@@ -572,8 +572,12 @@ run(float *out, float *scratch, const float *U, const float *inp,
 		for (size_t i = 0; i < nc; i++) {
 			float *y = out + (n0 + i) * Co * HW;
 			transform_output(Y, M, ms, i * g->tpi, g);
-			hwc_to_chw(y, Y, 4 * g->TW, Co, g->H, g->W, bias, acc);
-			conv_post_image(y, n0 + i, Co, HW, post);
+			if (post)
+				hwc_to_chw_post(y, Y, 4 * g->TW, Co, g->H, g->W,
+				    bias, post, n0 + i);
+			else
+				hwc_to_chw(y, Y, 4 * g->TW, Co, g->H, g->W,
+				    bias, acc);
 		}
 	}
 }

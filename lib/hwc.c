@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "hwc.h"
+#include "nn.h"
 
 #define AVX __attribute__((target("avx2,fma")))
 #define AVX_INLINE __attribute__((target("avx2,fma"), always_inline)) \
@@ -88,16 +89,21 @@ hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
 
 /*
  * out [Cn, H, W] (= or +=) src [h][w][c] (row pitch ld pixels), + bias
- * [Cn] (or NULL) when not accumulating; 8 channels by 8 pixels at a
- * time, a block of 8 channels over the whole image before the next, so
- * that only 8 planes are written at once (16 planes 4 KB apart, the
- * 32x32 maps', share the L1's sets: 2.6 times slower)
+ * [Cn] (or NULL) when not accumulating, then post's affine map,
+ * residual and ReLU (post NULL: none; residual of image n); 8 channels
+ * by 8 pixels at a time, a block of 8 channels over the whole image
+ * before the next, so that only 8 planes are written at once (16
+ * planes 4 KB apart, the 32x32 maps', share the L1's sets: 2.6 times
+ * slower)
  */
-AVX void
-hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
-    size_t W, const float *bias, int acc)
+static AVX void
+to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
+    size_t W, const float *bias, int acc, const struct conv_post *post,
+    size_t n)
 {
 	size_t HW = H * W;
+	const float *res = post && post->residual ? post->residual +
+	    n * Cn * HW : NULL;
 	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
 		size_t p = 0;
 		for (; p + 8 <= HW; p += 8) {
@@ -111,12 +117,26 @@ hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 			transpose8(r);
 #pragma GCC unroll 8
 			for (int k = 0; k < 8; k++) {
+				size_t c = c0 + (size_t)k;
 				if (acc)
 					r[k] = _mm256_add_ps(r[k],
 					    _mm256_loadu_ps(o + k * HW));
 				else if (bias)
 					r[k] = _mm256_add_ps(r[k],
-					    _mm256_set1_ps(bias[c0 + k]));
+					    _mm256_set1_ps(bias[c]));
+				if (post) {
+					r[k] = _mm256_add_ps(_mm256_mul_ps(
+					    r[k], _mm256_set1_ps(
+					    post->scale[c])), _mm256_set1_ps(
+					    post->shift[c]));
+					if (res)
+						r[k] = _mm256_add_ps(r[k],
+						    _mm256_loadu_ps(res +
+						    c * HW + p));
+					if (post->relu)
+						r[k] = _mm256_max_ps(r[k],
+						    _mm256_setzero_ps());
+				}
 				_mm256_storeu_ps(o + k * HW, r[k]);
 			}
 		}
@@ -124,11 +144,33 @@ hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 			const float *s = src + (p / W * ld + p % W) * Cn;
 			for (size_t c = c0; c < c0 + 8; c++) {
 				float *o = out + c * HW + p;
-				if (acc)
-					*o += s[c];
-				else
-					*o = bias ? s[c] + bias[c] : s[c];
+				float v = acc ? *o + s[c] : bias ? s[c] +
+				    bias[c] : s[c];
+				if (post) {
+					v = v * post->scale[c] +
+					    post->shift[c];
+					if (res)
+						v += res[c * HW + p];
+					if (post->relu)
+						v = v > 0.0f ? v : 0.0f;
+				}
+				*o = v;
 			}
 		}
 	}
+}
+
+void
+hwc_to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
+    size_t W, const float *bias, int acc)
+{
+	to_chw(out, src, ld, Cn, H, W, bias, acc, NULL, 0);
+}
+
+void
+hwc_to_chw_post(float *out, const float *src, size_t ld, size_t Cn,
+    size_t H, size_t W, const float *bias, const struct conv_post *post,
+    size_t n)
+{
+	to_chw(out, src, ld, Cn, H, W, bias, 0, post, n);
 }

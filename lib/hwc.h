@@ -20,4 +20,12 @@ void hwc_from_chw(float *dst, size_t ld, const float *x, size_t C,
 void hwc_to_chw(float *out, const float *src, size_t ld, size_t C,
     size_t H, size_t W, const float *bias, int acc);
 
+/* out [C, H, W] = src + bias (or NULL), then conv_post (nn.h: scale,
+ * shift, residual of image n, ReLU) as it is written: the same bytes
+ * as hwc_to_chw then conv_post_image */
+struct conv_post;
+void hwc_to_chw_post(float *out, const float *src, size_t ld, size_t C,
+    size_t H, size_t W, const float *bias, const struct conv_post *post,
+    size_t n);
+
 #endif

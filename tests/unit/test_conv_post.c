@@ -142,5 +142,6 @@ main(void)
 	check_shape("odd 5->3 7x9 bias", 3, 5, 7, 9, 3, 3, 1, 1);
 	check_shape("odd 8->24 7x9 bias", 3, 8, 7, 9, 24, 3, 1, 1);
 	check_shape("odd 5->3 7x9 s2 bias", 3, 5, 7, 9, 3, 3, 2, 1);
+	check_shape("odd 8->16 7x9 s2 bias", 3, 8, 7, 9, 16, 3, 2, 1);
 	return check_failures ? 1 : 0;
 }
