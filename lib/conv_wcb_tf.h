@@ -81,11 +81,10 @@ TF(transform_input)(float *V, size_t vs, size_t t0, const float *P,
 					for (int i = 0; i < 6; i++)
 						col[i] = r[i][k];
 					TF(bt6)(o, col);
+					float *q = V + k * vs + t * Ci + c0;
 #pragma GCC unroll 6
-					for (int i = 0; i < 6; i++)
-						v_storeu(V + (i * 6 +
-						    k) * vs + t * Ci + c0,
-						    o[i]);
+					for (int i = 0; i < 6; i++, q += 6 * vs)
+						v_storeu(q, o[i]);
 				}
 			}
 		}
