@@ -11,10 +11,12 @@
 #   lib/ as of git revision REV (the previous version) and times it in
 #   the same rounds: ours, old and torch alternate within each round.
 #
-# Prints a table per thread count: seconds per step (median over all
-# timed steps), images/s (training: both views, 2 x batch / time;
-# encode: batch / time), torch/ours time ratio (> 1: ours is faster)
-# and old/ours.  OMP_WAIT_POLICY=passive for all.  Needs cc, libblis,
+# Prints the machine (CPU, cores, vector extension, BLIS's kernel set,
+# PyTorch's version), then a table per thread count: seconds per step
+# (median over all timed steps), images/s (training: both views,
+# 2 x batch / time; encode: batch / time), torch/ours time ratio (> 1:
+# ours is faster) and old/ours.  OMP_WAIT_POLICY=passive for all.
+# Needs cc, libblis,
 # /usr/bin/python3 with torch.  The machine may be shared: the numbers
 # are wall-clock, and the load is printed before and after.  CLOCK=cpu
 # times each step's process CPU time instead (all implementations):
@@ -59,6 +61,10 @@ now(void)
 int
 main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "info") == 0) {
+		blas_init(1, 1);   /* prints BLIS's kernel set */
+		return 0;
+	}
 	if (argc != 6)
 		return 2;
 	int enc = strcmp(argv[1], "encode") == 0;
@@ -142,8 +148,16 @@ sed -i "s/PYCLOCK/$pyclock/" "$tmp/step.py"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+if grep -qw avx512f /proc/cpuinfo; then isa=AVX-512
+elif grep -qw avx2 /proc/cpuinfo; then isa=AVX2
+else isa="no AVX2"; fi
+blis=$("$tmp/step" info 2>&1 | sed 's/^blas: //; s/, 1 thread$//')
+torchv=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)')
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), batch $BATCH," \
     "$ROUNDS rounds x $STEPS steps${OLD:+, old = $OLD}, ${CLOCK:-wall} clock"
+echo "# machine: ${cpu:-unknown CPU}, $(nproc) cores, $isa; $blis;" \
+    "PyTorch $torchv; threads $THREADS"
 printf '%-7s %-6s %-6s %11s %11s %11s %10s %10s %8s %8s\n' threads mode width \
     ours_s torch_s old_s ours_img/s torch_img/s torch/ours old/ours
 for th in $THREADS; do
