@@ -16,9 +16,9 @@
 # (median over all timed steps), images/s (training: both views,
 # 2 x batch / time; encode: batch / time), torch/ours time ratio (> 1:
 # ours is faster) and old/ours.  OMP_WAIT_POLICY=passive for all.
-# Needs cc, libblis,
-# /usr/bin/python3 with torch.  The machine may be shared: the numbers
-# are wall-clock, and the load is printed before and after.  CLOCK=cpu
+# Needs cc, libblis, /usr/bin/python3 with torch.  The machine may be
+# shared: the numbers are wall-clock, and the load is printed before
+# and after.  CLOCK=cpu
 # times each step's process CPU time instead (all implementations):
 # with THREADS=1 on a busy machine it still tells revisions apart,
 # though the shared caches make it no substitute for an idle run.
