@@ -48,13 +48,15 @@ conv_wcb_set(int m)
  * to 256 channels (1.1-1.3x).  The weight gradient of 512 channels on
  * 4x4 maps stays with conv_wino.c's F(2x2,3x3) (1.1x): there the
  * products' passes over dU [36, C, OC] (38 MB) cost more than BLIS's
- * packing.
+ * packing.  With the AVX-512 products (2-core Xeon, `THREADS=1
+ * CLOCK=cpu STAT=min REPS=3 STRIDE=1 bench/conv.sh 64 128`) that one
+ * too: 51 ms against conv_wino.c's 64.
  */
 static int
 use_wcb(const struct conv2d_shape *s, int part)
 {
 	size_t c = s->C < s->OC ? s->C : s->OC;
-	return part != CONV_WCB_DWEIGHT || c < 512;
+	return part != CONV_WCB_DWEIGHT || c < 512 || conv_avx512();
 }
 
 int
