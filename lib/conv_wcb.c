@@ -225,63 +225,19 @@ zero_outside(float *Q, const struct cgeo *g)
  */
 #define VEC __m256
 #define VW 8
-#define v_add _mm256_add_ps
-#define v_sub _mm256_sub_ps
-#define v_mul _mm256_mul_ps
-#define v_fmadd _mm256_fmadd_ps
-#define v_fnmadd _mm256_fnmadd_ps
-#define v_fmsub _mm256_fmsub_ps
-#define v_set1 _mm256_set1_ps
-#define v_loadu _mm256_loadu_ps
-#define v_storeu _mm256_storeu_ps
+#define VOP(op) _mm256_##op##_ps
 #define ATTR AVX
 #define INLINE AVX_INLINE
 #define TF(f) f##_avx2
 #include "conv_wcb_tf.h"
-#undef VEC
-#undef VW
-#undef v_add
-#undef v_sub
-#undef v_mul
-#undef v_fmadd
-#undef v_fnmadd
-#undef v_fmsub
-#undef v_set1
-#undef v_loadu
-#undef v_storeu
-#undef ATTR
-#undef INLINE
-#undef TF
 
 #define VEC __m512
 #define VW 16
-#define v_add _mm512_add_ps
-#define v_sub _mm512_sub_ps
-#define v_mul _mm512_mul_ps
-#define v_fmadd _mm512_fmadd_ps
-#define v_fnmadd _mm512_fnmadd_ps
-#define v_fmsub _mm512_fmsub_ps
-#define v_set1 _mm512_set1_ps
-#define v_loadu _mm512_loadu_ps
-#define v_storeu _mm512_storeu_ps
+#define VOP(op) _mm512_##op##_ps
 #define ATTR AVX512
 #define INLINE AVX512_INLINE
 #define TF(f) f##_avx512
 #include "conv_wcb_tf.h"
-#undef VEC
-#undef VW
-#undef v_add
-#undef v_sub
-#undef v_mul
-#undef v_fmadd
-#undef v_fnmadd
-#undef v_fmsub
-#undef v_set1
-#undef v_loadu
-#undef v_storeu
-#undef ATTR
-#undef INLINE
-#undef TF
 
 static int
 wide(size_t channels)

@@ -1,11 +1,22 @@
 /*
  * conv_wcb_tf.h - conv_wcb.c's Winograd transforms for one vector
  * width, included once per width: the includer defines VEC (the vector
- * type), VW (its floats), the v_* operations, ATTR and INLINE (the
- * target attributes) and TF(f) (the width's name for f).  The same
- * operations in the same order at every width, on each channel lane:
- * the same bytes.
+ * type), VW (its floats), VOP(op) (the intrinsic of operation op, e.g.
+ * _mm256_add_ps for add), ATTR and INLINE (the target attributes) and
+ * TF(f) (the width's name for f); all are undefined at the end.  The
+ * same operations in the same order at every width, on each channel
+ * lane: the same bytes.
  */
+
+#define v_add VOP(add)
+#define v_sub VOP(sub)
+#define v_mul VOP(mul)
+#define v_fmadd VOP(fmadd)
+#define v_fnmadd VOP(fnmadd)
+#define v_fmsub VOP(fmsub)
+#define v_set1 VOP(set1)
+#define v_loadu VOP(loadu)
+#define v_storeu VOP(storeu)
 
 /* q = B^T c for 6 vectors (B^T of conv_wino.c's F(4x4,3x3)) */
 INLINE void
@@ -173,3 +184,18 @@ TF(transform_dout)(float *Dg, size_t ds, size_t t0, const float *Q,
 		}
 }
 
+#undef v_add
+#undef v_sub
+#undef v_mul
+#undef v_fmadd
+#undef v_fnmadd
+#undef v_fmsub
+#undef v_set1
+#undef v_loadu
+#undef v_storeu
+#undef VEC
+#undef VW
+#undef VOP
+#undef ATTR
+#undef INLINE
+#undef TF
