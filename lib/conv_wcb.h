@@ -11,8 +11,10 @@
  * in registers whatever the map size, and stored as V [36, T, C]
  * (channels last).  The channel sums are 36 products [T, C] x [C, OC]
  * by a register-blocked kernel of 6 tiles x 16 output channels (no
- * packing: both operands are read in order; with AVX-512, 12 tiles x
- * 16 or 32 channels, the same sums in the same order), and the
+ * packing: both operands are read in order, the transformed weights U
+ * stored in panels of 32 output channels once per call, or kept between
+ * calls; with AVX-512, 12 tiles x 16 or 32 channels, the same sums in
+ * the same order), and the
  * output transform reads M [36, T, OC] back a vector of 8 output
  * channels at a time (16 with AVX-512 where the channels come in 16s:
  * the transforms are written once for both widths, conv_wcb_tf.h).
