@@ -14,10 +14,10 @@
  * packing: both operands are read in order, the transformed weights U
  * stored in panels of 32 output channels once per call, or kept between
  * calls; with AVX-512, 12 tiles x 16 or 32 channels, the same sums in
- * the same order), and the
- * output transform reads M [36, T, OC] back a vector of 8 output
- * channels at a time (16 with AVX-512 where the channels come in 16s:
- * the transforms are written once for both widths, conv_wcb_tf.h).
+ * the same order), and the output transform reads M [36, T, OC] back a
+ * vector of 8 output channels at a time (16 with AVX-512 where the
+ * channels come in 16s: the transforms are written once for both
+ * widths, conv_wcb_tf.h).
  * The transforms are conv_wino.c's (wino_f4.h): the same arithmetic in
  * another order, so results agree with it to rounding, not to the bit.
  *
