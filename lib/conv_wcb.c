@@ -59,11 +59,18 @@ use_wcb(const struct conv2d_shape *s, int part)
 	return part != CONV_WCB_DWEIGHT || c < 512 || conv_avx512();
 }
 
+/* 3x3 stride 1 padding 1, channels in 8s: what this file computes */
+static int
+shape_fits(const struct conv2d_shape *s)
+{
+	return s->KS == 3 && s->stride == 1 && s->pad == 1 && s->C % 8 == 0 &&
+	    s->OC % 8 == 0;
+}
+
 int
 conv_wcb_applies(const struct conv2d_shape *s, int part)
 {
-	if (s->KS != 3 || s->stride != 1 || s->pad != 1 || s->C % 8 != 0 ||
-	    s->OC % 8 != 0 || mode == CONV_WCB_OFF || !conv3x3_cpu_ok())
+	if (!shape_fits(s) || mode == CONV_WCB_OFF || !conv3x3_cpu_ok())
 		return 0;
 	return mode == CONV_WCB_ON || use_wcb(s, part);
 }
@@ -300,13 +307,30 @@ g6(__m256 y[6], __m256 a, __m256 b, __m256 c)
 }
 
 /*
+ * Where column j of b [K, N] starts, and in *ld the floats from a row
+ * to the next: b's ld bks, or for bks 0 b packed in panels of 32
+ * columns, [N / 32, K, 32] (the last one narrower), each read in order
+ */
+static size_t
+column(size_t bks, size_t N, size_t K, size_t j, size_t *ld)
+{
+	if (bks) {
+		*ld = bks;
+		return j;
+	}
+	size_t p0 = j / 32 * 32;
+	*ld = N - p0 < 32 ? N - p0 : 32;
+	return p0 * K + j - p0;
+}
+
+/*
  * U [36, Ci, Co] (plane plane(Ci Co)) = G g G^T per channel pair, 8
  * output channels at a time: g = weight [Co,Ci,3,3] [co][ci] (flip 0),
  * or the flipped weight [Ci,Co,3,3] [ci][co][2-u][2-v] (flip 1: the
  * input gradient's kernel).  Each plane in panels of 32 output
- * channels (product's column()): a panel's Ci rows are read in order,
- * where rows Co apart put the hardware prefetcher off (a 512-channel
- * U, 38 MB, came from L3 at 5 GB/s: products at 65 GFLOP/s, not 130)
+ * channels (column()): a panel's Ci rows are read in order, where rows
+ * Co apart put the hardware prefetcher off (a 512-channel U, 38 MB,
+ * came from L3 at 5 GB/s: products at 65 GFLOP/s, not 130)
  */
 static AVX void
 transform_weights(float *U, const float *weight, int flip,
@@ -334,9 +358,8 @@ transform_weights(float *U, const float *weight, int flip,
 				for (int i = 0; i < 6; i++)
 					a[i][v] = col[i];
 			}
-			size_t p0 = co / 32 * 32;
-			size_t pw = Co - p0 < 32 ? Co - p0 : 32;
-			float *u = U + p0 * Ci + ci * pw + co - p0;
+			size_t pw;
+			float *u = U + column(0, Co, Ci, co, &pw) + ci * pw;
 			for (int i = 0; i < 6; i++) {
 				__m256 row[6];
 				g6(row, a[i][0], a[i][1], a[i][2]);
@@ -451,7 +474,7 @@ kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			_mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]);
 }
 
-/* kernel16 for R rows of 16 columns (R <= 12), or of 32 (R <= 6) */
+/* kernel16 for R <= 12 rows of 16 or 32 (NV 2) columns */
 #define KERNEL16_R(R, NV) \
 static AVX512 void \
 kernel16_##R##x##NV(float *c, size_t ldc, const float *a, size_t ars, \
@@ -476,24 +499,6 @@ static kernel_fn *const kernels16[2][13] = {
 	    kernel16_9x2, kernel16_10x2, kernel16_11x2, kernel16_12x2 },
 };
 
-/*
- * Column j of b [K, N]: a pointer to its row 0 and *ld, the floats from
- * a row to the next: b's ld bks, or for bks 0 b packed in panels of 32
- * columns, [N / 32, K, 32] (the last one narrower), each read in order
- */
-static const float *
-column(const float *b, size_t bks, size_t N, size_t K, size_t j,
-    size_t *ld)
-{
-	if (bks) {
-		*ld = bks;
-		return b + j;
-	}
-	size_t p0 = j / 32 * 32;
-	*ld = N - p0 < 32 ? N - p0 : 32;
-	return b + p0 * K + j - p0;
-}
-
 /* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
  * (ld bks, or 0: in panels, column()); N a multiple of 8: AVX-512
  * where the CPU has it, for all but a last 8 columns */
@@ -505,7 +510,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 	if (conv_avx512())
 		while (j0 + 16 <= N) {
 			int nv = N - j0 >= 32 ? 2 : 1;
-			const float *bj = column(b, bks, N, K, j0, &ld);
+			const float *bj = b + column(bks, N, K, j0, &ld);
 			for (size_t i = 0; i < M; i += 12) {
 				size_t r = M - i < 12 ? M - i : 12;
 				kernels16[nv - 1][r](c + i * ldc + j0, ldc,
@@ -515,7 +520,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 		}
 	for (size_t j = j0; j < N; j += 16) {
 		int nv = N - j >= 16 ? 2 : 1;
-		const float *bj = column(b, bks, N, K, j, &ld);
+		const float *bj = b + column(bks, N, K, j, &ld);
 		for (size_t i = 0; i < M; i += 6) {
 			size_t r = M - i < 6 ? M - i : 6;
 			kernels[r](c + i * ldc + j, ldc, a + i * ars, ars,
@@ -528,7 +533,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 
 /*
  * out [N, Co, H, W] (= + bias, or += when acc) the convolution of inp
- * [N, Ci, H, W] by U (already in scratch), then post on each image
+ * [N, Ci, H, W] by U, then post on each image
  */
 static void
 run(float *out, float *scratch, const float *U, const float *inp,
@@ -581,10 +586,7 @@ run(float *out, float *scratch, const float *U, const float *inp,
 size_t
 conv_wcb_cache_floats(const struct conv2d_shape *s)
 {
-	if (s->KS != 3 || s->stride != 1 || s->pad != 1 || s->C % 8 != 0 ||
-	    s->OC % 8 != 0)
-		return 0;
-	return u_floats(s);
+	return shape_fits(s) ? u_floats(s) : 0;
 }
 
 /*
