@@ -266,21 +266,26 @@ static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
     kernel_3, kernel_4, kernel_5, kernel_6 };
 
 /*
- * kernel() with AVX-512 where the CPU has it, for panels of 16
- * channels: R <= 8 pixels x 16 channels, a register each (8 sums in
- * flight cover the FMA's latency on two units, and the 8 pointers stay
- * in registers).  The same FMAs in the same order: the same bytes.
+ * kernel() with AVX-512 where the CPU has it: R <= 8 pixels x 16
+ * channels of one panel (NP 1), or x 32 channels of two panels pst
+ * floats apart (NP 2), a register each (8 sums in flight cover the
+ * FMA's latency on two units, and the 8 pointers stay in registers;
+ * two panels take 10 loads for 16 FMAs where one took 9 for 8).  The
+ * same FMAs in the same order: the same bytes.
  */
 #define RUN16 8
 AVX512_INLINE void
 kernel16(float *const *c, const float *const *a, const ptrdiff_t *toff,
     size_t nt, size_t K, const float *b, size_t ldb, size_t bts, int beta,
-    const int R)
+    size_t pst, const int R, const int NP)
 {
-	__m512 acc[RUN16];
+	__m512 acc[RUN16][2];
 #pragma GCC unroll 8
 	for (int i = 0; i < R; i++)
-		acc[i] = beta ? _mm512_loadu_ps(c[i]) : _mm512_setzero_ps();
+#pragma GCC unroll 2
+		for (int j = 0; j < NP; j++)
+			acc[i][j] = beta ? _mm512_loadu_ps(c[i] + 16 * j) :
+			    _mm512_setzero_ps();
 	for (size_t t = 0; t < nt; t++) {
 		const float *p[RUN16], *bt = b + t * bts;
 #pragma GCC unroll 8
@@ -288,31 +293,48 @@ kernel16(float *const *c, const float *const *a, const ptrdiff_t *toff,
 			p[i] = a[i] + toff[t];
 		for (size_t k = 0; k < K; k++, bt += ldb) {
 			__m512 b0 = _mm512_loadu_ps(bt);
+			__m512 b1 = NP > 1 ? _mm512_loadu_ps(bt + pst) : b0;
 #pragma GCC unroll 8
-			for (int i = 0; i < R; i++)
-				acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(
-				    p[i][k]), b0, acc[i]);
+			for (int i = 0; i < R; i++) {
+				__m512 v = _mm512_set1_ps(p[i][k]);
+				acc[i][0] = _mm512_fmadd_ps(v, b0, acc[i][0]);
+				if (NP > 1)
+					acc[i][1] = _mm512_fmadd_ps(v, b1,
+					    acc[i][1]);
+			}
 		}
 	}
 #pragma GCC unroll 8
 	for (int i = 0; i < R; i++)
-		_mm512_storeu_ps(c[i], acc[i]);
+#pragma GCC unroll 2
+		for (int j = 0; j < NP; j++)
+			_mm512_storeu_ps(c[i] + 16 * j, acc[i][j]);
 }
 
-#define KERNEL16_R(R) \
+/* kernel16 for R pixels of NP panels */
+#define KERNEL16_R(R, NP) \
 static AVX512 void \
-kernel16_##R(float *const *c, const float *const *a, \
+kernel16_##R##x##NP(float *const *c, const float *const *a, \
     const ptrdiff_t *toff, size_t nt, size_t K, const float *b, size_t ldb, \
-    size_t bts, int beta, int nv) \
+    size_t bts, int beta, size_t pst) \
 { \
-	kernel16(c, a, toff, nt, K, b, ldb, bts, beta, R); \
+	kernel16(c, a, toff, nt, K, b, ldb, bts, beta, pst, R, NP); \
 }
-KERNEL16_R(1) KERNEL16_R(2) KERNEL16_R(3) KERNEL16_R(4)
-KERNEL16_R(5) KERNEL16_R(6) KERNEL16_R(7) KERNEL16_R(8)
+KERNEL16_R(1, 1) KERNEL16_R(2, 1) KERNEL16_R(3, 1) KERNEL16_R(4, 1)
+KERNEL16_R(5, 1) KERNEL16_R(6, 1) KERNEL16_R(7, 1) KERNEL16_R(8, 1)
+KERNEL16_R(1, 2) KERNEL16_R(2, 2) KERNEL16_R(3, 2) KERNEL16_R(4, 2)
+KERNEL16_R(5, 2) KERNEL16_R(6, 2) KERNEL16_R(7, 2) KERNEL16_R(8, 2)
 
-static kernel_fn *const kernels16[RUN16 + 1] = { NULL, kernel16_1,
-    kernel16_2, kernel16_3, kernel16_4, kernel16_5, kernel16_6, kernel16_7,
-    kernel16_8 };
+typedef void kernel16_fn(float *const *, const float *const *,
+    const ptrdiff_t *, size_t, size_t, const float *, size_t, size_t, int,
+    size_t);
+/* [panels - 1][pixels] */
+static kernel16_fn *const kernels16[2][RUN16 + 1] = {
+	{ NULL, kernel16_1x1, kernel16_2x1, kernel16_3x1, kernel16_4x1,
+	    kernel16_5x1, kernel16_6x1, kernel16_7x1, kernel16_8x1 },
+	{ NULL, kernel16_1x2, kernel16_2x2, kernel16_3x2, kernel16_4x2,
+	    kernel16_5x2, kernel16_6x2, kernel16_7x2, kernel16_8x2 },
+};
 
 /*
  * The pixels of one pass: nc images x nh rows x nw columns; pixel
@@ -330,11 +352,11 @@ struct walk {
 /*
  * Every pixel of w: Co (a multiple of 8) channels = the sum over nt
  * taps at offsets toff from the pixel's a of K channels each times
- * b [nt K, Co] (in panels, panel_at).  Blocks of 16 channels; in each,
- * the K channels in equal blocks of at most PANEL_FLOATS / (16 nt) (a
- * multiple of 8), so that the part of b's panel they read stays in L1
- * over all the pixels, in runs of 6 in the order of (n, y, x) (of
- * RUN16 with AVX-512 and 16 channels).
+ * b [nt K, Co] (in panels, panel_at).  Blocks of 16 channels (with
+ * AVX-512, 32: two panels); in each, the K channels in equal blocks of
+ * at most PANEL_FLOATS / (16 nt) (a multiple of 8), so that the part
+ * of b's panels they read stays in L1 over all the pixels, in runs of
+ * 6 in the order of (n, y, x) (of RUN16 with AVX-512).
  */
 static void
 walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
@@ -344,12 +366,14 @@ walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
 	size_t most = PANEL_FLOATS / (16 * nt), nb = (K + most - 1) / most;
 	size_t kb = ((K + nb - 1) / nb + 7) / 8 * 8;
 	int wide = conv_avx512();
-	for (size_t j = 0; j < Co; j += 16) {
+	for (size_t j = 0; j < Co; ) {
 		int nv = Co - j >= 16 ? 2 : 1;
-		size_t run = wide && nv == 2 ? RUN16 : 6;
-		kernel_fn *const *kf = wide && nv == 2 ? kernels16 : kernels;
+		/* AVX-512: two panels at a time where there are two */
+		int np = wide && nv == 2 ? (Co - j >= 32 ? 2 : 1) : 0;
+		size_t run = np ? RUN16 : 6, pst = 16 * nt * K;
 		for (size_t k0 = 0; k0 < K; k0 += kb) {
 			size_t kn = K - k0 < kb ? K - k0 : kb;
+			const float *bj = b + j * nt * K + k0 * 8 * nv;
 			size_t n = 0, y = 0, x = 0;
 			for (size_t q = 0; q < total; q += run) {
 				const float *a[RUN16];
@@ -369,11 +393,15 @@ walk_run(const struct walk *w, const ptrdiff_t *toff, size_t nt, size_t K,
 						}
 					}
 				}
-				kf[r](c, a, toff, nt, kn, b + j * nt * K +
-				    k0 * 8 * nv, 8 * nv, K * 8 * nv, k0 > 0,
-				    nv);
+				if (np)
+					kernels16[np - 1][r](c, a, toff, nt,
+					    kn, bj, 16, 16 * K, k0 > 0, pst);
+				else
+					kernels[r](c, a, toff, nt, kn, bj,
+					    8 * nv, K * 8 * nv, k0 > 0, nv);
 			}
 		}
+		j += np == 2 ? 32 : 16;
 	}
 }
 
