@@ -4,7 +4,7 @@
 # backward through encoder and projector, loss, all gradients; no
 # optimiser step) and eval-mode encoding of one batch.
 #
-#   [OLD=REV] [THREADS="2 1"] [MODES="train encode"] \
+#   [OLD=REV] [THREADS="2 1"] [MODES="train encode"] [WAIT=default] \
 #       bench/model.sh [WIDTHS] [BATCH] [ROUNDS] [STEPS]
 #   defaults: "16 64", 64 images per view, 2 rounds of 3 timed steps
 #   (after one warm-up step) per implementation.  OLD=REV also builds
@@ -15,7 +15,14 @@
 # PyTorch's version), then a table per thread count: seconds per step
 # (median over all timed steps), images/s (training: both views,
 # 2 x batch / time; encode: batch / time), torch/ours time ratio (> 1:
-# ours is faster) and old/ours.  OMP_WAIT_POLICY=passive for all.
+# ours is faster) and old/ours.  Every implementation runs in the
+# same OpenMP environment, WAIT: default (nothing set: idle threads
+# spin a while, as a trainer alone on the machine runs), passive
+# (OMP_WAIT_POLICY=passive: they sleep at once) or pipeline (passive
+# with GOMP_SPINCOUNT=10000, what the pipelines export so that a
+# trainer shares two cores with augment).  PyTorch 1.13 loses a third
+# of its speed under plain passive, this engine a tenth: compare
+# under default.
 # Needs cc, libblis, /usr/bin/python3 with torch.  The machine may be
 # shared: the numbers are wall-clock, and the load is printed before
 # and after.  CLOCK=cpu
@@ -36,7 +43,15 @@ wall) clock=CLOCK_MONOTONIC pyclock=perf_counter ;;
 cpu) clock=CLOCK_PROCESS_CPUTIME_ID pyclock=process_time ;;
 *) echo "bench/model.sh: CLOCK must be wall or cpu" >&2; exit 2 ;;
 esac
-export OMP_WAIT_POLICY=passive
+WAIT=${WAIT:-default}
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT
+case $WAIT in
+default) ;;
+passive) export OMP_WAIT_POLICY=passive ;;
+pipeline) export OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=10000 ;;
+*) echo "bench/model.sh: WAIT must be default, passive or pipeline" >&2
+   exit 2 ;;
+esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -157,7 +172,7 @@ torchv=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)')
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), batch $BATCH," \
     "$ROUNDS rounds x $STEPS steps${OLD:+, old = $OLD}, ${CLOCK:-wall} clock"
 echo "# machine: ${cpu:-unknown CPU}, $(nproc) cores, $isa; $blis;" \
-    "PyTorch $torchv; threads $THREADS"
+    "PyTorch $torchv; threads $THREADS; OpenMP waiting: $WAIT"
 printf '%-7s %-6s %-6s %11s %11s %11s %10s %10s %8s %8s\n' threads mode width \
     ours_s torch_s old_s ours_img/s torch_img/s torch/ours old/ours
 for th in $THREADS; do
