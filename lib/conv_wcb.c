@@ -499,12 +499,54 @@ static kernel_fn *const kernels16[2][13] = {
 	    kernel16_9x2, kernel16_10x2, kernel16_11x2, kernel16_12x2 },
 };
 
+/*
+ * Lines of memory the products fetch into L2 while they compute, a
+ * few of each stream before each kernel call: the next chunk's input,
+ * and the lines this chunk's output will be written to (both in L3 or
+ * memory until the transposes touch them, which made those
+ * memory-bound).
+ */
+struct ahead {
+	const char *p[2], *end[2];
+	int write[2];               /* stream i will be written */
+	size_t step;                /* lines of each per kernel call */
+};
+
+static void
+ahead_step(struct ahead *f)
+{
+	if (f == NULL)
+		return;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < f->step && f->p[s] < f->end[s]; i++,
+		    f->p[s] += 64)
+			if (f->write[s])
+				__builtin_prefetch(f->p[s], 1, 2);
+			else
+				__builtin_prefetch(f->p[s], 0, 2);
+}
+
+/* kernel calls of product() for c [M, N] */
+static size_t
+product_calls(size_t M, size_t N)
+{
+	size_t j0 = 0, n = 0;
+	if (conv_avx512())
+		for (; j0 + 16 <= N; j0 += N - j0 >= 32 ? 32 : 16)
+			n += (M + 11) / 12;
+	for (; j0 < N; j0 += 16)
+		n += (M + 5) / 6;
+	return n;
+}
+
 /* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
  * (ld bks, or 0: in panels, column()); N a multiple of 8: AVX-512
- * where the CPU has it, for all but a last 8 columns */
+ * where the CPU has it, for all but a last 8 columns; f (or NULL)
+ * stepped before each kernel call */
 static void
 product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
-    const float *b, size_t bks, size_t M, size_t N, size_t K, int beta)
+    const float *b, size_t bks, size_t M, size_t N, size_t K, int beta,
+    struct ahead *f)
 {
 	size_t j0 = 0, ld;
 	if (conv_avx512())
@@ -513,6 +555,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			const float *bj = b + column(bks, N, K, j0, &ld);
 			for (size_t i = 0; i < M; i += 12) {
 				size_t r = M - i < 12 ? M - i : 12;
+				ahead_step(f);
 				kernels16[nv - 1][r](c + i * ldc + j0, ldc,
 				    a + i * ars, ars, aks, bj, ld, K, beta, nv);
 			}
@@ -523,6 +566,7 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 		const float *bj = b + column(bks, N, K, j, &ld);
 		for (size_t i = 0; i < M; i += 6) {
 			size_t r = M - i < 6 ? M - i : 6;
+			ahead_step(f);
 			kernels[r](c + i * ldc + j, ldc, a + i * ars, ars,
 			    aks, bj, ld, K, beta, nv);
 		}
@@ -552,7 +596,7 @@ run(float *out, float *scratch, const float *U, const float *inp,
 	size_t rounds = (N + threads * g->nc - 1) / (threads * g->nc);
 	size_t cn = (N + threads * rounds - 1) / (threads * rounds);
 	size_t nch = (N + cn - 1) / cn;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
 	for (size_t ch = 0; ch < nch; ch++) {
 		float *P = base + (size_t)omp_get_thread_num() * per;
 		float *Y = P + p_floats(g), *V = Y + y_floats(g);
@@ -567,9 +611,22 @@ run(float *out, float *scratch, const float *U, const float *inp,
 			    inp + (n0 + i) * Ci * HW, Ci, g->H, g->W);
 			transform_input(V, vs, i * g->tpi, P, g);
 		}
+		/* this thread's next chunk (static, 1) and this output */
+		size_t m0 = ch + threads < nch ? (ch + threads) * cn : N;
+		size_t m1 = N - m0 < cn ? N : m0 + cn;
+		size_t calls = 36 * product_calls(T, Co);
+		struct ahead f = {
+			.p = { (const char *)(inp + m0 * Ci * HW),
+			    (const char *)(out + n0 * Co * HW) },
+			.end = { (const char *)(inp + m1 * Ci * HW),
+			    (const char *)(out + (n0 + nc) * Co * HW) },
+			.write = { 0, 1 },
+			.step = nc * (Ci > Co ? Ci : Co) * HW * sizeof *out /
+			    64 / calls + 1,
+		};
 		for (size_t xi = 0; xi < 36; xi++)
 			product(M + xi * ms, Co, V + xi * vs, Ci, 1,
-			    U + xi * upl, 0, T, Co, Ci, 0);
+			    U + xi * upl, 0, T, Co, Ci, 0, &f);
 		for (size_t i = 0; i < nc; i++) {
 			float *y = out + (n0 + i) * Co * HW;
 			transform_output(Y, M, ms, i * g->tpi, g);
@@ -699,10 +756,26 @@ conv_wcb_backward_dweight(float *dweight, float *scratch,
 				    OC, g.H, g.W);
 				transform_dout(Dg, ds, i * g.tpi, Q, &g);
 			}
+			/* the next chunk's share of this thread */
+			size_t m0 = n0 + nc, m1 = N - m0 < g.nc ? N : m0 + g.nc;
+			size_t t = (size_t)omp_get_thread_num(), nt =
+			    (size_t)omp_get_num_threads();
+			size_t lo = m0 + (m1 - m0) * t / nt;
+			size_t hi = m0 + (m1 - m0) * (t + 1) / nt;
+			size_t calls = (36 + nt - 1) / nt *
+			    product_calls(C, OC);
+			struct ahead f = {
+				.p = { (const char *)(inp + lo * C * HW),
+				    (const char *)(dout + lo * OC * HW) },
+				.end = { (const char *)(inp + hi * C * HW),
+				    (const char *)(dout + hi * OC * HW) },
+				.step = (hi - lo) * (C > OC ? C : OC) * HW *
+				    sizeof *inp / 64 / calls + 1,
+			};
 #pragma omp for schedule(static)
 			for (size_t xi = 0; xi < 36; xi++)
 				product(dU + xi * pl, OC, V + xi * vs, 1, C,
-				    Dg + xi * ds, OC, C, OC, T, n0 > 0);
+				    Dg + xi * ds, OC, C, OC, T, n0 > 0, &f);
 		}
 	}
 #pragma omp parallel for schedule(static) num_threads(threads) \
