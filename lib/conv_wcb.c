@@ -379,8 +379,8 @@ transform_weights(float *U, const float *weight, int flip,
  */
 AVX_INLINE void
 kernel(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
-    const float *b, size_t bks, size_t K, int beta, const int R,
-    const int NV)
+    const float *b, size_t bks, size_t K, int beta, const char *pf,
+    size_t npf, const int R, const int NV)
 {
 	__m256 acc[6][2];
 #pragma GCC unroll 6
@@ -390,6 +390,8 @@ kernel(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			acc[i][j] = beta ? _mm256_loadu_ps(c + i * ldc +
 			    8 * j) : _mm256_setzero_ps();
 	for (size_t k = 0; k < K; k++, a += aks, b += bks) {
+		if (k < npf)
+			_mm_prefetch(pf + 64 * k, _MM_HINT_T1);
 		__m256 b0 = _mm256_loadu_ps(b);
 		__m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
 #pragma GCC unroll 6
@@ -410,12 +412,13 @@ kernel(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 #define KERNEL_R(R) \
 static AVX void \
 kernel_##R(float *c, size_t ldc, const float *a, size_t ars, size_t aks, \
-    const float *b, size_t bks, size_t K, int beta, int nv) \
+    const float *b, size_t bks, size_t K, int beta, const char *pf, \
+    size_t npf, int nv) \
 { \
 	if (nv == 2) \
-		kernel(c, ldc, a, ars, aks, b, bks, K, beta, R, 2); \
+		kernel(c, ldc, a, ars, aks, b, bks, K, beta, pf, npf, R, 2); \
 	else \
-		kernel(c, ldc, a, ars, aks, b, bks, K, beta, R, 1); \
+		kernel(c, ldc, a, ars, aks, b, bks, K, beta, pf, npf, R, 1); \
 }
 KERNEL_R(1)
 KERNEL_R(2)
@@ -425,7 +428,7 @@ KERNEL_R(5)
 KERNEL_R(6)
 
 typedef void kernel_fn(float *, size_t, const float *, size_t, size_t,
-    const float *, size_t, size_t, int, int);
+    const float *, size_t, size_t, int, const char *, size_t, int);
 static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
     kernel_3, kernel_4, kernel_5, kernel_6 };
 
@@ -440,8 +443,8 @@ static kernel_fn *const kernels[7] = { NULL, kernel_1, kernel_2,
 
 AVX512_INLINE void
 kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
-    const float *b, size_t bks, size_t K, int beta, const int R,
-    const int NV)
+    const float *b, size_t bks, size_t K, int beta, const char *pf,
+    size_t npf, const int R, const int NV)
 {
 	__m512 acc[12][2];
 #pragma GCC unroll 12
@@ -457,6 +460,8 @@ kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 		if (NV > 1)
 			_mm_prefetch((const char *)(b + 8 * bks + 16),
 			    _MM_HINT_T0);
+		if (k < npf)
+			_mm_prefetch(pf + 64 * k, _MM_HINT_T1);
 		__m512 b0 = _mm512_loadu_ps(b);
 		__m512 b1 = NV > 1 ? _mm512_loadu_ps(b + 16) : b0;
 #pragma GCC unroll 12
@@ -478,9 +483,10 @@ kernel16(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 #define KERNEL16_R(R, NV) \
 static AVX512 void \
 kernel16_##R##x##NV(float *c, size_t ldc, const float *a, size_t ars, \
-    size_t aks, const float *b, size_t bks, size_t K, int beta, int nv) \
+    size_t aks, const float *b, size_t bks, size_t K, int beta, \
+    const char *pf, size_t npf, int nv) \
 { \
-	kernel16(c, ldc, a, ars, aks, b, bks, K, beta, R, NV); \
+	kernel16(c, ldc, a, ars, aks, b, bks, K, beta, pf, npf, R, NV); \
 }
 KERNEL16_R(1, 1) KERNEL16_R(2, 1) KERNEL16_R(3, 1) KERNEL16_R(4, 1)
 KERNEL16_R(5, 1) KERNEL16_R(6, 1) KERNEL16_R(7, 1) KERNEL16_R(8, 1)
@@ -501,29 +507,52 @@ static kernel_fn *const kernels16[2][13] = {
 
 /*
  * Lines of memory the products fetch into L2 while they compute, a
- * few of each stream before each kernel call: the next chunk's input,
- * and the lines this chunk's output will be written to (both in L3 or
- * memory until the transposes touch them, which made those
- * memory-bound).
+ * line per k of a kernel call (a burst of them before each call
+ * waited on the line-fill buffers): the next chunk's input, then the
+ * lines this chunk's output will be written to (both in L3 or memory
+ * until the transposes touch them, which made those memory-bound).
  */
 struct ahead {
 	const char *p[2], *end[2];
-	int write[2];               /* stream i will be written */
-	size_t step;                /* lines of each per kernel call */
+	size_t step;                /* lines per kernel call, at most K */
 };
 
+/*
+ * Channels in x out up to which the products fetch ahead: beyond, U
+ * itself comes from L3 (512 x 512: 38 MB) and the extra lines slowed
+ * the products by 3-8 % (bench/conv.sh shapes, one thread), where
+ * they gave 2-8 % up to 128 channels and nothing at 256.
+ */
+#define AHEAD_MOST_CC (256 * 256)
+
+/* f's step: all of its lines over `calls` kernel calls of K each */
 static void
-ahead_step(struct ahead *f)
+ahead_pace(struct ahead *f, size_t calls, size_t K)
 {
-	if (f == NULL)
-		return;
+	size_t lines = 0;
 	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < f->step && f->p[s] < f->end[s]; i++,
-		    f->p[s] += 64)
-			if (f->write[s])
-				__builtin_prefetch(f->p[s], 1, 2);
-			else
-				__builtin_prefetch(f->p[s], 0, 2);
+		lines += (size_t)(f->end[s] - f->p[s]) / 64;
+	f->step = (lines + calls - 1) / calls;
+	if (f->step > K)
+		f->step = K;
+}
+
+/* *pf = the next lines of f (NULL: none); returns how many */
+static size_t
+ahead_take(struct ahead *f, const char **pf)
+{
+	*pf = NULL;
+	if (f == NULL)
+		return 0;
+	for (int s = 0; s < 2; s++)
+		if (f->p[s] < f->end[s]) {
+			size_t left = (size_t)(f->end[s] - f->p[s]) / 64;
+			size_t n = left < f->step ? left : f->step;
+			*pf = f->p[s];
+			f->p[s] += 64 * n;
+			return n;
+		}
+	return 0;
 }
 
 /* kernel calls of product() for c [M, N] */
@@ -541,8 +570,8 @@ product_calls(size_t M, size_t N)
 
 /* c [M, N] (ld ldc) (= or +=) a [M, K] (strides ars, aks) b [K, N]
  * (ld bks, or 0: in panels, column()); N a multiple of 8: AVX-512
- * where the CPU has it, for all but a last 8 columns; f (or NULL)
- * stepped before each kernel call */
+ * where the CPU has it, for all but a last 8 columns; each kernel call
+ * fetches the next lines of f (or NULL) */
 static void
 product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
     const float *b, size_t bks, size_t M, size_t N, size_t K, int beta,
@@ -555,9 +584,11 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 			const float *bj = b + column(bks, N, K, j0, &ld);
 			for (size_t i = 0; i < M; i += 12) {
 				size_t r = M - i < 12 ? M - i : 12;
-				ahead_step(f);
+				const char *pf;
+				size_t npf = ahead_take(f, &pf);
 				kernels16[nv - 1][r](c + i * ldc + j0, ldc,
-				    a + i * ars, ars, aks, bj, ld, K, beta, nv);
+				    a + i * ars, ars, aks, bj, ld, K, beta, pf,
+				    npf, nv);
 			}
 			j0 += 16 * (size_t)nv;
 		}
@@ -566,9 +597,10 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 		const float *bj = b + column(bks, N, K, j, &ld);
 		for (size_t i = 0; i < M; i += 6) {
 			size_t r = M - i < 6 ? M - i : 6;
-			ahead_step(f);
+			const char *pf;
+			size_t npf = ahead_take(f, &pf);
 			kernels[r](c + i * ldc + j, ldc, a + i * ars, ars,
-			    aks, bj, ld, K, beta, nv);
+			    aks, bj, ld, K, beta, pf, npf, nv);
 		}
 	}
 }
@@ -614,19 +646,17 @@ run(float *out, float *scratch, const float *U, const float *inp,
 		/* this thread's next chunk (static, 1) and this output */
 		size_t m0 = ch + threads < nch ? (ch + threads) * cn : N;
 		size_t m1 = N - m0 < cn ? N : m0 + cn;
-		size_t calls = 36 * product_calls(T, Co);
 		struct ahead f = {
 			.p = { (const char *)(inp + m0 * Ci * HW),
 			    (const char *)(out + n0 * Co * HW) },
 			.end = { (const char *)(inp + m1 * Ci * HW),
 			    (const char *)(out + (n0 + nc) * Co * HW) },
-			.write = { 0, 1 },
-			.step = nc * (Ci > Co ? Ci : Co) * HW * sizeof *out /
-			    64 / calls + 1,
 		};
+		ahead_pace(&f, 36 * product_calls(T, Co), Ci);
+		struct ahead *fp = Ci * Co <= AHEAD_MOST_CC ? &f : NULL;
 		for (size_t xi = 0; xi < 36; xi++)
 			product(M + xi * ms, Co, V + xi * vs, Ci, 1,
-			    U + xi * upl, 0, T, Co, Ci, 0, &f);
+			    U + xi * upl, 0, T, Co, Ci, 0, fp);
 		for (size_t i = 0; i < nc; i++) {
 			float *y = out + (n0 + i) * Co * HW;
 			transform_output(Y, M, ms, i * g->tpi, g);
@@ -762,20 +792,19 @@ conv_wcb_backward_dweight(float *dweight, float *scratch,
 			    (size_t)omp_get_num_threads();
 			size_t lo = m0 + (m1 - m0) * t / nt;
 			size_t hi = m0 + (m1 - m0) * (t + 1) / nt;
-			size_t calls = (36 + nt - 1) / nt *
-			    product_calls(C, OC);
 			struct ahead f = {
 				.p = { (const char *)(inp + lo * C * HW),
 				    (const char *)(dout + lo * OC * HW) },
 				.end = { (const char *)(inp + hi * C * HW),
 				    (const char *)(dout + hi * OC * HW) },
-				.step = (hi - lo) * (C > OC ? C : OC) * HW *
-				    sizeof *inp / 64 / calls + 1,
 			};
+			ahead_pace(&f, (36 + nt - 1) / nt *
+			    product_calls(C, OC), T);
+			struct ahead *fp = C * OC <= AHEAD_MOST_CC ? &f : NULL;
 #pragma omp for schedule(static)
 			for (size_t xi = 0; xi < 36; xi++)
 				product(dU + xi * pl, OC, V + xi * vs, 1, C,
-				    Dg + xi * ds, OC, C, OC, T, n0 > 0, &f);
+				    Dg + xi * ds, OC, C, OC, T, n0 > 0, fp);
 		}
 	}
 #pragma omp parallel for schedule(static) num_threads(threads) \
