@@ -747,6 +747,66 @@ conv_wcb_backward_dinp(float *dinp, float *scratch, const float *dout,
 }
 
 /*
+ * wino_f4_gt on 8 columns: the same operations in the same order (no
+ * FMA: the target has none, so none is contracted), the same bytes
+ */
+#define NOFMA __attribute__((target("avx2")))
+static NOFMA inline void
+gt8(__m256 y[3], const __m256 x[6])
+{
+	__m256 third = _mm256_set1_ps(1.0f / 3.0f);
+	__m256 fifteenth = _mm256_set1_ps(1.0f / 15.0f);
+	__m256 d12 = _mm256_sub_ps(x[1], x[2]);
+	y[0] = _mm256_add_ps(_mm256_add_ps(x[0], _mm256_mul_ps(d12, third)),
+	    _mm256_mul_ps(_mm256_sub_ps(x[4], _mm256_mul_ps(
+	    _mm256_set1_ps(16.0f), x[3])), fifteenth));
+	y[1] = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(x[1], x[2]), third),
+	    _mm256_mul_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(8.0f),
+	    x[3]), _mm256_mul_ps(_mm256_set1_ps(2.0f), x[4])), fifteenth));
+	y[2] = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(d12, third),
+	    _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(4.0f),
+	    _mm256_sub_ps(x[4], x[3])), fifteenth)), x[5]);
+}
+
+/*
+ * dweight [oc, c] += G^T u G for every oc, u [6, 6] = dU [., c, oc]:
+ * 8 output channels at a time through a [3][6][OC] = G^T u (columns)
+ */
+static NOFMA void
+dweight_from_du(float *dweight, float *a, const float *dU, size_t pl,
+    size_t c, size_t C, size_t OC)
+{
+	for (size_t j = 0; j < 6; j++)
+		for (size_t oc = 0; oc < OC; oc += 8) {
+			__m256 x[6], y[3];
+			for (size_t i = 0; i < 6; i++)
+				x[i] = _mm256_loadu_ps(dU + (i * 6 + j) * pl +
+				    c * OC + oc);
+			gt8(y, x);
+			for (size_t k = 0; k < 3; k++)
+				_mm256_storeu_ps(a + (k * 6 + j) * OC + oc,
+				    y[k]);
+		}
+	for (size_t k = 0; k < 3; k++)
+		for (size_t oc = 0; oc < OC; oc += 8) {
+			__m256 x[6], y[3];
+			float t[3][8];
+			for (size_t j = 0; j < 6; j++)
+				x[j] = _mm256_loadu_ps(a + (k * 6 + j) * OC +
+				    oc);
+			gt8(y, x);
+			for (size_t v = 0; v < 3; v++)
+				_mm256_storeu_ps(t[v], y[v]);
+			for (size_t l = 0; l < 8; l++) {
+				float *dw = dweight + ((oc + l) * C + c) * 9 +
+				    k * 3;
+				for (size_t v = 0; v < 3; v++)
+					dw[v] += t[v][l];
+			}
+		}
+}
+
+/*
  * dweight [OC,C,3,3] += G^T dU G, dU [36, C, OC] = the sum over all
  * tiles of V^T Dg.  Chunks of images go in order; in a chunk the
  * transforms run over the images in parallel and the 36 products over
@@ -807,27 +867,14 @@ conv_wcb_backward_dweight(float *dweight, float *scratch,
 				    Dg + xi * ds, OC, C, OC, T, n0 > 0, fp);
 		}
 	}
-#pragma omp parallel for schedule(static) num_threads(threads) \
-    if (C * OC >= 4096)
-	for (size_t c = 0; c < C; c++)
-		for (size_t oc = 0; oc < OC; oc++) {
-			float a[3][6];
-			/* G^T u: columns j */
-			for (size_t j = 0; j < 6; j++) {
-				float x[6], y[3];
-				for (size_t i = 0; i < 6; i++)
-					x[i] = dU[(i * 6 + j) * pl + c * OC +
-					    oc];
-				wino_f4_gt(y, x);
-				for (size_t k = 0; k < 3; k++)
-					a[k][j] = y[k];
-			}
-			float *dw = dweight + (oc * C + c) * 9;
-			for (size_t k = 0; k < 3; k++) {
-				float y[3];
-				wino_f4_gt(y, a[k]);
-				for (size_t v = 0; v < 3; v++)
-					dw[k * 3 + v] += y[v];
-			}
-		}
+#pragma omp parallel num_threads(threads) if (C * OC >= 4096)
+	{
+		/* a [3][6][OC] in the thread's scratch (its frame alone is
+		 * 36 OC or more floats: per_floats() covers the input
+		 * gradient's) */
+		float *a = base + (size_t)omp_get_thread_num() * per;
+#pragma omp for schedule(static)
+		for (size_t c = 0; c < C; c++)
+			dweight_from_du(dweight, a, dU, pl, c, C, OC);
+	}
 }
