@@ -626,6 +626,18 @@ bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
 	    m->nproc > 1 ? &m->sync : NULL, 0);
 }
 
+/* bn_bwd for BN + ReLU with no residual: the mask from inp, so the
+ * ReLU's output is not read */
+static void
+bn_relu_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
+    const float *dout, const float *inp, size_t N)
+{
+	const float *st = m->stats[v] + l->st;
+	batchnorm_relu_backward_sync(dinp, m->grads + l->w, m->grads + l->b,
+	    dout, inp, st, st + l->C, m->params + l->w, m->params + l->b, N,
+	    l->C, l->HW, m->nproc > 1 ? &m->sync : NULL, 0);
+}
+
 /* dinp is added to if acc, else written */
 static void
 conv_bwd(struct model *m, const struct convl *l, float *dinp,
@@ -665,7 +677,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		zero(m, Gn, N * l->IN);
 		lin_bwd(m, l, Gn, G, in, N);
 		if (i) {
-			bn_bwd(m, v, &m->proj_bn[i - 1], G, Gn, in,
+			bn_relu_bwd(m, v, &m->proj_bn[i - 1], G, Gn,
 			    ACT(v, m->p[i - 1]), N);
 		} else {
 			t = G, G = Gn, Gn = t;
@@ -674,7 +686,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 	/* G = d rep */
 	zero(m, Gn, N * m->cfg.head_dim);
 	lin_bwd(m, &m->head, Gn, G, ACT(v, m->hb), N);
-	bn_bwd(m, v, &m->head_bn, G, Gn, ACT(v, m->hb), ACT(v, m->f), N);
+	bn_relu_bwd(m, v, &m->head_bn, G, Gn, ACT(v, m->f), N);
 	zero(m, Gn, N * m->final_C);
 	lin_bwd(m, &m->fc, Gn, G, ACT(v, m->gap), N);
 	zero(m, G, N * m->final_C * m->final_HW);
@@ -687,8 +699,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		size_t n = N * k2->b1.C * k2->b1.HW;
 		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
 		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N, 0);
-		bn_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->h1), ACT(v, k2->a1),
-		    N);
+		bn_relu_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->a1), N);
 		conv_bwd(m, &k2->c1, Gn, T1, in, N, 0);
 		if (k2->has_ds) {
 			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
@@ -699,7 +710,7 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		t = G, G = Gn, Gn = t;
 	}
 	/* G = d h0 */
-	bn_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->h0), ACT(v, m->c0), N);
+	bn_relu_bwd(m, v, &m->stem_bn, T1, G, ACT(v, m->c0), N);
 	conv_bwd(m, &m->stem, NULL, T1, x, N, 1);
 }
 

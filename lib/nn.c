@@ -754,10 +754,38 @@ row_sumsq(const float *x, float m, size_t n)
 	return a;
 }
 
-/* *sg += sum g, *sgx += sum g (x - m), g = d masked by y > 0 if y */
+/*
+ * The ReLU after a batch norm, as its backward pass sees it: none, its
+ * output y, or (from_x) recomputed from the norm's input x as x ra +
+ * rb > 0, the forward pass's expression (affine_row) with its scale
+ * and shift: the same mask, without reading y.
+ */
+struct relu_of {
+	const float *y;
+	int from_x;
+	float ra, rb;
+};
+
+/* channel c's ReLU: relu_out's (may be NULL: none), or if bias is not
+ * NULL recomputed from x with the forward pass's scale and shift */
+static struct relu_of
+relu_of(const float *relu_out, const float *bias, const float *weight,
+    const float *mean, const float *rstd, size_t c)
+{
+	struct relu_of r = { relu_out, 0, 0.0f, 0.0f };
+	if (bias) {
+		/* bn_stats' a and b */
+		r.from_x = 1;
+		r.ra = weight[c] * rstd[c];
+		r.rb = bias[c] - mean[c] * r.ra;
+	}
+	return r;
+}
+
+/* *sg += sum g, *sgx += sum g (x - m), g = d masked by the ReLU r */
 static void
 row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
-    const float *x, float m, size_t n)
+    const float *x, float m, const struct relu_of *r, size_t n)
 {
 	float a = 0.0f, b = 0.0f;
 	if (y) {
@@ -765,6 +793,15 @@ row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
 		for (size_t j = 0; j < n; j++) {
 			float dv = d[j];
 			float g = y[j] > 0.0f ? dv : 0.0f;
+			a += g;
+			b += g * (x[j] - m);
+		}
+	} else if (r->from_x) {
+		float ra = r->ra, rb = r->rb;
+#pragma omp simd reduction(+:a, b)
+		for (size_t j = 0; j < n; j++) {
+			float dv = d[j];
+			float g = x[j] * ra + rb > 0.0f ? dv : 0.0f;
 			a += g;
 			b += g * (x[j] - m);
 		}
@@ -1084,18 +1121,20 @@ batchnorm_relu_forward_eval(float *out, const float *inp,
 }
 
 /*
- * dinp = k (g - mg - (x - m) mgx) for channel c, g = dout (masked);
- * added to dinp if acc, else written over it.
+ * dinp = k (g - mg - (x - m) mgx) for channel c, g = dout masked by
+ * the ReLU r (r->y: relu_out [N,C,HW]); added to dinp if acc, else
+ * written over it.
  */
 static void
-bn_dx(float *dinp, const float *dout, const float *relu_out,
+bn_dx(float *dinp, const float *dout, const struct relu_of *r,
     const float *inp, float k, float mg, float m, float mgx, size_t N,
     size_t C, size_t HW, size_t c, int acc)
 {
+	float ra = r->ra, rb = r->rb;
 	for (size_t n = 0; n < N; n++) {
 		size_t o = (n * C + c) * HW;
 		const float *d = dout + o, *x = inp + o;
-		const float *y = relu_out ? relu_out + o : NULL;
+		const float *y = r->y ? r->y + o : NULL;
 		float *dx = dinp + o;
 		/* d[j] loaded unconditionally: the select vectorises */
 		if (y && acc) {
@@ -1112,6 +1151,20 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
 				float g = y[j] > 0.0f ? dv : 0.0f;
 				dx[j] = k * (g - mg - (x[j] - m) * mgx);
 			}
+		} else if (r->from_x && acc) {
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++) {
+				float dv = d[j];
+				float g = x[j] * ra + rb > 0.0f ? dv : 0.0f;
+				dx[j] += k * (g - mg - (x[j] - m) * mgx);
+			}
+		} else if (r->from_x) {
+#pragma omp simd
+			for (size_t j = 0; j < HW; j++) {
+				float dv = d[j];
+				float g = x[j] * ra + rb > 0.0f ? dv : 0.0f;
+				dx[j] = k * (g - mg - (x[j] - m) * mgx);
+			}
 		} else if (acc) {
 #pragma omp simd
 			for (size_t j = 0; j < HW; j++)
@@ -1124,11 +1177,21 @@ bn_dx(float *dinp, const float *dout, const float *relu_out,
 	}
 }
 
-/* g = d masked by y > 0 (y may be NULL: g = d) */
+/* g = d masked by y > 0 (y may be NULL: g = d), or if ra is not
+ * NULL by x ra + rb > 0 */
 static void
 cols_mask(float *restrict g, const float *restrict d,
-    const float *restrict y, size_t n)
+    const float *restrict y, const float *restrict x,
+    const float *restrict ra, const float *restrict rb, size_t n)
 {
+	if (ra) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++) {
+			float dv = d[j];
+			g[j] = x[j] * ra[j] + rb[j] > 0.0f ? dv : 0.0f;
+		}
+		return;
+	}
 	if (y == NULL) {
 		memcpy(g, d, n * sizeof *g);
 		return;
@@ -1174,9 +1237,9 @@ cols_dx(float *restrict dx, const float *restrict g, const float *restrict x,
  * operations per channel as bn_backward, in the same order) */
 static void
 bn_backward_cols(float *dinp, float *dweight, float *dbias,
-    const float *dout, const float *relu_out, const float *inp,
-    const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, int acc)
+    const float *dout, const float *relu_out, const float *bias,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, int acc)
 {
 	size_t nblk = (C + BN_COLS - 1) / BN_COLS;
 #pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
@@ -1185,13 +1248,19 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
 		size_t nc = C - c0 < BN_COLS ? C - c0 : BN_COLS;
 		double sg[BN_COLS], sgx[BN_COLS];
 		float g[BN_COLS], k[BN_COLS], mg[BN_COLS], mgx[BN_COLS];
+		float ra[BN_COLS], rb[BN_COLS];
 		const float *m = mean + c0;
-		for (size_t j = 0; j < nc; j++)
+		for (size_t j = 0; j < nc; j++) {
+			struct relu_of r = relu_of(relu_out, bias, weight,
+			    mean, rstd, c0 + j);
 			sg[j] = sgx[j] = 0;
+			ra[j] = r.ra;
+			rb[j] = r.rb;
+		}
 		for (size_t n = 0; n < N; n++) {
 			size_t o = n * C + c0;
 			cols_mask(g, dout + o, relu_out ? relu_out + o : NULL,
-			    nc);
+			    inp + o, bias ? ra : NULL, rb, nc);
 			cols_grad_sums(sg, sgx, g, inp + o, m, nc);
 		}
 		for (size_t j = 0; j < nc; j++) {
@@ -1211,7 +1280,7 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
 		for (size_t n = 0; n < N; n++) {
 			size_t o = n * C + c0;
 			cols_mask(g, dout + o, relu_out ? relu_out + o : NULL,
-			    nc);
+			    inp + o, bias ? ra : NULL, rb, nc);
 			cols_dx(dinp + o, g, inp + o, m, k, mg, mgx, acc, nc);
 		}
 	}
@@ -1223,24 +1292,26 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
  */
 static void
 bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-    const float *relu_out, const float *inp, const float *mean,
-    const float *rstd, const float *weight, size_t N, size_t C, size_t HW,
-    int acc)
+    const float *relu_out, const float *bias, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW, int acc)
 {
 	size_t cnt = N * HW;
 	if (HW == 1) {
-		bn_backward_cols(dinp, dweight, dbias, dout, relu_out, inp,
-		    mean, rstd, weight, N, C, acc);
+		bn_backward_cols(dinp, dweight, dbias, dout, relu_out, bias,
+		    inp, mean, rstd, weight, N, C, acc);
 		return;
 	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double sg = 0, sgx = 0;
 		float m = mean[c], rs = rstd[c];
+		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
+		    c);
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
 			row_grad_sums(&sg, &sgx, dout + o,
-			    relu_out ? relu_out + o : NULL, inp + o, m, HW);
+			    relu_out ? relu_out + o : NULL, inp + o, m, &r, HW);
 		}
 		sgx *= rs;
 		if (dbias)
@@ -1250,7 +1321,7 @@ bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
 		if (dinp == NULL)
 			continue;
 		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
-		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
+		bn_dx(dinp, dout, &r, inp, weight[c] * rs,
 		    (float)(sg / (double)cnt), m,
 		    (float)(sgx / (double)cnt) * rs, N, C, HW, c, acc);
 	}
@@ -1262,24 +1333,25 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW)
 {
-	bn_backward(dinp, dweight, dbias, dout, relu_out, inp, mean, rstd,
-	    weight, N, C, HW, 1);
+	bn_backward(dinp, dweight, dbias, dout, relu_out, NULL, inp, mean,
+	    rstd, weight, N, C, HW, 1);
 }
 
 /*
  * Split between processes: dweight and dbias get this process's sums
  * (the caller sums parameter gradients over processes), dinp the
- * means over the whole batch.
+ * means over the whole batch.  bias not NULL: the ReLU's mask from inp.
  */
-void
-batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
-    const float *dout, const float *relu_out, const float *inp,
-    const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, size_t HW, const struct bn_sync *sync, int acc)
+static void
+bn_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *bias,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, size_t HW,
+    const struct bn_sync *sync, int acc)
 {
 	if (sync == NULL) {
-		bn_backward(dinp, dweight, dbias, dout, relu_out, inp, mean,
-		    rstd, weight, N, C, HW, acc);
+		bn_backward(dinp, dweight, dbias, dout, relu_out, bias, inp,
+		    mean, rstd, weight, N, C, HW, acc);
 		return;
 	}
 	double *sg = sync->scratch, *sgx = sg + C;
@@ -1287,12 +1359,14 @@ batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
 	int par = N * C * HW >= PAR_MIN;
 #pragma omp parallel for schedule(static) if (par)
 	for (size_t c = 0; c < C; c++) {
+		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
+		    c);
 		sg[c] = sgx[c] = 0;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
 			row_grad_sums(&sg[c], &sgx[c], dout + o,
 			    relu_out ? relu_out + o : NULL, inp + o, mean[c],
-			    HW);
+			    &r, HW);
 		}
 		sgx[c] *= rstd[c];
 		if (dbias)
@@ -1306,10 +1380,32 @@ batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
 #pragma omp parallel for schedule(static) if (par)
 	for (size_t c = 0; c < C; c++) {
 		float rs = rstd[c];
-		bn_dx(dinp, dout, relu_out, inp, weight[c] * rs,
+		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
+		    c);
+		bn_dx(dinp, dout, &r, inp, weight[c] * rs,
 		    (float)(sg[c] / (double)cnt), mean[c],
 		    (float)(sgx[c] / (double)cnt) * rs, N, C, HW, c, acc);
 	}
+}
+
+void
+batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *inp,
+    const float *mean, const float *rstd, const float *weight, size_t N,
+    size_t C, size_t HW, const struct bn_sync *sync, int acc)
+{
+	bn_backward_sync(dinp, dweight, dbias, dout, relu_out, NULL, inp,
+	    mean, rstd, weight, N, C, HW, sync, acc);
+}
+
+void
+batchnorm_relu_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *mean,
+    const float *rstd, const float *weight, const float *bias, size_t N,
+    size_t C, size_t HW, const struct bn_sync *sync, int acc)
+{
+	bn_backward_sync(dinp, dweight, dbias, dout, NULL, bias, inp, mean,
+	    rstd, weight, N, C, HW, sync, acc);
 }
 
 /* ------------------------------------------------ element-wise, pooling */

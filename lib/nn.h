@@ -198,6 +198,17 @@ void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *inp,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW, const struct bn_sync *sync, int acc);
+/*
+ * The same for BN followed by ReLU with no residual, without reading
+ * the ReLU's output: its mask is recomputed from inp as the forward
+ * pass computed it (inp scale + shift > 0, scale and shift from mean,
+ * rstd, weight and bias), the same mask, so the same result as
+ * batchnorm_backward_sync with relu_out.
+ */
+void batchnorm_relu_backward_sync(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *mean,
+    const float *rstd, const float *weight, const float *bias, size_t N,
+    size_t C, size_t HW, const struct bn_sync *sync, int acc);
 
 /* ---- element-wise, pooling, linear ---- */
 

@@ -354,6 +354,62 @@ test_bn1d_cols(void)
 	free(db1), free(db2), free(scratch);
 }
 
+/*
+ * batchnorm_relu_backward_sync recomputes the ReLU's mask from the
+ * input: the same bytes as batchnorm_backward_sync given the ReLU's
+ * output, per channel (HW 49) and by rows (HW 1), alone and synced,
+ * added and written; channel 2 has weight and bias 0, so bn(x) is
+ * exactly 0 there (masked), channel 4 a negative bias.
+ */
+static void
+test_bn_relu_mask(void)
+{
+	for (size_t HW = 1; HW <= 49; HW += 48) {
+		size_t N = 6, C = 5, n = N * C * HW;
+		float *x = zeros(n), *dy = zeros(n), *y = zeros(n);
+		float *dx1 = zeros(n), *dx2 = zeros(n);
+		float w[5] = { 1.5f, -0.7f, 0.0f, 2.0f, 0.3f };
+		float b[5] = { 0.1f, -0.2f, 0.0f, 0.0f, -1.0f };
+		float mean[5], rstd[5], rm[5] = { 0 }, rv[5] = { 1, 1, 1, 1, 1 };
+		float dw1[5] = { 0 }, dw2[5] = { 0 }, db1[5] = { 0 };
+		float db2[5] = { 0 };
+		double scratch[10];
+		struct bn_sync sync = { sum_one, NULL, N, scratch };
+		uint64_t u = 7;
+		for (size_t i = 0; i < n; i++) {
+			u = u * 6364136223846793005u + 1442695040888963407u;
+			float v = (float)((double)(u >> 11) /
+			    9007199254740992.0 - 0.5);
+			x[i] = 2 * v;
+			dy[i] = v * v - 0.1f;
+		}
+		batchnorm_relu_forward(y, mean, rstd, rm, rv, x, NULL, w, b, N,
+		    C, HW, BN_MOMENTUM, BN_EPS);
+		for (int synced = 0; synced < 2; synced++)
+			for (int acc = 0; acc < 2; acc++) {
+				for (size_t i = 0; i < n; i++)
+					dx1[i] = dx2[i] = acc ? x[i] : NAN;
+				batchnorm_backward_sync(dx1, dw1, db1, dy, y, x,
+				    mean, rstd, w, N, C, HW,
+				    synced ? &sync : NULL, acc);
+				batchnorm_relu_backward_sync(dx2, dw2, db2, dy,
+				    x, mean, rstd, w, b, N, C, HW,
+				    synced ? &sync : NULL, acc);
+				CHECK(memcmp(dx1, dx2, n * sizeof *dx1) == 0);
+				CHECK(memcmp(dw1, dw2, sizeof dw1) == 0);
+				CHECK(memcmp(db1, db2, sizeof db1) == 0);
+			}
+		/* the mask was not all ones or all zeros */
+		size_t on = 0;
+		for (size_t i = 0; i < n; i++)
+			on += y[i] > 0.0f;
+		CHECK(on > n / 4 && on < n);
+		free(x), free(dy), free(y), free(dx1), free(dx2);
+	}
+	printf("bn + relu backward, mask from the input = from the output: "
+	    "%s\n", check_failures ? "see above" : "same bytes");
+}
+
 static void
 test_linear(void)
 {
@@ -458,6 +514,7 @@ main(void)
 	test_bn(DIR "bn1d.npy");
 	test_bn_offset();
 	test_bn1d_cols();
+	test_bn_relu_mask();
 	test_linear();
 	test_gap();
 	test_vicreg();
