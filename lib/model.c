@@ -626,6 +626,20 @@ bn_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
 	    m->nproc > 1 ? &m->sync : NULL, 0);
 }
 
+/* bn_bwd for relu(bn + residual), dres (or NULL) = the residual's
+ * gradient (written) */
+static void
+bn_res_bwd(struct model *m, int v, const struct bnl *l, float *dinp,
+    float *dres, const float *dout, const float *relu_out, const float *inp,
+    size_t N)
+{
+	const float *st = m->stats[v] + l->st;
+	batchnorm_residual_backward_sync(dinp, dres, m->grads + l->w,
+	    m->grads + l->b, dout, relu_out, inp, st, st + l->C,
+	    m->params + l->w, N, l->C, l->HW,
+	    m->nproc > 1 ? &m->sync : NULL, 0);
+}
+
 /* bn_bwd for BN + ReLU with no residual: the mask from inp, so the
  * ReLU's output is not read */
 static void
@@ -696,16 +710,16 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		struct block *k2 = &m->blk[i];
 		const float *in = ACT(v, k2->in);
 		const float *out = ACT(v, k2->out);
-		size_t n = N * k2->b1.C * k2->b1.HW;
-		bn_bwd(m, v, &k2->b2, T1, G, out, ACT(v, k2->a2), N);
+		/* without a shortcut conv, the block's input gets the
+		 * masked G itself (written by b2's backward) + c1's */
+		bn_res_bwd(m, v, &k2->b2, T1, k2->has_ds ? NULL : Gn, G, out,
+		    ACT(v, k2->a2), N);
 		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N, 0);
 		bn_relu_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->a1), N);
-		conv_bwd(m, &k2->c1, Gn, T1, in, N, 0);
+		conv_bwd(m, &k2->c1, Gn, T1, in, N, !k2->has_ds);
 		if (k2->has_ds) {
 			bn_bwd(m, v, &k2->bds, T2, G, out, ACT(v, k2->d1), N);
 			conv_bwd(m, &k2->ds, Gn, T2, in, N, 1);
-		} else {
-			relu_backward(Gn, G, out, n);
 		}
 		t = G, G = Gn, Gn = t;
 	}

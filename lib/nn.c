@@ -764,6 +764,7 @@ struct relu_of {
 	const float *y;
 	int from_x;
 	float ra, rb;
+	float *gout;    /* not NULL: the masked gradient written there */
 };
 
 /* channel c's ReLU: relu_out's (may be NULL: none), or if bias is not
@@ -772,7 +773,7 @@ static struct relu_of
 relu_of(const float *relu_out, const float *bias, const float *weight,
     const float *mean, const float *rstd, size_t c)
 {
-	struct relu_of r = { relu_out, 0, 0.0f, 0.0f };
+	struct relu_of r = { relu_out, 0, 0.0f, 0.0f, NULL };
 	if (bias) {
 		/* bn_stats' a and b */
 		r.from_x = 1;
@@ -814,6 +815,30 @@ row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
 	}
 	*sg += a;
 	*sgx += b;
+}
+
+/* r->gout + o [n] = d masked by r (y: the ReLU's output at o) */
+static void
+row_gout(const struct relu_of *r, size_t o, const float *d, const float *y,
+    const float *x, size_t n)
+{
+	float *g = r->gout + o;
+	if (y) {
+#pragma omp simd
+		for (size_t j = 0; j < n; j++) {
+			float dv = d[j];
+			g[j] = y[j] > 0.0f ? dv : 0.0f;
+		}
+	} else if (r->from_x) {
+		float ra = r->ra, rb = r->rb;
+#pragma omp simd
+		for (size_t j = 0; j < n; j++) {
+			float dv = d[j];
+			g[j] = x[j] * ra + rb > 0.0f ? dv : 0.0f;
+		}
+	} else {
+		memcpy(g, d, n * sizeof *g);
+	}
 }
 
 /* y [n] = x a + b (+ r), then max(y, 0) if relu; y may equal x */
@@ -1236,7 +1261,7 @@ cols_dx(float *restrict dx, const float *restrict g, const float *restrict x,
 /* bn_backward for HW = 1, row by row over blocks of channels (the same
  * operations per channel as bn_backward, in the same order) */
 static void
-bn_backward_cols(float *dinp, float *dweight, float *dbias,
+bn_backward_cols(float *dinp, float *gout, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *bias,
     const float *inp, const float *mean, const float *rstd,
     const float *weight, size_t N, size_t C, int acc)
@@ -1261,6 +1286,8 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
 			size_t o = n * C + c0;
 			cols_mask(g, dout + o, relu_out ? relu_out + o : NULL,
 			    inp + o, bias ? ra : NULL, rb, nc);
+			if (gout)
+				memcpy(gout + o, g, nc * sizeof *g);
 			cols_grad_sums(sg, sgx, g, inp + o, m, nc);
 		}
 		for (size_t j = 0; j < nc; j++) {
@@ -1291,15 +1318,15 @@ bn_backward_cols(float *dinp, float *dweight, float *dbias,
  * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
  */
 static void
-bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-    const float *relu_out, const float *bias, const float *inp,
-    const float *mean, const float *rstd, const float *weight, size_t N,
-    size_t C, size_t HW, int acc)
+bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *bias,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, size_t HW, int acc)
 {
 	size_t cnt = N * HW;
 	if (HW == 1) {
-		bn_backward_cols(dinp, dweight, dbias, dout, relu_out, bias,
-		    inp, mean, rstd, weight, N, C, acc);
+		bn_backward_cols(dinp, gout, dweight, dbias, dout, relu_out,
+		    bias, inp, mean, rstd, weight, N, C, acc);
 		return;
 	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
@@ -1308,10 +1335,14 @@ bn_backward(float *dinp, float *dweight, float *dbias, const float *dout,
 		float m = mean[c], rs = rstd[c];
 		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
 		    c);
+		r.gout = gout;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			row_grad_sums(&sg, &sgx, dout + o,
-			    relu_out ? relu_out + o : NULL, inp + o, m, &r, HW);
+			const float *y = relu_out ? relu_out + o : NULL;
+			row_grad_sums(&sg, &sgx, dout + o, y, inp + o, m, &r,
+			    HW);
+			if (gout)
+				row_gout(&r, o, dout + o, y, inp + o, HW);
 		}
 		sgx *= rs;
 		if (dbias)
@@ -1333,8 +1364,8 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW)
 {
-	bn_backward(dinp, dweight, dbias, dout, relu_out, NULL, inp, mean,
-	    rstd, weight, N, C, HW, 1);
+	bn_backward(dinp, NULL, dweight, dbias, dout, relu_out, NULL, inp,
+	    mean, rstd, weight, N, C, HW, 1);
 }
 
 /*
@@ -1343,15 +1374,15 @@ batchnorm_backward(float *dinp, float *dweight, float *dbias,
  * means over the whole batch.  bias not NULL: the ReLU's mask from inp.
  */
 static void
-bn_backward_sync(float *dinp, float *dweight, float *dbias,
+bn_backward_sync(float *dinp, float *gout, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *bias,
     const float *inp, const float *mean, const float *rstd,
     const float *weight, size_t N, size_t C, size_t HW,
     const struct bn_sync *sync, int acc)
 {
 	if (sync == NULL) {
-		bn_backward(dinp, dweight, dbias, dout, relu_out, bias, inp,
-		    mean, rstd, weight, N, C, HW, acc);
+		bn_backward(dinp, gout, dweight, dbias, dout, relu_out, bias,
+		    inp, mean, rstd, weight, N, C, HW, acc);
 		return;
 	}
 	double *sg = sync->scratch, *sgx = sg + C;
@@ -1361,12 +1392,15 @@ bn_backward_sync(float *dinp, float *dweight, float *dbias,
 	for (size_t c = 0; c < C; c++) {
 		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
 		    c);
+		r.gout = gout;
 		sg[c] = sgx[c] = 0;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			row_grad_sums(&sg[c], &sgx[c], dout + o,
-			    relu_out ? relu_out + o : NULL, inp + o, mean[c],
-			    &r, HW);
+			const float *y = relu_out ? relu_out + o : NULL;
+			row_grad_sums(&sg[c], &sgx[c], dout + o, y, inp + o,
+			    mean[c], &r, HW);
+			if (gout)
+				row_gout(&r, o, dout + o, y, inp + o, HW);
 		}
 		sgx[c] *= rstd[c];
 		if (dbias)
@@ -1394,8 +1428,19 @@ batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW, const struct bn_sync *sync, int acc)
 {
-	bn_backward_sync(dinp, dweight, dbias, dout, relu_out, NULL, inp,
-	    mean, rstd, weight, N, C, HW, sync, acc);
+	bn_backward_sync(dinp, NULL, dweight, dbias, dout, relu_out, NULL,
+	    inp, mean, rstd, weight, N, C, HW, sync, acc);
+}
+
+void
+batchnorm_residual_backward_sync(float *dinp, float *dres, float *dweight,
+    float *dbias, const float *dout, const float *relu_out,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, size_t HW,
+    const struct bn_sync *sync, int acc)
+{
+	bn_backward_sync(dinp, dres, dweight, dbias, dout, relu_out, NULL,
+	    inp, mean, rstd, weight, N, C, HW, sync, acc);
 }
 
 void
@@ -1404,8 +1449,8 @@ batchnorm_relu_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *rstd, const float *weight, const float *bias, size_t N,
     size_t C, size_t HW, const struct bn_sync *sync, int acc)
 {
-	bn_backward_sync(dinp, dweight, dbias, dout, NULL, bias, inp, mean,
-	    rstd, weight, N, C, HW, sync, acc);
+	bn_backward_sync(dinp, NULL, dweight, dbias, dout, NULL, bias, inp,
+	    mean, rstd, weight, N, C, HW, sync, acc);
 }
 
 /* ------------------------------------------------ element-wise, pooling */

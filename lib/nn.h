@@ -199,6 +199,17 @@ void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,
     const float *mean, const float *rstd, const float *weight, size_t N,
     size_t C, size_t HW, const struct bn_sync *sync, int acc);
 /*
+ * The same for out = relu(bn(inp) + residual), relu_out = out, that
+ * also writes the residual's gradient: dres [N,C,HW] = dout masked by
+ * relu_out > 0 (written, not added; the caller adds the rest of that
+ * input's gradient to it), the mask read once for both.
+ */
+void batchnorm_residual_backward_sync(float *dinp, float *dres,
+    float *dweight, float *dbias, const float *dout, const float *relu_out,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, size_t HW,
+    const struct bn_sync *sync, int acc);
+/*
  * The same for BN followed by ReLU with no residual, without reading
  * the ReLU's output: its mask is recomputed from inp as the forward
  * pass computed it (inp scale + shift > 0, scale and shift from mean,

@@ -356,10 +356,12 @@ test_bn1d_cols(void)
 
 /*
  * batchnorm_relu_backward_sync recomputes the ReLU's mask from the
- * input: the same bytes as batchnorm_backward_sync given the ReLU's
- * output, per channel (HW 49) and by rows (HW 1), alone and synced,
- * added and written; channel 2 has weight and bias 0, so bn(x) is
- * exactly 0 there (masked), channel 4 a negative bias.
+ * input, batchnorm_residual_backward_sync also writes the masked
+ * gradient: the same bytes as batchnorm_backward_sync given the ReLU's
+ * output (and dres = dout where the output is positive, else 0), per
+ * channel (HW 49) and by rows (HW 1), alone and synced, added and
+ * written; channel 2 has weight and bias 0, so bn(x) is exactly 0
+ * there (masked), channel 4 a negative bias.
  */
 static void
 test_bn_relu_mask(void)
@@ -367,12 +369,13 @@ test_bn_relu_mask(void)
 	for (size_t HW = 1; HW <= 49; HW += 48) {
 		size_t N = 6, C = 5, n = N * C * HW;
 		float *x = zeros(n), *dy = zeros(n), *y = zeros(n);
-		float *dx1 = zeros(n), *dx2 = zeros(n);
+		float *dx1 = zeros(n), *dx2 = zeros(n), *dx3 = zeros(n);
+		float *dres = zeros(n);
 		float w[5] = { 1.5f, -0.7f, 0.0f, 2.0f, 0.3f };
 		float b[5] = { 0.1f, -0.2f, 0.0f, 0.0f, -1.0f };
 		float mean[5], rstd[5], rm[5] = { 0 }, rv[5] = { 1, 1, 1, 1, 1 };
 		float dw1[5] = { 0 }, dw2[5] = { 0 }, db1[5] = { 0 };
-		float db2[5] = { 0 };
+		float db2[5] = { 0 }, dw3[5] = { 0 }, db3[5] = { 0 };
 		double scratch[10];
 		struct bn_sync sync = { sum_one, NULL, N, scratch };
 		uint64_t u = 7;
@@ -387,27 +390,43 @@ test_bn_relu_mask(void)
 		    C, HW, BN_MOMENTUM, BN_EPS);
 		for (int synced = 0; synced < 2; synced++)
 			for (int acc = 0; acc < 2; acc++) {
-				for (size_t i = 0; i < n; i++)
-					dx1[i] = dx2[i] = acc ? x[i] : NAN;
+				for (size_t i = 0; i < n; i++) {
+					dx1[i] = dx2[i] = dx3[i] = acc ? x[i] :
+					    NAN;
+					dres[i] = NAN;
+				}
+				const struct bn_sync *sy = synced ? &sync :
+				    NULL;
 				batchnorm_backward_sync(dx1, dw1, db1, dy, y, x,
-				    mean, rstd, w, N, C, HW,
-				    synced ? &sync : NULL, acc);
+				    mean, rstd, w, N, C, HW, sy, acc);
 				batchnorm_relu_backward_sync(dx2, dw2, db2, dy,
-				    x, mean, rstd, w, b, N, C, HW,
-				    synced ? &sync : NULL, acc);
+				    x, mean, rstd, w, b, N, C, HW, sy, acc);
+				batchnorm_residual_backward_sync(dx3, dres,
+				    dw3, db3, dy, y, x, mean, rstd, w, N, C,
+				    HW, sy, acc);
 				CHECK(memcmp(dx1, dx2, n * sizeof *dx1) == 0);
 				CHECK(memcmp(dw1, dw2, sizeof dw1) == 0);
 				CHECK(memcmp(db1, db2, sizeof db1) == 0);
+				CHECK(memcmp(dx1, dx3, n * sizeof *dx1) == 0);
+				CHECK(memcmp(dw1, dw3, sizeof dw1) == 0);
+				CHECK(memcmp(db1, db3, sizeof db1) == 0);
+				size_t bad = 0;
+				for (size_t i = 0; i < n; i++)
+					bad += dres[i] != (y[i] > 0.0f ? dy[i] :
+					    0.0f);
+				CHECK(bad == 0);
 			}
 		/* the mask was not all ones or all zeros */
 		size_t on = 0;
 		for (size_t i = 0; i < n; i++)
 			on += y[i] > 0.0f;
 		CHECK(on > n / 4 && on < n);
-		free(x), free(dy), free(y), free(dx1), free(dx2);
+		free(x), free(dy), free(y), free(dx1), free(dx2), free(dx3);
+		free(dres);
 	}
-	printf("bn + relu backward, mask from the input = from the output: "
-	    "%s\n", check_failures ? "see above" : "same bytes");
+	printf("bn + relu backward, mask from the input or with the "
+	    "residual's gradient = from the output: %s\n",
+	    check_failures ? "see above" : "same bytes");
 }
 
 static void
