@@ -59,7 +59,12 @@ conv_s2c_set(int m)
  * channels, ms s2c / best other: 64->128 30x30 47 / 56 (forward), 42 /
  * 50 (input gradient), 46 / 65 (weight gradient); 128->256 15x15 50 /
  * 63, 41 / 51, 57 / 56; and none at 256: 50 / 44, 47 / 46, 93 / 50
- * (BLIS).
+ * (BLIS).  With the kernel of 8 pixels x 32 channels, the forward pass
+ * and the input gradient at 256 too (256->512 8x8, two runs each,
+ * ms s2c / BLIS: one thread 35.7 / 37.5 and 34.2 / 35.5 forward, 33.0
+ * / 37.6 and 32.4 / 38.1 input gradient; two threads, wall clock 19.0
+ * / 22.0 and 20.3 / 23.4, 18.2 / 20.0 and 19.5 / 21.4); the weight
+ * gradient there still loses (74-76 / 38-39).
  */
 static int
 use_s2c(const struct conv2d_shape *s, int part)
@@ -67,7 +72,8 @@ use_s2c(const struct conv2d_shape *s, int part)
 	if (s->C * (s->W + 2) <= 1024)
 		return 1;
 	if (conv_avx512())
-		return s->C <= 128;
+		return s->C <= 128 || (s->C <= 256 &&
+		    part != CONV_S2C_DWEIGHT);
 	switch (part) {
 	case CONV_S2C_FWD:
 		return s->OW <= 8;
