@@ -428,23 +428,68 @@ weights_forward(float *wf, const float *w, const struct geo *g,
 				    w[(oc * C + c) * 9 + t];
 }
 
+static void weights_dinp(float *wd, const float *w, const struct geo *g,
+    size_t threads);
+
+/*
+ * The weights in panels, part 0 (forward) or 1 (input gradient):
+ * cache's if made from these weights, else made again (into the cache
+ * where there is one, else into scratch)
+ */
+static const float *
+weights_part(float *scratch, const float *weight, int part,
+    const struct geo *g, size_t threads, struct conv_cache *c)
+{
+	float *w = c && c->u[part] ? c->u[part] : scratch;
+	if (w == scratch || !conv_cache_check(c, part, weight, 9 * g->C *
+	    g->OC)) {
+		if (part == 0)
+			weights_forward(w, weight, g, threads);
+		else
+			weights_dinp(w, weight, g, threads);
+	}
+	return w;
+}
+
+size_t
+conv_s2c_cache_floats(const struct conv2d_shape *s)
+{
+	if (s->KS != 3 || s->stride != 2 || s->pad != 1 || s->C % 8 != 0 ||
+	    s->OC % 8 != 0)
+		return 0;
+	struct geo g;
+	geo_set(&g, s);
+	return w_floats(&g);
+}
+
 void
 conv_s2c_forward(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
     const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post)
 {
+	conv_s2c_forward_cached(out, scratch, inp, weight, bias, N, s,
+	    threads, post, NULL);
+}
+
+void
+conv_s2c_forward_cached(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post, struct conv_cache *cache)
+{
 	struct geo g;
 	geo_set(&g, s);
 	threads = threads ? threads : 1;
 	size_t C = g.C, OC = g.OC, ohw = g.OH * g.OW, per = fwd_floats(&g);
 	size_t in_sz = C * g.H * g.W, nch = (N + g.nf - 1) / g.nf;
-	float *wf = scratch, *base = scratch + w_floats(&g);
+	float *base = scratch + w_floats(&g);
 	/* the 3 taps of a kernel row read 3 C consecutive floats */
 	ptrdiff_t toff[3];
 	for (size_t ky = 0; ky < 3; ky++)
 		toff[ky] = (ptrdiff_t)(ky * g.Wp * C);
-	weights_forward(wf, weight, &g, threads);
+	const float *wf = weights_part(scratch, weight, 0, &g, threads,
+	    cache);
 #pragma omp parallel num_threads(threads)
 	{
 		float *X = base + (size_t)omp_get_thread_num() * per;
@@ -554,14 +599,25 @@ conv_s2c_backward_dinp(float *dinp, float *scratch, const float *dout,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads, int acc)
 {
+	conv_s2c_backward_dinp_cached(dinp, scratch, dout, weight, N, s,
+	    threads, acc, NULL);
+}
+
+void
+conv_s2c_backward_dinp_cached(float *dinp, float *scratch,
+    const float *dout, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads, int acc,
+    struct conv_cache *cache)
+{
 	struct geo g;
 	geo_set(&g, s);
 	threads = threads ? threads : 1;
 	size_t C = g.C, OC = g.OC, per = dinp_floats(&g);
 	size_t in_sz = C * g.H * g.W, out_sz = OC * g.OH * g.OW;
 	size_t nch = (N + g.nd - 1) / g.nd;
-	float *wd = scratch, *base = scratch + w_floats(&g);
-	weights_dinp(wd, weight, &g, threads);
+	float *base = scratch + w_floats(&g);
+	const float *wd = weights_part(scratch, weight, 1, &g, threads,
+	    cache);
 #pragma omp parallel num_threads(threads)
 	{
 		float *D = base + (size_t)omp_get_thread_num() * per;

@@ -55,6 +55,10 @@ int conv_s2c_applies(const struct conv2d_shape *s, int part);
 size_t conv_s2c_scratch_floats(const struct conv2d_shape *s,
     size_t threads);
 
+/* Floats of a conv_cache part (nn.h) for shape s: the weights in
+ * panels; 0 where this file does not apply to s. */
+size_t conv_s2c_cache_floats(const struct conv2d_shape *s);
+
 /* out [N,OC,OH,OW] = inp [N,C,H,W] (*) weight [OC,C,3,3] + bias [OC]
  * (or NULL), then post (nn.h; NULL: none) on each image */
 void conv_s2c_forward(float *out, float *scratch, const float *inp,
@@ -66,6 +70,16 @@ void conv_s2c_forward(float *out, float *scratch, const float *inp,
 void conv_s2c_backward_dinp(float *dinp, float *scratch,
     const float *dout, const float *weight, size_t N,
     const struct conv2d_shape *s, size_t threads, int acc);
+/* The same with the weights in panels kept in cache (nn.h; NULL: none)
+ * part 0 (forward) or 1 (input gradient): the same bytes */
+void conv_s2c_forward_cached(float *out, float *scratch, const float *inp,
+    const float *weight, const float *bias, size_t N,
+    const struct conv2d_shape *s, size_t threads,
+    const struct conv_post *post, struct conv_cache *cache);
+void conv_s2c_backward_dinp_cached(float *dinp, float *scratch,
+    const float *dout, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads, int acc,
+    struct conv_cache *cache);
 /* dweight [OC,C,3,3] += the weight gradient from dout [N,OC,OH,OW] and
  * inp [N,C,H,W] */
 void conv_s2c_backward_dweight(float *dweight, float *scratch,

@@ -690,12 +690,8 @@ weights_u(float *scratch, const float *weight, int flip,
 		transform_weights(scratch, weight, flip, g, threads);
 		return scratch;
 	}
-	if (!c->valid[flip] || memcmp(c->w[flip], weight, nw *
-	    sizeof *weight) != 0) {
+	if (!conv_cache_check(c, flip, weight, nw))
 		transform_weights(c->u[flip], weight, flip, g, threads);
-		memcpy(c->w[flip], weight, nw * sizeof *weight);
-		c->valid[flip] = 1;
-	}
 	return c->u[flip];
 }
 

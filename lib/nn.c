@@ -320,6 +320,8 @@ conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
     int parts)
 {
 	size_t nu = conv_wcb_cache_floats(s), nw = s->OC * s->C * 9;
+	if (nu == 0)
+		nu = conv_s2c_cache_floats(s);
 	memset(c, 0, sizeof *c);
 	if (nu == 0)
 		return 0;
@@ -331,6 +333,17 @@ conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+conv_cache_check(struct conv_cache *c, int i, const float *weight,
+    size_t nw)
+{
+	if (c->valid[i] && memcmp(c->w[i], weight, nw * sizeof *weight) == 0)
+		return 1;
+	memcpy(c->w[i], weight, nw * sizeof *weight);
+	c->valid[i] = 1;
 	return 0;
 }
 
@@ -383,8 +396,8 @@ conv2d_forward_cached(float *out, float *scratch, const float *inp,
 		return;
 	}
 	if (conv_s2c_applies(s, CONV_S2C_FWD)) {
-		conv_s2c_forward(out, scratch, inp, weight, bias, N, s,
-		    threads, post);
+		conv_s2c_forward_cached(out, scratch, inp, weight, bias, N, s,
+		    threads, post, cache);
 		return;
 	}
 	if (conv_s2_applies(s, CONV_S2_FWD)) {
@@ -482,8 +495,8 @@ conv2d_backward_cached(float *dinp, float *dweight, float *dbias,
 		dinp = NULL;
 	}
 	if (dinp && conv_s2c_applies(s, CONV_S2C_DINP)) {
-		conv_s2c_backward_dinp(dinp, scratch, dout, weight, N, s,
-		    threads, acc);
+		conv_s2c_backward_dinp_cached(dinp, scratch, dout, weight, N,
+		    s, threads, acc, cache);
 		dinp = NULL;
 	}
 	if (dinp && !acc)

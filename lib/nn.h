@@ -88,7 +88,8 @@ void conv2d_backward_set(float *dinp, float *dweight, float *dbias,
     size_t threads);
 /*
  * A layer's weights as its convolution transforms them (conv_wcb.c's U
- * for the forward pass and for the input gradient), kept between calls:
+ * for the forward pass and for the input gradient, conv_s2c.c's
+ * panels for both), kept between calls:
  * a call takes them when its weights are byte for byte those they were
  * made from (the two views of a training step, the batches of an
  * encoding), else makes them again.  conv2d_cache_init allocates for
@@ -104,6 +105,13 @@ struct conv_cache {
 int conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
     int parts);
 void conv2d_cache_free(struct conv_cache *c);
+/*
+ * For the paths that keep weights (conv_wcb.c, conv_s2c.c): 1 if c's
+ * part i was made from these nw weights, byte for byte; else notes
+ * them as its own and returns 0, and the caller makes c->u[i] again.
+ */
+int conv_cache_check(struct conv_cache *c, int i, const float *weight,
+    size_t nw);
 /* conv2d_forward_post and conv2d_backward (acc 1) or conv2d_backward_set
  * (acc 0) with a cache (may be NULL) */
 void conv2d_forward_cached(float *out, float *scratch, const float *inp,

@@ -8,7 +8,8 @@
  * threads; the gradients accumulate (+=) and a bias is added; and
  * through conv2d_forward / conv2d_backward / conv2d_backward_set
  * (dinp written over NaN); the AVX-512 kernels' bytes the AVX2 ones'
- * where the CPU has AVX-512.
+ * where the CPU has AVX-512; the weights in panels kept between calls
+ * (conv2d_forward_cached, conv2d_backward_cached).
  */
 #include <string.h>
 
@@ -76,6 +77,12 @@ main(void)
 	check_shape("16->8 1x1 bias", 3, 16, 1, 1, 8, 1);
 	check_shape("8->16 2x3", 7, 8, 2, 3, 16, 0);
 	check_shape("40->32 13x4", 2, 40, 13, 4, 32, 1);
+	/* the weights in panels kept between calls (on any CPU with
+	 * AVX2: auto mode leaves 256 channels to BLIS without AVX-512) */
+	conv_s2c_set(CONV_S2C_ON);
+	check_cache("cache 16->32 30x30", 3, 16, 30, 32, 2);
+	check_cache("cache 256->512 8x8", 2, 256, 8, 512, 2);
+	conv_s2c_set(CONV_S2C_AUTO);
 	/* not for channels off the 8-grid, stride 1, padding 0 or 1x1 */
 	struct conv2d_shape s;
 	conv_s2c_set(CONV_S2C_ON);
