@@ -1027,6 +1027,66 @@ bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
 	}
 }
 
+/*
+ * Maps of at most BN_SMALL_HW pixels (rows of 16-64 floats, C HW
+ * floats apart) go image by image over blocks of up to BN_BLOCK
+ * channels, so that the rows are read in memory order, not a line per
+ * row; each channel's sums still add its rows in the order of n with
+ * the same row functions: the same bytes as per channel.
+ */
+#define BN_SMALL_HW 64
+#define BN_BLOCK 64
+
+/* thread t of T's channels [*c0, *c1) */
+static void
+channel_share(size_t *c0, size_t *c1, size_t C)
+{
+	size_t t = (size_t)omp_get_thread_num();
+	size_t T = (size_t)omp_get_num_threads();
+	*c0 = C * t / T;
+	*c1 = C * (t + 1) / T;
+}
+
+static void
+bn_train_small(float *out, float *mean, float *rstd, float *running_mean,
+    float *running_var, const float *inp, const float *residual, int relu,
+    const float *weight, const float *bias, size_t N, size_t C, size_t HW,
+    float momentum, float eps)
+{
+	size_t cnt = N * HW;
+#pragma omp parallel if (N * C * HW >= PAR_MIN)
+	{
+		size_t lo, hi;
+		channel_share(&lo, &hi, C);
+		for (size_t c0 = lo; c0 < hi; c0 += BN_BLOCK) {
+			size_t nb = hi - c0 < BN_BLOCK ? hi - c0 : BN_BLOCK;
+			double s[BN_BLOCK] = { 0 }, ss[BN_BLOCK] = { 0 };
+			float muf[BN_BLOCK], a[BN_BLOCK], b[BN_BLOCK];
+			for (size_t n = 0; n < N; n++)
+				for (size_t j = 0; j < nb; j++)
+					s[j] += row_sum(inp + (n * C + c0 + j) *
+					    HW, HW);
+			for (size_t j = 0; j < nb; j++)
+				muf[j] = (float)(s[j] / (double)cnt);
+			for (size_t n = 0; n < N; n++)
+				for (size_t j = 0; j < nb; j++)
+					ss[j] += row_sumsq(inp + (n * C + c0 +
+					    j) * HW, muf[j], HW);
+			for (size_t j = 0; j < nb; j++)
+				bn_stats(mean, rstd, running_mean, running_var,
+				    weight, bias, momentum, eps, c0 + j, s[j],
+				    ss[j], cnt, &a[j], &b[j]);
+			for (size_t n = 0; n < N; n++)
+				for (size_t j = 0; j < nb; j++) {
+					size_t o = (n * C + c0 + j) * HW;
+					affine_row(out + o, inp + o, residual ?
+					    residual + o : NULL, relu, a[j],
+					    b[j], HW);
+				}
+		}
+	}
+}
+
 static void
 bn_train(float *out, float *mean, float *rstd, float *running_mean,
     float *running_var, const float *inp, const float *residual, int relu,
@@ -1037,6 +1097,12 @@ bn_train(float *out, float *mean, float *rstd, float *running_mean,
 	if (HW == 1) {
 		bn_train_cols(out, mean, rstd, running_mean, running_var, inp,
 		    residual, relu, weight, bias, N, C, momentum, eps);
+		return;
+	}
+	if (HW <= BN_SMALL_HW) {
+		bn_train_small(out, mean, rstd, running_mean, running_var,
+		    inp, residual, relu, weight, bias, N, C, HW, momentum,
+		    eps);
 		return;
 	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
@@ -1330,6 +1396,68 @@ bn_backward_cols(float *dinp, float *gout, float *dweight, float *dbias,
  * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
  * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
  */
+/* bn_backward for maps of at most BN_SMALL_HW pixels, image by image
+ * over blocks of channels as bn_train_small: the same bytes */
+static void
+bn_backward_small(float *dinp, float *gout, float *dweight, float *dbias,
+    const float *dout, const float *relu_out, const float *bias,
+    const float *inp, const float *mean, const float *rstd,
+    const float *weight, size_t N, size_t C, size_t HW, int acc)
+{
+	size_t cnt = N * HW;
+#pragma omp parallel if (N * C * HW >= PAR_MIN)
+	{
+		size_t lo, hi;
+		channel_share(&lo, &hi, C);
+		for (size_t c0 = lo; c0 < hi; c0 += BN_BLOCK) {
+			size_t nb = hi - c0 < BN_BLOCK ? hi - c0 : BN_BLOCK;
+			double sg[BN_BLOCK] = { 0 }, sgx[BN_BLOCK] = { 0 };
+			float k[BN_BLOCK], mg[BN_BLOCK], mgx[BN_BLOCK];
+			struct relu_of r[BN_BLOCK];
+			for (size_t j = 0; j < nb; j++) {
+				r[j] = relu_of(relu_out, bias, weight, mean,
+				    rstd, c0 + j);
+				r[j].gout = gout;
+			}
+			for (size_t n = 0; n < N; n++)
+				for (size_t j = 0; j < nb; j++) {
+					size_t o = (n * C + c0 + j) * HW;
+					const float *y = relu_out ?
+					    relu_out + o : NULL;
+					row_grad_sums(&sg[j], &sgx[j], dout + o,
+					    y, inp + o, mean[c0 + j], &r[j], HW);
+					if (gout)
+						row_gout(&r[j], o, dout + o, y,
+						    inp + o, HW);
+				}
+			for (size_t j = 0; j < nb; j++) {
+				size_t c = c0 + j;
+				float rs = rstd[c];
+				sgx[j] *= rs;
+				if (dbias)
+					dbias[c] += (float)sg[j];
+				if (dweight)
+					dweight[c] += (float)sgx[j];
+				k[j] = weight[c] * rs;
+				mg[j] = (float)(sg[j] / (double)cnt);
+				mgx[j] = (float)(sgx[j] / (double)cnt) * rs;
+			}
+			if (dinp == NULL)
+				continue;
+			/* bn_dx one image at a time: r's y from image n */
+			for (size_t n = 0; n < N; n++)
+				for (size_t j = 0; j < nb; j++) {
+					size_t c = c0 + j, o = n * C * HW;
+					struct relu_of rn = r[j];
+					rn.y = relu_out ? relu_out + o : NULL;
+					bn_dx(dinp + o, dout + o, &rn, inp + o,
+					    k[j], mg[j], mean[c], mgx[j], 1, C,
+					    HW, c, acc);
+				}
+		}
+	}
+}
+
 static void
 bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *bias,
@@ -1340,6 +1468,11 @@ bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
 	if (HW == 1) {
 		bn_backward_cols(dinp, gout, dweight, dbias, dout, relu_out,
 		    bias, inp, mean, rstd, weight, N, C, acc);
+		return;
+	}
+	if (HW <= BN_SMALL_HW) {
+		bn_backward_small(dinp, gout, dweight, dbias, dout, relu_out,
+		    bias, inp, mean, rstd, weight, N, C, HW, acc);
 		return;
 	}
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)

@@ -429,6 +429,97 @@ test_bn_relu_mask(void)
 	    check_failures ? "see above" : "same bytes");
 }
 
+/*
+ * Maps of up to 64 pixels go image by image over blocks of channels,
+ * the rest and the synced path (one process) channel by channel: the
+ * same bytes, forward (residual, ReLU, running statistics) and
+ * backward (plain, masked by the output or recomputed, with the
+ * residual's gradient; added and written), on two threads with more
+ * channels than one block.
+ */
+static void
+test_bn_small_maps(void)
+{
+	size_t N = 30, C = 150, hws[3] = { 16, 64, 65 };
+	for (int h = 0; h < 3; h++) {
+		size_t HW = hws[h];
+		size_t n = N * C * HW;
+		float *x = zeros(n), *r = zeros(n), *dy = zeros(n);
+		float *y1 = zeros(n), *y2 = zeros(n);
+		float *dx1 = zeros(n), *dx2 = zeros(n);
+		float *g1 = zeros(n), *g2 = zeros(n);
+		float *w = zeros(C), *b = zeros(C), *st = zeros(8 * C);
+		float *m1 = st, *s1 = st + C, *m2 = st + 2 * C, *s2 = st + 3 * C;
+		float *rm1 = st + 4 * C, *rv1 = st + 5 * C;
+		float *rm2 = st + 6 * C, *rv2 = st + 7 * C;
+		float *pg = zeros(4 * C);
+		double *scratch = calloc(2 * C, sizeof *scratch);
+		struct bn_sync sync = { sum_one, NULL, N, scratch };
+		uint64_t u = 11;
+		for (size_t i = 0; i < n + 2 * C; i++) {
+			u = u * 6364136223846793005u + 1442695040888963407u;
+			float v = (float)((double)(u >> 11) /
+			    9007199254740992.0 - 0.5);
+			if (i < n) {
+				x[i] = 3 * v + (float)(i % 7) * 0.1f;
+				r[i] = v * 0.5f;
+				dy[i] = v * v - 0.1f;
+			} else if (i < n + C) {
+				w[i - n] = 1 + v;
+			} else {
+				b[i - n - C] = v;
+			}
+		}
+		for (size_t c = 0; c < C; c++)
+			rv1[c] = rv2[c] = 1;
+		batchnorm_train_sync(y1, m1, s1, rm1, rv1, x, r, 1, w, b, N, C,
+		    HW, BN_MOMENTUM, BN_EPS, NULL);
+		batchnorm_train_sync(y2, m2, s2, rm2, rv2, x, r, 1, w, b, N, C,
+		    HW, BN_MOMENTUM, BN_EPS, &sync);
+		CHECK(memcmp(y1, y2, n * sizeof *y1) == 0);
+		CHECK(memcmp(st, st + 2 * C, 2 * C * sizeof *st) == 0);
+		CHECK(memcmp(st + 4 * C, st + 6 * C, 2 * C * sizeof *st) == 0);
+		for (int kind = 0; kind < 4; kind++)
+			for (int acc = 0; acc < 2; acc++) {
+				memset(pg, 0, 4 * C * sizeof *pg);
+				for (size_t i = 0; i < n; i++) {
+					dx1[i] = dx2[i] = acc ? x[i] : NAN;
+					g1[i] = g2[i] = NAN;
+				}
+				for (int k = 0; k < 2; k++) {
+					const struct bn_sync *sy = k ? &sync :
+					    NULL;
+					float *dx = k ? dx2 : dx1;
+					float *dw = pg + 2 * k * C, *db = dw + C;
+					if (kind < 2)
+						batchnorm_backward_sync(dx, dw,
+						    db, dy, kind ? y1 : NULL, x,
+						    m1, s1, w, N, C, HW, sy, acc);
+					else if (kind == 2)
+						batchnorm_relu_backward_sync(dx,
+						    dw, db, dy, x, m1, s1, w, b,
+						    N, C, HW, sy, acc);
+					else
+						batchnorm_residual_backward_sync(
+						    dx, k ? g2 : g1, dw, db, dy,
+						    y1, x, m1, s1, w, N, C, HW,
+						    sy, acc);
+				}
+				CHECK(memcmp(dx1, dx2, n * sizeof *dx1) == 0);
+				CHECK(memcmp(pg, pg + 2 * C, 2 * C *
+				    sizeof *pg) == 0);
+				if (kind == 3)
+					CHECK(memcmp(g1, g2, n * sizeof *g1) ==
+					    0);
+			}
+		free(x), free(r), free(dy), free(y1), free(y2), free(dx1);
+		free(dx2), free(g1), free(g2), free(w), free(b), free(st);
+		free(pg), free(scratch);
+	}
+	printf("bn on small maps by images = by channels (forward, "
+	    "backward): %s\n", check_failures ? "see above" : "same bytes");
+}
+
 static void
 test_linear(void)
 {
@@ -534,6 +625,7 @@ main(void)
 	test_bn_offset();
 	test_bn1d_cols();
 	test_bn_relu_mask();
+	test_bn_small_maps();
 	test_linear();
 	test_gap();
 	test_vicreg();
