@@ -1337,6 +1337,27 @@ cols_dx(float *restrict dx, const float *restrict g, const float *restrict x,
 	}
 }
 
+/*
+ * Channel c's gradient sums done: sg = sum g, *sgx = sum g (x - m)
+ * (scaled here by rstd: sum g xh) added to dbias and dweight (each may
+ * be NULL); k, mg, mgx for bn_dx / cols_dx over cnt values
+ */
+static void
+bn_grad_done(float *dweight, float *dbias, const float *weight,
+    const float *rstd, size_t c, double sg, double *sgx, size_t cnt,
+    float *k, float *mg, float *mgx)
+{
+	float rs = rstd[c];
+	*sgx *= rs;
+	if (dbias)
+		dbias[c] += (float)sg;
+	if (dweight)
+		dweight[c] += (float)*sgx;
+	*k = weight[c] * rs;
+	*mg = (float)(sg / (double)cnt);
+	*mgx = (float)(*sgx / (double)cnt) * rs;
+}
+
 /* bn_backward for HW = 1, row by row over blocks of channels (the same
  * operations per channel as bn_backward, in the same order) */
 static void
@@ -1369,18 +1390,9 @@ bn_backward_cols(float *dinp, float *gout, float *dweight, float *dbias,
 				memcpy(gout + o, g, nc * sizeof *g);
 			cols_grad_sums(sg, sgx, g, inp + o, m, nc);
 		}
-		for (size_t j = 0; j < nc; j++) {
-			size_t c = c0 + j;
-			float rs = rstd[c];
-			sgx[j] *= rs;
-			if (dbias)
-				dbias[c] += (float)sg[j];
-			if (dweight)
-				dweight[c] += (float)sgx[j];
-			k[j] = weight[c] * rs;
-			mg[j] = (float)(sg[j] / (double)N);
-			mgx[j] = (float)(sgx[j] / (double)N) * rs;
-		}
+		for (size_t j = 0; j < nc; j++)
+			bn_grad_done(dweight, dbias, weight, rstd, c0 + j,
+			    sg[j], &sgx[j], N, &k[j], &mg[j], &mgx[j]);
 		if (dinp == NULL)
 			continue;
 		for (size_t n = 0; n < N; n++) {
@@ -1430,18 +1442,10 @@ bn_backward_small(float *dinp, float *gout, float *dweight, float *dbias,
 						row_gout(&r[j], o, dout + o, y,
 						    inp + o, HW);
 				}
-			for (size_t j = 0; j < nb; j++) {
-				size_t c = c0 + j;
-				float rs = rstd[c];
-				sgx[j] *= rs;
-				if (dbias)
-					dbias[c] += (float)sg[j];
-				if (dweight)
-					dweight[c] += (float)sgx[j];
-				k[j] = weight[c] * rs;
-				mg[j] = (float)(sg[j] / (double)cnt);
-				mgx[j] = (float)(sgx[j] / (double)cnt) * rs;
-			}
+			for (size_t j = 0; j < nb; j++)
+				bn_grad_done(dweight, dbias, weight, rstd,
+				    c0 + j, sg[j], &sgx[j], cnt, &k[j], &mg[j],
+				    &mgx[j]);
 			if (dinp == NULL)
 				continue;
 			/* bn_dx one image at a time: r's y from image n */
@@ -1478,7 +1482,7 @@ bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
 #pragma omp parallel for schedule(static) if (N * C * HW >= PAR_MIN)
 	for (size_t c = 0; c < C; c++) {
 		double sg = 0, sgx = 0;
-		float m = mean[c], rs = rstd[c];
+		float m = mean[c];
 		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
 		    c);
 		r.gout = gout;
@@ -1490,17 +1494,13 @@ bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
 			if (gout)
 				row_gout(&r, o, dout + o, y, inp + o, HW);
 		}
-		sgx *= rs;
-		if (dbias)
-			dbias[c] += (float)sg;
-		if (dweight)
-			dweight[c] += (float)sgx;
+		float k, mg, mgx;
+		bn_grad_done(dweight, dbias, weight, rstd, c, sg, &sgx, cnt,
+		    &k, &mg, &mgx);
 		if (dinp == NULL)
 			continue;
 		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
-		bn_dx(dinp, dout, &r, inp, weight[c] * rs,
-		    (float)(sg / (double)cnt), m,
-		    (float)(sgx / (double)cnt) * rs, N, C, HW, c, acc);
+		bn_dx(dinp, dout, &r, inp, k, mg, m, mgx, N, C, HW, c, acc);
 	}
 }
 

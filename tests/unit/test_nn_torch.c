@@ -291,6 +291,28 @@ sum_one(double *x, size_t n, void *ctx)
 	(void)x, (void)n, (void)ctx;
 }
 
+/* x, residual r, dy [n] and weight w, bias b [C] from one seeded
+ * generator: x uneven across channels, w around 1 */
+static void
+bn_data(float *x, float *r, float *dy, float *w, float *b, size_t n,
+    size_t C, uint64_t seed)
+{
+	uint64_t u = seed;
+	for (size_t i = 0; i < n + 2 * C; i++) {
+		u = u * 6364136223846793005u + 1442695040888963407u;
+		float v = (float)((double)(u >> 11) / 9007199254740992.0 - 0.5);
+		if (i < n) {
+			x[i] = 3 * v + (float)(i % C) * 0.01f;
+			r[i] = v * 0.5f;
+			dy[i] = v * v - 0.1f;
+		} else if (i < n + C) {
+			w[i - n] = 1 + v;
+		} else {
+			b[i - n - C] = v;
+		}
+	}
+}
+
 /*
  * BatchNorm1d (HW 1) runs row by row over blocks of channels; the sync
  * path (one process) keeps the per-channel loops: the same bytes,
@@ -308,20 +330,7 @@ test_bn1d_cols(void)
 	float *dx1 = zeros(n), *dx2 = zeros(n), *dw1 = zeros(C), *dw2 = zeros(C);
 	float *db1 = zeros(C), *db2 = zeros(C);
 	double *scratch = calloc(2 * C, sizeof *scratch);
-	uint64_t u = 99;
-	for (size_t i = 0; i < n + 2 * C; i++) {
-		u = u * 6364136223846793005u + 1442695040888963407u;
-		float v = (float)((double)(u >> 11) / 9007199254740992.0 - 0.5);
-		if (i < n) {
-			x[i] = 3 * v + (float)(i % C) * 0.01f;
-			r[i] = v * 0.5f;
-			dy[i] = v * v - 0.1f;
-		} else if (i < n + C) {
-			w[i - n] = 1 + v;
-		} else {
-			b[i - n - C] = v;
-		}
-	}
+	bn_data(x, r, dy, w, b, n, C, 99);
 	for (size_t c = 0; c < C; c++)
 		rv1[c] = rv2[c] = 1;
 	struct bn_sync sync = { sum_one, NULL, N, scratch };
@@ -455,21 +464,7 @@ test_bn_small_maps(void)
 		float *pg = zeros(4 * C);
 		double *scratch = calloc(2 * C, sizeof *scratch);
 		struct bn_sync sync = { sum_one, NULL, N, scratch };
-		uint64_t u = 11;
-		for (size_t i = 0; i < n + 2 * C; i++) {
-			u = u * 6364136223846793005u + 1442695040888963407u;
-			float v = (float)((double)(u >> 11) /
-			    9007199254740992.0 - 0.5);
-			if (i < n) {
-				x[i] = 3 * v + (float)(i % 7) * 0.1f;
-				r[i] = v * 0.5f;
-				dy[i] = v * v - 0.1f;
-			} else if (i < n + C) {
-				w[i - n] = 1 + v;
-			} else {
-				b[i - n - C] = v;
-			}
-		}
+		bn_data(x, r, dy, w, b, n, C, 11);
 		for (size_t c = 0; c < C; c++)
 			rv1[c] = rv2[c] = 1;
 		batchnorm_train_sync(y1, m1, s1, rm1, rv1, x, r, 1, w, b, N, C,
