@@ -84,11 +84,18 @@ use_s2c(const struct conv2d_shape *s, int part)
 	}
 }
 
+/* 3x3 stride 2 padding 1, channels in 8s: what this file computes */
+static int
+shape_fits(const struct conv2d_shape *s)
+{
+	return s->KS == 3 && s->stride == 2 && s->pad == 1 && s->C % 8 == 0 &&
+	    s->OC % 8 == 0;
+}
+
 int
 conv_s2c_applies(const struct conv2d_shape *s, int part)
 {
-	if (s->KS != 3 || s->stride != 2 || s->pad != 1 || s->C % 8 != 0 ||
-	    s->OC % 8 != 0 || mode == CONV_S2C_OFF || !conv3x3_cpu_ok())
+	if (!shape_fits(s) || mode == CONV_S2C_OFF || !conv3x3_cpu_ok())
 		return 0;
 	return mode == CONV_S2C_ON || use_s2c(s, part);
 }
@@ -440,22 +447,20 @@ static const float *
 weights_part(float *scratch, const float *weight, int part,
     const struct geo *g, size_t threads, struct conv_cache *c)
 {
-	float *w = c && c->u[part] ? c->u[part] : scratch;
-	if (w == scratch || !conv_cache_check(c, part, weight, 9 * g->C *
-	    g->OC)) {
-		if (part == 0)
-			weights_forward(w, weight, g, threads);
-		else
-			weights_dinp(w, weight, g, threads);
-	}
+	int make;
+	float *w = conv_cache_take(c, part, scratch, weight, 9 * g->C * g->OC,
+	    &make);
+	if (make && part == 0)
+		weights_forward(w, weight, g, threads);
+	else if (make)
+		weights_dinp(w, weight, g, threads);
 	return w;
 }
 
 size_t
 conv_s2c_cache_floats(const struct conv2d_shape *s)
 {
-	if (s->KS != 3 || s->stride != 2 || s->pad != 1 || s->C % 8 != 0 ||
-	    s->OC % 8 != 0)
+	if (!shape_fits(s))
 		return 0;
 	struct geo g;
 	geo_set(&g, s);

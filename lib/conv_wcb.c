@@ -685,14 +685,12 @@ static const float *
 weights_u(float *scratch, const float *weight, int flip,
     const struct cgeo *g, size_t threads, struct conv_cache *c)
 {
-	size_t nw = g->Ci * g->Co * 9;
-	if (c == NULL || c->u[flip] == NULL) {
-		transform_weights(scratch, weight, flip, g, threads);
-		return scratch;
-	}
-	if (!conv_cache_check(c, flip, weight, nw))
-		transform_weights(c->u[flip], weight, flip, g, threads);
-	return c->u[flip];
+	int make;
+	float *U = conv_cache_take(c, flip, scratch, weight,
+	    g->Ci * g->Co * 9, &make);
+	if (make)
+		transform_weights(U, weight, flip, g, threads);
+	return U;
 }
 
 void

@@ -336,15 +336,20 @@ conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
 	return 0;
 }
 
-int
-conv_cache_check(struct conv_cache *c, int i, const float *weight,
-    size_t nw)
+float *
+conv_cache_take(struct conv_cache *c, int i, float *scratch,
+    const float *weight, size_t nw, int *make)
 {
+	*make = 1;
+	if (c == NULL || c->u[i] == NULL)
+		return scratch;
 	if (c->valid[i] && memcmp(c->w[i], weight, nw * sizeof *weight) == 0)
-		return 1;
-	memcpy(c->w[i], weight, nw * sizeof *weight);
-	c->valid[i] = 1;
-	return 0;
+		*make = 0;
+	else {
+		memcpy(c->w[i], weight, nw * sizeof *weight);
+		c->valid[i] = 1;
+	}
+	return c->u[i];
 }
 
 void
@@ -796,11 +801,16 @@ relu_of(const float *relu_out, const float *bias, const float *weight,
 	return r;
 }
 
-/* *sg += sum g, *sgx += sum g (x - m), g = d masked by the ReLU r */
+/*
+ * *sg += sum g, *sgx += sum g (x - m) over the n values at offset o of
+ * dout and inp, g = d masked by the ReLU r (its output at o too)
+ */
 static void
-row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
-    const float *x, float m, const struct relu_of *r, size_t n)
+row_grad_sums(double *sg, double *sgx, const float *dout, const float *inp,
+    size_t o, float m, const struct relu_of *r, size_t n)
 {
+	const float *d = dout + o, *x = inp + o;
+	const float *y = r->y ? r->y + o : NULL;
 	float a = 0.0f, b = 0.0f;
 	if (y) {
 #pragma omp simd reduction(+:a, b)
@@ -830,11 +840,13 @@ row_grad_sums(double *sg, double *sgx, const float *d, const float *y,
 	*sgx += b;
 }
 
-/* r->gout + o [n] = d masked by r (y: the ReLU's output at o) */
+/* r->gout + o [n] = dout + o masked by r */
 static void
-row_gout(const struct relu_of *r, size_t o, const float *d, const float *y,
-    const float *x, size_t n)
+row_gout(const struct relu_of *r, const float *dout, const float *inp,
+    size_t o, size_t n)
 {
+	const float *d = dout + o, *x = inp + o;
+	const float *y = r->y ? r->y + o : NULL;
 	float *g = r->gout + o;
 	if (y) {
 #pragma omp simd
@@ -1225,17 +1237,17 @@ batchnorm_relu_forward_eval(float *out, const float *inp,
 }
 
 /*
- * dinp = k (g - mg - (x - m) mgx) for channel c, g = dout masked by
- * the ReLU r (r->y: relu_out [N,C,HW]); added to dinp if acc, else
- * written over it.
+ * dinp = k (g - mg - (x - m) mgx) for channel c of images [n0, n1),
+ * g = dout masked by the ReLU r (r->y: relu_out [N,C,HW]); added to
+ * dinp if acc, else written over it.
  */
 static void
 bn_dx(float *dinp, const float *dout, const struct relu_of *r,
-    const float *inp, float k, float mg, float m, float mgx, size_t N,
-    size_t C, size_t HW, size_t c, int acc)
+    const float *inp, float k, float mg, float m, float mgx, size_t n0,
+    size_t n1, size_t C, size_t HW, size_t c, int acc)
 {
 	float ra = r->ra, rb = r->rb;
-	for (size_t n = 0; n < N; n++) {
+	for (size_t n = n0; n < n1; n++) {
 		size_t o = (n * C + c) * HW;
 		const float *d = dout + o, *x = inp + o;
 		const float *y = r->y ? r->y + o : NULL;
@@ -1338,24 +1350,44 @@ cols_dx(float *restrict dx, const float *restrict g, const float *restrict x,
 }
 
 /*
- * Channel c's gradient sums done: sg = sum g, *sgx = sum g (x - m)
- * (scaled here by rstd: sum g xh) added to dbias and dweight (each may
- * be NULL); k, mg, mgx for bn_dx / cols_dx over cnt values
+ * Channel c's gradient sums: sg = sum g, *sgx = sum g (x - m), scaled
+ * here by rstd (sum g xh), added to dbias and dweight (each may be
+ * NULL)
  */
+static void
+bn_grad_add(float *dweight, float *dbias, const float *rstd, size_t c,
+    double sg, double *sgx)
+{
+	*sgx *= rstd[c];
+	if (dbias)
+		dbias[c] += (float)sg;
+	if (dweight)
+		dweight[c] += (float)*sgx;
+}
+
+/*
+ * bn_dx's (and cols_dx's) k, mg, mgx for channel c from sums over cnt
+ * values (sgx scaled): dx = k (g - mg - (x - m) rs mgx') with mgx' =
+ * mean(g xh)
+ */
+static void
+bn_dx_coefs(const float *weight, const float *rstd, size_t c, double sg,
+    double sgx, size_t cnt, float *k, float *mg, float *mgx)
+{
+	float rs = rstd[c];
+	*k = weight[c] * rs;
+	*mg = (float)(sg / (double)cnt);
+	*mgx = (float)(sgx / (double)cnt) * rs;
+}
+
+/* bn_grad_add, then bn_dx_coefs: a process's whole batch */
 static void
 bn_grad_done(float *dweight, float *dbias, const float *weight,
     const float *rstd, size_t c, double sg, double *sgx, size_t cnt,
     float *k, float *mg, float *mgx)
 {
-	float rs = rstd[c];
-	*sgx *= rs;
-	if (dbias)
-		dbias[c] += (float)sg;
-	if (dweight)
-		dweight[c] += (float)*sgx;
-	*k = weight[c] * rs;
-	*mg = (float)(sg / (double)cnt);
-	*mgx = (float)(*sgx / (double)cnt) * rs;
+	bn_grad_add(dweight, dbias, rstd, c, sg, sgx);
+	bn_dx_coefs(weight, rstd, c, sg, *sgx, cnt, k, mg, mgx);
 }
 
 /* bn_backward for HW = 1, row by row over blocks of channels (the same
@@ -1404,10 +1436,6 @@ bn_backward_cols(float *dinp, float *gout, float *dweight, float *dbias,
 	}
 }
 
-/*
- * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
- * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
- */
 /* bn_backward for maps of at most BN_SMALL_HW pixels, image by image
  * over blocks of channels as bn_train_small: the same bytes */
 static void
@@ -1434,13 +1462,11 @@ bn_backward_small(float *dinp, float *gout, float *dweight, float *dbias,
 			for (size_t n = 0; n < N; n++)
 				for (size_t j = 0; j < nb; j++) {
 					size_t o = (n * C + c0 + j) * HW;
-					const float *y = relu_out ?
-					    relu_out + o : NULL;
-					row_grad_sums(&sg[j], &sgx[j], dout + o,
-					    y, inp + o, mean[c0 + j], &r[j], HW);
+					row_grad_sums(&sg[j], &sgx[j], dout, inp,
+					    o, mean[c0 + j], &r[j], HW);
 					if (gout)
-						row_gout(&r[j], o, dout + o, y,
-						    inp + o, HW);
+						row_gout(&r[j], dout, inp, o,
+						    HW);
 				}
 			for (size_t j = 0; j < nb; j++)
 				bn_grad_done(dweight, dbias, weight, rstd,
@@ -1448,20 +1474,19 @@ bn_backward_small(float *dinp, float *gout, float *dweight, float *dbias,
 				    &mgx[j]);
 			if (dinp == NULL)
 				continue;
-			/* bn_dx one image at a time: r's y from image n */
 			for (size_t n = 0; n < N; n++)
-				for (size_t j = 0; j < nb; j++) {
-					size_t c = c0 + j, o = n * C * HW;
-					struct relu_of rn = r[j];
-					rn.y = relu_out ? relu_out + o : NULL;
-					bn_dx(dinp + o, dout + o, &rn, inp + o,
-					    k[j], mg[j], mean[c], mgx[j], 1, C,
-					    HW, c, acc);
-				}
+				for (size_t j = 0; j < nb; j++)
+					bn_dx(dinp, dout, &r[j], inp, k[j],
+					    mg[j], mean[c0 + j], mgx[j], n,
+					    n + 1, C, HW, c0 + j, acc);
 		}
 	}
 }
 
+/*
+ * With xh = (x - mean) rstd, y = w xh + b, g = dL/dy:
+ * dx = w rstd (g - mean(g) - xh mean(g xh)), dw = sum g xh, db = sum g.
+ */
 static void
 bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
     const float *dout, const float *relu_out, const float *bias,
@@ -1488,19 +1513,16 @@ bn_backward(float *dinp, float *gout, float *dweight, float *dbias,
 		r.gout = gout;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			const float *y = relu_out ? relu_out + o : NULL;
-			row_grad_sums(&sg, &sgx, dout + o, y, inp + o, m, &r,
-			    HW);
+			row_grad_sums(&sg, &sgx, dout, inp, o, m, &r, HW);
 			if (gout)
-				row_gout(&r, o, dout + o, y, inp + o, HW);
+				row_gout(&r, dout, inp, o, HW);
 		}
 		float k, mg, mgx;
 		bn_grad_done(dweight, dbias, weight, rstd, c, sg, &sgx, cnt,
 		    &k, &mg, &mgx);
 		if (dinp == NULL)
 			continue;
-		/* dx = k (g - mg - (x - m) rs mgx') with mgx' = mean(g xh) */
-		bn_dx(dinp, dout, &r, inp, k, mg, m, mgx, N, C, HW, c, acc);
+		bn_dx(dinp, dout, &r, inp, k, mg, m, mgx, 0, N, C, HW, c, acc);
 	}
 }
 
@@ -1542,29 +1564,24 @@ bn_backward_sync(float *dinp, float *gout, float *dweight, float *dbias,
 		sg[c] = sgx[c] = 0;
 		for (size_t n = 0; n < N; n++) {
 			size_t o = (n * C + c) * HW;
-			const float *y = relu_out ? relu_out + o : NULL;
-			row_grad_sums(&sg[c], &sgx[c], dout + o, y, inp + o,
-			    mean[c], &r, HW);
+			row_grad_sums(&sg[c], &sgx[c], dout, inp, o, mean[c],
+			    &r, HW);
 			if (gout)
-				row_gout(&r, o, dout + o, y, inp + o, HW);
+				row_gout(&r, dout, inp, o, HW);
 		}
-		sgx[c] *= rstd[c];
-		if (dbias)
-			dbias[c] += (float)sg[c];
-		if (dweight)
-			dweight[c] += (float)sgx[c];
+		bn_grad_add(dweight, dbias, rstd, c, sg[c], &sgx[c]);
 	}
 	if (dinp == NULL)
 		return;
 	sync->sum(sg, 2 * C, sync->ctx);
 #pragma omp parallel for schedule(static) if (par)
 	for (size_t c = 0; c < C; c++) {
-		float rs = rstd[c];
 		struct relu_of r = relu_of(relu_out, bias, weight, mean, rstd,
 		    c);
-		bn_dx(dinp, dout, &r, inp, weight[c] * rs,
-		    (float)(sg[c] / (double)cnt), mean[c],
-		    (float)(sgx[c] / (double)cnt) * rs, N, C, HW, c, acc);
+		float k, mg, mgx;
+		bn_dx_coefs(weight, rstd, c, sg[c], sgx[c], cnt, &k, &mg, &mgx);
+		bn_dx(dinp, dout, &r, inp, k, mg, mean[c], mgx, 0, N, C, HW, c,
+		    acc);
 	}
 }
 

@@ -106,12 +106,14 @@ int conv2d_cache_init(struct conv_cache *c, const struct conv2d_shape *s,
     int parts);
 void conv2d_cache_free(struct conv_cache *c);
 /*
- * For the paths that keep weights (conv_wcb.c, conv_s2c.c): 1 if c's
- * part i was made from these nw weights, byte for byte; else notes
- * them as its own and returns 0, and the caller makes c->u[i] again.
+ * For the paths that keep weights (conv_wcb.c, conv_s2c.c): where part
+ * i of the weights' transform goes, c->u[i], or scratch if c is NULL
+ * or keeps no part i.  *make is 0 if c->u[i] was made from these nw
+ * weights, byte for byte; else 1 (the weights are noted as the
+ * part's), and the caller makes the transform there.
  */
-int conv_cache_check(struct conv_cache *c, int i, const float *weight,
-    size_t nw);
+float *conv_cache_take(struct conv_cache *c, int i, float *scratch,
+    const float *weight, size_t nw, int *make);
 /* conv2d_forward_post and conv2d_backward (acc 1) or conv2d_backward_set
  * (acc 0) with a cache (may be NULL) */
 void conv2d_forward_cached(float *out, float *scratch, const float *inp,
