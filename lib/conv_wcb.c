@@ -607,14 +607,28 @@ product(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
 
 /* ---------------------------------------------------------------- passes */
 
+/* P's image [H, W, Ci] (row pitch Wp) = x [Ci, H, W], through pre (nn.h)
+ * if not NULL */
+static void
+read_input(float *P, size_t ld, const float *x, const struct conv_pre *pre,
+    const struct cgeo *g)
+{
+	if (pre)
+		hwc_from_chw_pre(P, ld, x, g->Ci, g->H, g->W, pre->scale,
+		    pre->shift);
+	else
+		hwc_from_chw(P, ld, x, g->Ci, g->H, g->W);
+}
+
 /*
  * out [N, Co, H, W] (= + bias, or += when acc) the convolution of inp
- * [N, Ci, H, W] by U, then post on each image
+ * [N, Ci, H, W] (through pre, or NULL) by U, then post on each image
  */
 static void
 run(float *out, float *scratch, const float *U, const float *inp,
-    const float *bias, int acc, size_t N, const struct cgeo *g, size_t per,
-    size_t threads, const struct conv_post *post)
+    const struct conv_pre *pre, const float *bias, int acc, size_t N,
+    const struct cgeo *g, size_t per, size_t threads,
+    const struct conv_post *post)
 {
 	size_t Ci = g->Ci, Co = g->Co, HW = g->H * g->W;
 	size_t upl = plane(Ci * Co);
@@ -639,8 +653,8 @@ run(float *out, float *scratch, const float *U, const float *inp,
 		float *M = V + 36 * vs;
 		zero_frame(P, g);
 		for (size_t i = 0; i < nc; i++) {
-			hwc_from_chw(P + (g->Wp + 1) * Ci, g->Wp,
-			    inp + (n0 + i) * Ci * HW, Ci, g->H, g->W);
+			read_input(P + (g->Wp + 1) * Ci, g->Wp,
+			    inp + (n0 + i) * Ci * HW, pre, g);
 			transform_input(V, vs, i * g->tpi, P, g);
 		}
 		/* this thread's next chunk (static, 1) and this output */
@@ -695,16 +709,16 @@ weights_u(float *scratch, const float *weight, int flip,
 
 void
 conv_wcb_forward_cached(float *out, float *scratch, const float *inp,
-    const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads,
+    const struct conv_pre *pre, const float *weight, const float *bias,
+    size_t N, const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post, struct conv_cache *cache)
 {
 	struct cgeo g;
 	cgeo_part(&g, s, CONV_WCB_FWD);
 	threads = threads ? threads : 1;
 	const float *U = weights_u(scratch, weight, 0, &g, threads, cache);
-	run(out, scratch, U, inp, bias, 0, N, &g, per_floats(s), threads,
-	    post);
+	run(out, scratch, U, inp, pre, bias, 0, N, &g, per_floats(s),
+	    threads, post);
 }
 
 void
@@ -713,7 +727,7 @@ conv_wcb_forward(float *out, float *scratch, const float *inp,
     const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post)
 {
-	conv_wcb_forward_cached(out, scratch, inp, weight, bias, N, s,
+	conv_wcb_forward_cached(out, scratch, inp, NULL, weight, bias, N, s,
 	    threads, post, NULL);
 }
 
@@ -727,8 +741,8 @@ conv_wcb_backward_dinp_cached(float *dinp, float *scratch,
 	cgeo_part(&g, s, CONV_WCB_DINP);
 	threads = threads ? threads : 1;
 	const float *U = weights_u(scratch, weight, 1, &g, threads, cache);
-	run(dinp, scratch, U, dout, NULL, acc, N, &g, per_floats(s), threads,
-	    NULL);
+	run(dinp, scratch, U, dout, NULL, NULL, acc, N, &g, per_floats(s),
+	    threads, NULL);
 }
 
 void
@@ -802,15 +816,15 @@ dweight_from_du(float *dweight, float *a, const float *dU, size_t pl,
 
 /*
  * dweight [OC,C,3,3] += G^T dU G, dU [36, C, OC] = the sum over all
- * tiles of V^T Dg.  Chunks of images go in order; in a chunk the
+ * tiles of V^T Dg, V from inp through pre (or NULL).  Chunks of images go in order; in a chunk the
  * transforms run over the images in parallel and the 36 products over
  * xi, each dU[xi] adding the chunks in order: the same bytes on any
  * number of threads.
  */
 void
 conv_wcb_backward_dweight(float *dweight, float *scratch,
-    const float *dout, const float *inp, size_t N,
-    const struct conv2d_shape *s, size_t threads)
+    const float *dout, const float *inp, const struct conv_pre *pre,
+    size_t N, const struct conv2d_shape *s, size_t threads)
 {
 	struct cgeo g;
 	cgeo_part(&g, s, CONV_WCB_DWEIGHT);
@@ -833,8 +847,8 @@ conv_wcb_backward_dweight(float *dweight, float *scratch,
 			float *Dg = V + 36 * vs;
 #pragma omp for schedule(dynamic, 1)
 			for (size_t i = 0; i < nc; i++) {
-				hwc_from_chw(P + (g.Wp + 1) * C, g.Wp,
-				    inp + (n0 + i) * C * HW, C, g.H, g.W);
+				read_input(P + (g.Wp + 1) * C, g.Wp,
+				    inp + (n0 + i) * C * HW, pre, &g);
 				transform_input(V, vs, i * g.tpi, P, &g);
 				hwc_from_chw(Q, 4 * g.TW, dout + (n0 + i) * OC * HW,
 				    OC, g.H, g.W);

@@ -66,20 +66,21 @@ void conv_wcb_backward_dinp(float *dinp, float *scratch,
     const struct conv2d_shape *s, size_t threads, int acc);
 /* The same two with the transformed weights kept in cache (nn.h; may
  * be NULL), which holds conv_wcb_cache_floats(s) floats a part where
- * conv_wcb_cache_floats(s) is not 0 */
+ * conv_wcb_cache_floats(s) is not 0; the forward pass's input through
+ * pre (nn.h; NULL: as it is) */
 size_t conv_wcb_cache_floats(const struct conv2d_shape *s);
 void conv_wcb_forward_cached(float *out, float *scratch, const float *inp,
-    const float *weight, const float *bias, size_t N,
-    const struct conv2d_shape *s, size_t threads,
+    const struct conv_pre *pre, const float *weight, const float *bias,
+    size_t N, const struct conv2d_shape *s, size_t threads,
     const struct conv_post *post, struct conv_cache *cache);
 void conv_wcb_backward_dinp_cached(float *dinp, float *scratch,
     const float *dout, const float *weight, size_t N,
     const struct conv2d_shape *s, size_t threads, int acc,
     struct conv_cache *cache);
 /* dweight [OC,C,3,3] += the weight gradient from dout [N,OC,H,W] and
- * inp [N,C,H,W] */
+ * inp [N,C,H,W] through pre (or NULL) */
 void conv_wcb_backward_dweight(float *dweight, float *scratch,
-    const float *dout, const float *inp, size_t N,
-    const struct conv2d_shape *s, size_t threads);
+    const float *dout, const float *inp, const struct conv_pre *pre,
+    size_t N, const struct conv2d_shape *s, size_t threads);
 
 #endif

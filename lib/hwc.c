@@ -57,12 +57,14 @@ pixels8(size_t off[8], size_t ld, size_t Cn, size_t p, size_t W)
 
 /*
  * dst [h][w][c] (row pitch ld pixels, Cn floats a pixel) = x [Cn, H, W],
- * 8 pixels (flat over the rows) by all channels at a time, so that
- * each pixel's Cn floats are written together
+ * or with scale not NULL relu(x scale + shift) per channel (affine_row's
+ * operations: a product, a sum, then 0 where not > 0), 8 pixels (flat
+ * over the rows) by all channels at a time, so that each pixel's Cn
+ * floats are written together
  */
-AVX void
-hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
-    size_t W)
+static AVX void
+from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
+    size_t W, const float *scale, const float *shift)
 {
 	size_t HW = H * W, p = 0;
 	for (; p + 8 <= HW; p += 8) {
@@ -74,6 +76,13 @@ hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
 #pragma GCC unroll 8
 			for (int k = 0; k < 8; k++)
 				r[k] = _mm256_loadu_ps(xc + k * HW);
+			if (scale)
+#pragma GCC unroll 8
+				for (int k = 0; k < 8; k++)
+					r[k] = _mm256_max_ps(_mm256_add_ps(
+					    _mm256_mul_ps(r[k], _mm256_set1_ps(
+					    scale[c0 + k])), _mm256_set1_ps(
+					    shift[c0 + k])), _mm256_setzero_ps());
 			transpose8(r);
 #pragma GCC unroll 8
 			for (int j = 0; j < 8; j++)
@@ -82,9 +91,29 @@ hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
 	}
 	for (; p < HW; p++) {
 		float *d = dst + (p / W * ld + p % W) * Cn;
-		for (size_t c = 0; c < Cn; c++)
-			d[c] = x[c * HW + p];
+		for (size_t c = 0; c < Cn; c++) {
+			float v = x[c * HW + p];
+			if (scale) {
+				v = v * scale[c] + shift[c];
+				v = v > 0.0f ? v : 0.0f;
+			}
+			d[c] = v;
+		}
 	}
+}
+
+void
+hwc_from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
+    size_t W)
+{
+	from_chw(dst, ld, x, Cn, H, W, NULL, NULL);
+}
+
+void
+hwc_from_chw_pre(float *dst, size_t ld, const float *x, size_t Cn,
+    size_t H, size_t W, const float *scale, const float *shift)
+{
+	from_chw(dst, ld, x, Cn, H, W, scale, shift);
 }
 
 /*

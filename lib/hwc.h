@@ -14,6 +14,10 @@
  * H, W]; the pixels of dst's rows past W are not touched */
 void hwc_from_chw(float *dst, size_t ld, const float *x, size_t C,
     size_t H, size_t W);
+/* the same of relu(x scale [C] + shift [C]) per channel: the bytes of
+ * hwc_from_chw of that tensor as affine_row (nn.c) writes it */
+void hwc_from_chw_pre(float *dst, size_t ld, const float *x, size_t C,
+    size_t H, size_t W, const float *scale, const float *shift);
 
 /* out [C, H, W] = src [h][w][c] (row pitch ld pixels) + bias [C] (or
  * NULL); or out += src when acc */

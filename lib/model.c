@@ -547,6 +547,23 @@ conv_bn_fwd(struct model *m, int v, int mode, const struct convl *cl,
 	bn_fwd(m, v, mode, bl, out, c, residual, relu, N);
 }
 
+/*
+ * A block's h1 = relu(bn1(a1)) as conv2 reads it (nn.h: conv_pre), from
+ * view v's bn1 statistics, in m->post.  In training, where conv2 can
+ * (conv2d_pre_applies), h1 is never written: the forward pass and
+ * conv2's weight gradient read a1 through this.
+ */
+static struct conv_pre
+block_pre(struct model *m, int v, const struct block *k)
+{
+	const struct bnl *l = &k->b1;
+	const float *st = m->stats[v] + l->st;
+	float *sc = m->post, *sh = sc + l->C;
+	batchnorm_train_affine(sc, sh, st, st + l->C, m->params + l->w,
+	    m->params + l->b, l->C);
+	return (struct conv_pre){ sc, sh };
+}
+
 /* pointer to activation tensor `off` of view v */
 #define ACT(v, off) (m->act[v] + (off) * m->maxb)
 
@@ -562,16 +579,31 @@ encoder_forward(struct model *m, int v, int mode, const float *x, size_t N)
 		float *a1 = ACT(v, k->a1), *h1 = ACT(v, k->h1);
 		float *a2 = ACT(v, k->a2), *out = ACT(v, k->out);
 		const float *res = in;
-		conv_bn_fwd(m, v, mode, &k->c1, &k->b1, a1, h1, in, NULL, 1,
-		    N);
+		int pre = mode == TRAIN && conv2d_pre_applies(&k->c2.s);
+		if (pre) {
+			/* bn1's statistics; h1 is never written */
+			conv_fwd(m, &k->c1, a1, in, N);
+			bn_fwd(m, v, mode, &k->b1, NULL, a1, NULL, 1, N);
+		} else
+			conv_bn_fwd(m, v, mode, &k->c1, &k->b1, a1, h1, in,
+			    NULL, 1, N);
 		if (k->has_ds) {
 			float *d1 = ACT(v, k->d1), *t = m->g[0];
 			conv_bn_fwd(m, v, mode, &k->ds, &k->bds, d1, t, in,
 			    NULL, 0, N);
 			res = t;
 		}
-		conv_bn_fwd(m, v, mode, &k->c2, &k->b2, a2, out, h1, res, 1,
-		    N);
+		if (pre) {
+			struct conv_pre p = block_pre(m, v, k);
+			const struct convl *c2 = &k->c2;
+			conv2d_forward_pre(a2, m->scratch, a1, &p,
+			    m->params + c2->w, c2->b == NONE ? NULL :
+			    m->params + c2->b, N, &c2->s, m->threads,
+			    &m->cache[c2->ci]);
+			bn_fwd(m, v, mode, &k->b2, out, a2, res, 1, N);
+		} else
+			conv_bn_fwd(m, v, mode, &k->c2, &k->b2, a2, out, h1,
+			    res, 1, N);
 	}
 	float *g = ACT(v, m->gap), *f = ACT(v, m->f), *hb = ACT(v, m->hb);
 	gap_forward(g, ACT(v, m->blk[7].out), N, m->final_C, m->final_HW);
@@ -714,7 +746,16 @@ model_backward(struct model *m, int v, const float *x, const float *dz,
 		 * masked G itself (written by b2's backward) + c1's */
 		bn_res_bwd(m, v, &k2->b2, T1, k2->has_ds ? NULL : Gn, G, out,
 		    ACT(v, k2->a2), N);
-		conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N, 0);
+		if (conv2d_pre_applies(&k2->c2.s)) {
+			const struct convl *c2 = &k2->c2;
+			struct conv_pre p = block_pre(m, v, k2);
+			conv2d_backward_pre(T2, m->grads + c2->w,
+			    c2->b == NONE ? NULL : m->grads + c2->b,
+			    m->scratch, T1, ACT(v, k2->a1), &p,
+			    m->params + c2->w, N, &c2->s, m->threads, 0,
+			    &m->cache[c2->ci]);
+		} else
+			conv_bwd(m, &k2->c2, T2, T1, ACT(v, k2->h1), N, 0);
 		bn_relu_bwd(m, v, &k2->b1, T1, T2, ACT(v, k2->a1), N);
 		conv_bwd(m, &k2->c1, Gn, T1, in, N, !k2->has_ds);
 		if (k2->has_ds) {

@@ -386,8 +386,8 @@ conv2d_forward_cached(float *out, float *scratch, const float *inp,
 	if (threads == 0)
 		threads = 1;
 	if (conv_wcb_applies(s, CONV_WCB_FWD)) {
-		conv_wcb_forward_cached(out, scratch, inp, weight, bias, N, s,
-		    threads, post, cache);
+		conv_wcb_forward_cached(out, scratch, inp, NULL, weight, bias,
+		    N, s, threads, post, cache);
 		return;
 	}
 	if (conv_wino_applies(s, CONV_WINO_FWD)) {
@@ -464,6 +464,38 @@ conv2d_forward_cached(float *out, float *scratch, const float *inp,
 	}
 }
 
+int
+conv2d_pre_applies(const struct conv2d_shape *s)
+{
+	return conv_wcb_applies(s, CONV_WCB_FWD) &&
+	    conv_wcb_applies(s, CONV_WCB_DWEIGHT);
+}
+
+void
+conv2d_forward_pre(float *out, float *scratch, const float *x,
+    const struct conv_pre *pre, const float *weight, const float *bias,
+    size_t N, const struct conv2d_shape *s, size_t threads,
+    struct conv_cache *cache)
+{
+	conv_wcb_forward_cached(out, scratch, x, pre, weight, bias, N, s,
+	    threads ? threads : 1, NULL, cache);
+}
+
+void
+conv2d_backward_pre(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *x,
+    const struct conv_pre *pre, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads, int acc,
+    struct conv_cache *cache)
+{
+	/* the input gradient and dbias read no input */
+	conv2d_backward_cached(dinp, NULL, dbias, scratch, dout, NULL, weight,
+	    N, s, threads, acc, cache);
+	if (dweight)
+		conv_wcb_backward_dweight(dweight, scratch, dout, x, pre, N, s,
+		    threads ? threads : 1);
+}
+
 /* dbias [OC] += sum of dout [N,OC,OH,OW] over N, OH, OW (NULL: none) */
 static void
 conv_dbias(float *dbias, const float *dout, size_t N,
@@ -507,8 +539,8 @@ conv2d_backward_cached(float *dinp, float *dweight, float *dbias,
 	if (dinp && !acc)
 		zero_floats(dinp, N * in_sz, threads);
 	if (dweight && conv_wcb_applies(s, CONV_WCB_DWEIGHT)) {
-		conv_wcb_backward_dweight(dweight, scratch, dout, inp, N, s,
-		    threads);
+		conv_wcb_backward_dweight(dweight, scratch, dout, inp, NULL, N,
+		    s, threads);
 		dweight = NULL;
 	}
 	if (dweight && conv_s2c_applies(s, CONV_S2C_DWEIGHT)) {
@@ -952,7 +984,8 @@ bn_channel(float *out, float *mean, float *rstd, float *running_mean,
 	float a, b;
 	bn_stats(mean, rstd, running_mean, running_var, weight, bias,
 	    momentum, eps, c, s, ss, cnt, &a, &b);
-	bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
+	if (out)
+		bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
 }
 
 /*
@@ -1032,7 +1065,7 @@ bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
 			bn_stats(mean, rstd, running_mean, running_var, weight,
 			    bias, momentum, eps, c0 + j, s[j], ss[j], N, &a[j],
 			    &b[j]);
-		for (size_t n = 0; n < N; n++)
+		for (size_t n = 0; out && n < N; n++)
 			cols_affine(out + n * C + c0, inp + n * C + c0,
 			    residual ? residual + n * C + c0 : NULL, relu, a, b,
 			    nc);
@@ -1088,7 +1121,7 @@ bn_train_small(float *out, float *mean, float *rstd, float *running_mean,
 				bn_stats(mean, rstd, running_mean, running_var,
 				    weight, bias, momentum, eps, c0 + j, s[j],
 				    ss[j], cnt, &a[j], &b[j]);
-			for (size_t n = 0; n < N; n++)
+			for (size_t n = 0; out && n < N; n++)
 				for (size_t j = 0; j < nb; j++) {
 					size_t o = (n * C + c0 + j) * HW;
 					affine_row(out + o, inp + o, residual ?
@@ -1201,6 +1234,17 @@ bn_eval(float *out, const float *inp, const float *residual, int relu,
 		batchnorm_eval_affine(&a, &b, running_mean + c,
 		    running_var + c, weight + c, bias + c, 1, eps);
 		bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
+	}
+}
+
+void
+batchnorm_train_affine(float *scale, float *shift, const float *mean,
+    const float *rstd, const float *weight, const float *bias, size_t C)
+{
+	/* bn_stats' a and b */
+	for (size_t c = 0; c < C; c++) {
+		scale[c] = weight[c] * rstd[c];
+		shift[c] = bias[c] - mean[c] * scale[c];
 	}
 }
 

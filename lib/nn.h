@@ -124,6 +124,27 @@ void conv2d_backward_cached(float *dinp, float *dweight, float *dbias,
     float *scratch, const float *dout, const float *inp,
     const float *weight, size_t N, const struct conv2d_shape *s,
     size_t threads, int acc, struct conv_cache *cache);
+/*
+ * A convolution whose input is relu(x scale[c] + shift[c]) (a batch
+ * norm and ReLU of x: batchnorm_train_affine), applied as x is read:
+ * the same bytes as the convolution of that tensor written out by
+ * batchnorm_relu_forward, which need not be, forward or backward.
+ * Where conv2d_pre_applies(s) (conv_wcb.c does the forward pass and
+ * the weight gradient); the input gradient is the plain one.
+ */
+struct conv_pre {
+	const float *scale, *shift;   /* [C] */
+};
+int conv2d_pre_applies(const struct conv2d_shape *s);
+void conv2d_forward_pre(float *out, float *scratch, const float *x,
+    const struct conv_pre *pre, const float *weight, const float *bias,
+    size_t N, const struct conv2d_shape *s, size_t threads,
+    struct conv_cache *cache);
+void conv2d_backward_pre(float *dinp, float *dweight, float *dbias,
+    float *scratch, const float *dout, const float *x,
+    const struct conv_pre *pre, const float *weight, size_t N,
+    const struct conv2d_shape *s, size_t threads, int acc,
+    struct conv_cache *cache);
 /* Plain loops, no scratch: the reference twins for tests. */
 void conv2d_forward_ref(float *out, const float *inp, const float *weight,
     const float *bias, size_t N, const struct conv2d_shape *s);
@@ -164,6 +185,10 @@ void batchnorm_relu_forward_eval(float *out, const float *inp,
     const float *residual, const float *running_mean,
     const float *running_var, const float *weight, const float *bias,
     size_t N, size_t C, size_t HW, float eps);
+/* scale [C], shift [C]: the training-mode batch norm of a forward pass
+ * (its mean and rstd) as y = x scale + shift, the operations it applied */
+void batchnorm_train_affine(float *scale, float *shift, const float *mean,
+    const float *rstd, const float *weight, const float *bias, size_t C);
 /* scale [C], shift [C]: eval-mode batch norm as y = x scale + shift */
 void batchnorm_eval_affine(float *scale, float *shift,
     const float *running_mean, const float *running_var,
@@ -198,7 +223,8 @@ struct bn_sync {
 	size_t total;
 	double *scratch;
 };
-/* batchnorm_forward (relu 0, residual NULL) or batchnorm_relu_forward */
+/* batchnorm_forward (relu 0, residual NULL) or batchnorm_relu_forward;
+ * out NULL: the statistics alone (mean, rstd, the running ones) */
 void batchnorm_train_sync(float *out, float *mean, float *rstd,
     float *running_mean, float *running_var, const float *inp,
     const float *residual, int relu, const float *weight,

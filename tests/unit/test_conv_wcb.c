@@ -8,7 +8,9 @@
  * the gradients accumulate (+=) and a bias is added; and through
  * conv2d_forward / conv2d_backward / conv2d_backward_set (dinp written
  * over NaN), with the eval-mode epilogue; the transformed weights
- * kept between calls (conv2d_forward_cached, conv2d_backward_cached).
+ * kept between calls (conv2d_forward_cached, conv2d_backward_cached);
+ * the input through a batch norm and ReLU as it is read
+ * (conv2d_forward_pre, conv2d_backward_pre).
  */
 #include <string.h>
 
@@ -29,9 +31,17 @@ dinp_add(float *dinp, float *scratch, const float *dout, const float *w,
 	conv_wcb_backward_dinp(dinp, scratch, dout, w, N, s, threads, 1);
 }
 
+static void
+dweight_add(float *dweight, float *scratch, const float *dout,
+    const float *inp, size_t N, const struct conv2d_shape *s,
+    size_t threads)
+{
+	conv_wcb_backward_dweight(dweight, scratch, dout, inp, NULL, N, s,
+	    threads);
+}
+
 static const struct conv_impl impl = {
-	conv_wcb_scratch_floats, conv_wcb_forward, dinp_add,
-	conv_wcb_backward_dweight
+	conv_wcb_scratch_floats, conv_wcb_forward, dinp_add, dweight_add
 };
 
 static void
@@ -59,6 +69,62 @@ check_avx512(const char *name, size_t N, size_t C, size_t H, size_t OC)
 	conv_wcb_set(CONV_WCB_ON);
 	conv_impl_avx512(&impl, name, &s, N);
 	conv_wcb_set(CONV_WCB_AUTO);
+}
+
+/*
+ * conv2d_forward_pre / conv2d_backward_pre on x through a training batch
+ * norm and ReLU (batchnorm_train_affine of batchnorm_train_sync's
+ * statistics) against the plain convolution of the tensor that
+ * batchnorm_train_sync writes: the same bytes, on 1 and 2 threads, with
+ * and without a cache.  One channel has weight 0 and bias -0 (every
+ * value of it 0, of either sign before the ReLU); the input gradient,
+ * which reads no input, too.
+ */
+static void
+check_pre(const char *name, size_t N, size_t C, size_t H, size_t OC)
+{
+	struct conv2d_shape s;
+	CHECK(conv2d_shape_set(&s, C, H, H, OC, 3, 1, 1) == 0);
+	CHECK(conv2d_pre_applies(&s));
+	size_t HW = H * H, nx = N * C * HW, ny = N * OC * HW, nw = OC * C * 9;
+	size_t nsc = conv2d_scratch_floats(&s, N, 2);
+	float *x = vec(nx), *w = vec(nw), *dy = vec(ny), *bw = vec(C);
+	float *bb = vec(C), *scratch = vec(nsc), *h = vec(nx);
+	float *mean = vec(C), *rstd = vec(C), *sc = vec(C), *sh = vec(C);
+	bw[1] = 0.0f, bb[1] = -0.0f;
+	batchnorm_train_sync(h, mean, rstd, NULL, NULL, x, NULL, 1, bw, bb,
+	    N, C, HW, 0.1f, 1e-5f, NULL);
+	batchnorm_train_affine(sc, sh, mean, rstd, bw, bb, C);
+	struct conv_pre pre = { sc, sh };
+	float *y[2], *dx[2], *dw[2];
+	for (int k = 0; k < 2; k++)
+		y[k] = vec(ny), dx[k] = vec(nx), dw[k] = vec(nw);
+	conv2d_forward(y[0], scratch, h, w, NULL, N, &s, 1);
+	memset(dw[0], 0, nw * sizeof *dw[0]);
+	conv2d_backward_set(dx[0], dw[0], NULL, scratch, dy, h, w, N, &s, 1);
+	for (int threads = 1; threads <= 2; threads++)
+		for (int cached = 0; cached < 2; cached++) {
+			struct conv_cache cache = { 0 };
+			if (cached)
+				CHECK(conv2d_cache_init(&cache, &s, 2) == 0);
+			memset(dw[1], 0, nw * sizeof *dw[1]);
+			conv2d_forward_pre(y[1], scratch, x, &pre, w, NULL, N,
+			    &s, threads, &cache);
+			conv2d_backward_pre(dx[1], dw[1], NULL, scratch, dy, x,
+			    &pre, w, N, &s, threads, 0, &cache);
+			int same = !memcmp(y[0], y[1], ny * sizeof *y[0]) &&
+			    !memcmp(dx[0], dx[1], nx * sizeof *dx[0]) &&
+			    !memcmp(dw[0], dw[1], nw * sizeof *dw[0]);
+			printf("%-36s pre, %d thr%s: %s\n", name, threads,
+			    cached ? ", cache" : "", same ? "same bytes" :
+			    "DIFFER");
+			CHECK(same);
+			conv2d_cache_free(&cache);
+		}
+	free(x), free(w), free(dy), free(bw), free(bb), free(scratch);
+	free(h), free(mean), free(rstd), free(sc), free(sh);
+	for (int k = 0; k < 2; k++)
+		free(y[k]), free(dx[k]), free(dw[k]);
 }
 
 int
@@ -95,6 +161,13 @@ main(void)
 	/* the transformed weights kept between calls */
 	check_cache("cache 16->16 30x30", 3, 16, 30, 16, 1);
 	check_cache("cache 64->32 8x8", 4, 64, 8, 32, 1);
+	/* the input through a batch norm and ReLU as it is read (maps
+	 * with a rest of 8 pixels: 30x30, 15x15) */
+	check_pre("pre 16->16 30x30", 3, 16, 30, 16);
+	check_pre("pre 32->32 15x15", 4, 32, 15, 32);
+	check_pre("pre 64->64 8x8", 9, 64, 8, 64);
+	check_pre("pre 128->128 4x4", 20, 128, 4, 128);
+	check_pre("pre 8->24 7x7", 3, 8, 7, 24);
 	/* not for channels off the 8-grid, stride 2, padding 0 or 1x1 */
 	struct conv2d_shape s;
 	conv_wcb_set(CONV_WCB_ON);
