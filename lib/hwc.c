@@ -153,7 +153,7 @@ to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 				else if (bias)
 					r[k] = _mm256_add_ps(r[k],
 					    _mm256_set1_ps(bias[c]));
-				if (post && post->scale) {
+				if (post) {
 					r[k] = _mm256_add_ps(_mm256_mul_ps(
 					    r[k], _mm256_set1_ps(
 					    post->scale[c])), _mm256_set1_ps(
@@ -175,7 +175,7 @@ to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 				float *o = out + c * HW + p;
 				float v = acc ? *o + s[c] : bias ? s[c] +
 				    bias[c] : s[c];
-				if (post && post->scale) {
+				if (post) {
 					v = v * post->scale[c] +
 					    post->shift[c];
 					if (res)
@@ -202,6 +202,4 @@ hwc_to_chw_post(float *out, const float *src, size_t ld, size_t Cn,
     size_t n)
 {
 	to_chw(out, src, ld, Cn, H, W, bias, 0, post, n);
-	if (post && post->stats)
-		batchnorm_image_stats(post->stats + n * Cn * 2, out, Cn, H * W);
 }

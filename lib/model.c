@@ -92,7 +92,6 @@ struct model {
 	float *dzall[2];      /* and their gradients [maxg, Plast] */
 	struct bn_sync sync;  /* sum: dist_allreduce_sum_f64 */
 	double *bnscratch;    /* [2 maxbn] */
-	double *istats;       /* [maxb, maxbn, 2]: per-image BN statistics */
 };
 
 void
@@ -318,8 +317,6 @@ create(const struct model_config *c, size_t max_batch, int eval_only,
 			ALLOC(m->dz[v], B * D);
 		for (int i = 1; i < 4; i++)
 			ALLOC(m->g[i], m->maxmap * B);
-		m->istats = malloc(B * m->maxbn * 2 * sizeof *m->istats);
-		ok = ok && m->istats != NULL;
 	}
 	if (nproc > 1) {
 		for (int v = 0; v < 2; v++) {
@@ -378,7 +375,6 @@ model_free(struct model *m)
 		free(m->dzall[v]);
 	}
 	free(m->bnscratch);
-	free(m->istats);
 	for (int i = 0; i < 4; i++)
 		free(m->g[i]);
 	for (size_t i = 0; i < m->nconv; i++)
@@ -541,7 +537,7 @@ conv_bn_fwd(struct model *m, int v, int mode, const struct convl *cl,
 		float *sc = m->post, *sh = sc + bl->C;
 		batchnorm_eval_affine(sc, sh, Bf + bl->rm, Bf + bl->rv,
 		    P + bl->w, P + bl->b, bl->C, BN_EPS);
-		struct conv_post p = { sc, sh, residual, relu, NULL };
+		struct conv_post p = { sc, sh, residual, relu };
 		conv2d_forward_cached(out, m->scratch, inp, P + cl->w,
 		    cl->b == NONE ? NULL : P + cl->b, N, &cl->s, m->threads,
 		    &p, &m->cache[cl->ci]);
@@ -585,20 +581,9 @@ encoder_forward(struct model *m, int v, int mode, const float *x, size_t N)
 		const float *res = in;
 		int pre = mode == TRAIN && conv2d_pre_applies(&k->c2.s);
 		if (pre) {
-			/* bn1's statistics, image by image as conv1 writes
-			 * them; h1 is never written */
-			const struct convl *c1 = &k->c1;
-			const struct bnl *l = &k->b1;
-			float *st = m->stats[v] + l->st;
-			struct conv_post p = { NULL, NULL, NULL, 0, m->istats };
-			conv2d_forward_cached(a1, m->scratch, in,
-			    m->params + c1->w, c1->b == NONE ? NULL :
-			    m->params + c1->b, N, &c1->s, m->threads, &p,
-			    &m->cache[c1->ci]);
-			batchnorm_stats_sync(st, st + l->C, m->bufs + l->rm,
-			    m->bufs + l->rv, m->istats, m->params + l->w,
-			    m->params + l->b, N, l->C, l->HW, BN_MOMENTUM,
-			    BN_EPS, m->nproc > 1 ? &m->sync : NULL);
+			/* bn1's statistics; h1 is never written */
+			conv_fwd(m, &k->c1, a1, in, N);
+			bn_fwd(m, v, mode, &k->b1, NULL, a1, NULL, 1, N);
 		} else
 			conv_bn_fwd(m, v, mode, &k->c1, &k->b1, a1, h1, in,
 			    NULL, 1, N);

@@ -937,24 +937,10 @@ conv_post_image(float *y, size_t n, size_t OC, size_t ohw,
 		return;
 	const float *r = post->residual ? post->residual + n * OC * ohw :
 	    NULL;
-	for (size_t oc = 0; post->scale && oc < OC; oc++)
-		affine_row(y + oc * ohw, y + oc * ohw, r ? r + oc * ohw : NULL,
-		    post->relu, post->scale[oc], post->shift[oc], ohw);
-	if (post->stats)
-		batchnorm_image_stats(post->stats + n * OC * 2, y, OC, ohw);
+	for (size_t oc = 0; oc < OC; oc++, y += ohw)
+		affine_row(y, y, r ? r + oc * ohw : NULL, post->relu,
+		    post->scale[oc], post->shift[oc], ohw);
 }
-
-void
-batchnorm_image_stats(double *st, const float *y, size_t C, size_t HW)
-{
-	for (size_t c = 0; c < C; c++) {
-		double s = row_sum(y + c * HW, HW);
-		float m = (float)(s / (double)HW);
-		st[2 * c] = s;
-		st[2 * c + 1] = row_sumsq(y + c * HW, m, HW);
-	}
-}
-
 
 /*
  * Channel c's statistics from s = sum x and ss = sum (x - (float)(s /
@@ -988,58 +974,6 @@ bn_stats(float *mean, float *rstd, float *running_mean, float *running_var,
 	*b = bias[c] - muf * *a;
 }
 
-/* channel c's sum of squares about muf from st [N, C, 2] */
-static double
-images_sumsq(const double *st, size_t N, size_t C, size_t HW, size_t c,
-    float muf)
-{
-	double ss = 0;
-	for (size_t n = 0; n < N; n++) {
-		const double *p = st + (n * C + c) * 2;
-		/* about the image's mean m: sum (x - muf)^2 = p[1] +
-		 * 2 (m - muf) (sum x - HW m) + HW (m - muf)^2 */
-		double m = (float)(p[0] / (double)HW), d = m - (double)muf;
-		ss += p[1] + 2 * d * (p[0] - (double)HW * m) +
-		    (double)HW * d * d;
-	}
-	return ss;
-}
-
-void
-batchnorm_stats_sync(float *mean, float *rstd, float *running_mean,
-    float *running_var, const double *st, const float *weight,
-    const float *bias, size_t N, size_t C, size_t HW, float momentum,
-    float eps, const struct bn_sync *sync)
-{
-	double *s = sync ? sync->scratch : NULL, *ss = s ? s + C : NULL;
-	size_t cnt = (sync ? sync->total : N) * HW;
-	for (size_t c = 0; c < C; c++) {
-		double sc = 0;
-		for (size_t n = 0; n < N; n++)
-			sc += st[(n * C + c) * 2];
-		if (sync)
-			s[c] = sc;
-		else {
-			float a, b, muf = (float)(sc / (double)cnt);
-			bn_stats(mean, rstd, running_mean, running_var, weight,
-			    bias, momentum, eps, c, sc, images_sumsq(st, N,
-			    C, HW, c, muf), cnt, &a, &b);
-		}
-	}
-	if (sync == NULL)
-		return;
-	sync->sum(s, C, sync->ctx);
-	for (size_t c = 0; c < C; c++)
-		ss[c] = images_sumsq(st, N, C, HW, c,
-		    (float)(s[c] / (double)cnt));
-	sync->sum(ss, C, sync->ctx);
-	for (size_t c = 0; c < C; c++) {
-		float a, b;
-		bn_stats(mean, rstd, running_mean, running_var, weight, bias,
-		    momentum, eps, c, s[c], ss[c], cnt, &a, &b);
-	}
-}
-
 /* bn_stats, then channel c's output */
 static void
 bn_channel(float *out, float *mean, float *rstd, float *running_mean,
@@ -1050,7 +984,8 @@ bn_channel(float *out, float *mean, float *rstd, float *running_mean,
 	float a, b;
 	bn_stats(mean, rstd, running_mean, running_var, weight, bias,
 	    momentum, eps, c, s, ss, cnt, &a, &b);
-	bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
+	if (out)
+		bn_apply(out, inp, residual, relu, a, b, N, C, HW, c);
 }
 
 /*
@@ -1130,7 +1065,7 @@ bn_train_cols(float *out, float *mean, float *rstd, float *running_mean,
 			bn_stats(mean, rstd, running_mean, running_var, weight,
 			    bias, momentum, eps, c0 + j, s[j], ss[j], N, &a[j],
 			    &b[j]);
-		for (size_t n = 0; n < N; n++)
+		for (size_t n = 0; out && n < N; n++)
 			cols_affine(out + n * C + c0, inp + n * C + c0,
 			    residual ? residual + n * C + c0 : NULL, relu, a, b,
 			    nc);
@@ -1186,7 +1121,7 @@ bn_train_small(float *out, float *mean, float *rstd, float *running_mean,
 				bn_stats(mean, rstd, running_mean, running_var,
 				    weight, bias, momentum, eps, c0 + j, s[j],
 				    ss[j], cnt, &a[j], &b[j]);
-			for (size_t n = 0; n < N; n++)
+			for (size_t n = 0; out && n < N; n++)
 				for (size_t j = 0; j < nb; j++) {
 					size_t o = (n * C + c0 + j) * HW;
 					affine_row(out + o, inp + o, residual ?

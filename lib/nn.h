@@ -56,15 +56,11 @@ void conv2d_forward(float *out, float *scratch, const float *inp,
  * after the image is computed, while it is still in cache:
  * y = x scale[oc] + shift[oc] (+ residual), then max(y, 0) if relu.
  * The same bytes as conv2d_forward then batchnorm_relu_forward_eval.
- * With scale NULL nothing is applied (nor residual nor ReLU).  Then if
- * stats is not NULL, the image's statistics for a training batch norm
- * (batchnorm_image_stats), while the image is in cache.
  */
 struct conv_post {
-	const float *scale, *shift;   /* [OC] or NULL */
+	const float *scale, *shift;   /* [OC] */
 	const float *residual;        /* [N,OC,OH,OW] or NULL */
 	int relu;
-	double *stats;                /* [N,OC,2] or NULL */
 };
 void conv2d_forward_post(float *out, float *scratch, const float *inp,
     const float *weight, const float *bias, size_t N,
@@ -227,26 +223,11 @@ struct bn_sync {
 	size_t total;
 	double *scratch;
 };
-/* batchnorm_forward (relu 0, residual NULL) or batchnorm_relu_forward */
+/* batchnorm_forward (relu 0, residual NULL) or batchnorm_relu_forward;
+ * out NULL: the statistics alone (mean, rstd, the running ones) */
 void batchnorm_train_sync(float *out, float *mean, float *rstd,
     float *running_mean, float *running_var, const float *inp,
     const float *residual, int relu, const float *weight,
-    const float *bias, size_t N, size_t C, size_t HW, float momentum,
-    float eps, const struct bn_sync *sync);
-/*
- * A training batch norm's statistics from each image's: st [C, 2] =
- * per channel of y [C, HW] the sum and the sum of squares about the
- * image's own mean (the float nearest sum / HW); then
- * batchnorm_stats_sync sets mean, rstd and the running statistics (not
- * NULL) from st [N, C, 2] as batchnorm_train_sync would, without
- * reading the batch again: sum (x - mean)^2 = the sum over images of
- * their own plus their means' offsets, in double.  Not the same bytes
- * as batchnorm_train_sync's two passes; the same on any thread count.
- */
-void batchnorm_image_stats(double *st, const float *y, size_t C,
-    size_t HW);
-void batchnorm_stats_sync(float *mean, float *rstd, float *running_mean,
-    float *running_var, const double *st, const float *weight,
     const float *bias, size_t N, size_t C, size_t HW, float momentum,
     float eps, const struct bn_sync *sync);
 void batchnorm_backward_sync(float *dinp, float *dweight, float *dbias,

@@ -6,9 +6,7 @@
  * convolution path (Winograd F2 and F4, channel-blocked F4, the direct
  * 3x3 kernels and their plain twin, the stride-2 kernels and their
  * twin, the channels-last stride-2 kernels, im2col + GEMM), on 1 and 2
- * threads, with and without residual and ReLU; and with the training
- * statistics alone (scale NULL, stats), the output untouched and each
- * image's statistics those of batchnorm_image_stats on it.
+ * threads, with and without residual and ReLU.
  */
 #include <string.h>
 
@@ -110,7 +108,7 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 					batchnorm_forward_eval(want, conv, rm,
 					    rv, g, be, N, OC, s.OH * s.OW,
 					    BN_EPS);
-				struct conv_post post = { sc, sh, r, v < 2, NULL };
+				struct conv_post post = { sc, sh, r, v < 2 };
 				memset(got, 0xff, ny * sizeof *got);
 				conv2d_forward_post(got, scratch, x, w, b, N,
 				    &s, threads, &post);
@@ -122,27 +120,6 @@ check_shape(const char *name, size_t N, size_t C, size_t H, size_t W,
 				    "same bytes" : "DIFFERENT");
 				CHECK(ok);
 			}
-			/* the training statistics alone: the output as it
-			 * is, each image's statistics as of the output */
-			size_t ns = N * OC * 2, ohw = s.OH * s.OW;
-			double *st = malloc(2 * ns * sizeof *st);
-			if (st == NULL)
-				exit(1);
-			for (size_t n = 0; n < N; n++)
-				batchnorm_image_stats(st + ns + n * OC * 2,
-				    conv + n * OC * ohw, OC, ohw);
-			struct conv_post post = { NULL, NULL, NULL, 0, st };
-			memset(got, 0xff, ny * sizeof *got);
-			memset(st, 0xff, ns * sizeof *st);
-			conv2d_forward_post(got, scratch, x, w, b, N, &s,
-			    threads, &post);
-			int ok = memcmp(got, conv, ny * sizeof *got) == 0 &&
-			    memcmp(st, st + ns, ns * sizeof *st) == 0;
-			printf("%-28s %-15s %zu thr, %-14s %s\n", name,
-			    path_name[p], threads, "stats", ok ?
-			    "same bytes" : "DIFFERENT");
-			CHECK(ok);
-			free(st);
 			free(scratch);
 		}
 	}

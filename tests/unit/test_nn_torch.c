@@ -314,96 +314,6 @@ bn_data(float *x, float *r, float *dy, float *w, float *b, size_t n,
 }
 
 /*
- * The statistics from each image's (batchnorm_image_stats, then
- * batchnorm_stats_sync, alone and synced on one process) against the
- * mean and variance summed in double from the data, and against
- * batchnorm_train_sync's: mean, rstd and the running statistics at
- * rtol 1e-6.  Maps of 30x30, 15x15, 4x4 and 1 pixels; channel 0 lies
- * about 100 with a spread of 3, channel 1 holds a constant.
- */
-static void
-test_bn_image_stats(void)
-{
-	static const size_t shapes[][3] = { { 5, 7, 900 }, { 9, 20, 225 },
-	    { 33, 3, 16 }, { 40, 4, 1 } };
-	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-		size_t N = shapes[k][0], C = shapes[k][1], HW = shapes[k][2];
-		size_t n = N * C * HW, cnt = N * HW;
-		float *x = zeros(n), *r = zeros(n), *dy = zeros(n);
-		float *w = zeros(C), *b = zeros(C), *y = zeros(n);
-		float *m[3], *sd[3], *rm[3], *rv[3];
-		double *st = calloc(N * C * 2, sizeof *st);
-		double *scratch = calloc(2 * C, sizeof *scratch);
-		double *want = calloc(4 * C, sizeof *want);
-		for (int i = 0; i < 3; i++) {
-			m[i] = zeros(C), sd[i] = zeros(C), rm[i] = zeros(C);
-			rv[i] = zeros(C);
-			for (size_t c = 0; c < C; c++)
-				rv[i][c] = 1;
-		}
-		bn_data(x, r, dy, w, b, n, C, 7 + k);
-		for (size_t i = 0; i < N; i++)
-			for (size_t j = 0; j < HW; j++) {
-				x[i * C * HW + j] += 100.0f;
-				x[(i * C + 1) * HW + j] = 0.25f;
-			}
-		for (size_t c = 0; c < C; c++) {
-			double s = 0, ss = 0;
-			for (size_t i = 0; i < N; i++)
-				for (size_t j = 0; j < HW; j++)
-					s += x[(i * C + c) * HW + j];
-			double mu = s / (double)cnt;
-			for (size_t i = 0; i < N; i++)
-				for (size_t j = 0; j < HW; j++) {
-					double d = x[(i * C + c) * HW + j] - mu;
-					ss += d * d;
-				}
-			want[c] = mu;
-			want[C + c] = 1 / sqrt(ss / (double)cnt + BN_EPS);
-			want[2 * C + c] = BN_MOMENTUM * mu;
-			want[3 * C + c] = 1 - BN_MOMENTUM + BN_MOMENTUM * ss /
-			    (double)(cnt - 1);
-		}
-		struct bn_sync sync = { sum_one, NULL, N, scratch };
-		batchnorm_train_sync(y, m[0], sd[0], rm[0], rv[0], x, NULL, 1,
-		    w, b, N, C, HW, BN_MOMENTUM, BN_EPS, NULL);
-		for (size_t i = 0; i < N; i++)
-			batchnorm_image_stats(st + i * C * 2, x + i * C * HW, C,
-			    HW);
-		batchnorm_stats_sync(m[1], sd[1], rm[1], rv[1], st, w, b, N, C,
-		    HW, BN_MOMENTUM, BN_EPS, NULL);
-		batchnorm_stats_sync(m[2], sd[2], rm[2], rv[2], st, w, b, N, C,
-		    HW, BN_MOMENTUM, BN_EPS, &sync);
-		static const char *name[3] = { "two passes", "images",
-		    "images synced" };
-		for (int i = 0; i < 3; i++) {
-			float *got[4] = { m[i], sd[i], rm[i], rv[i] };
-			static const char *what[4] = { "mean", "rstd",
-			    "running mean", "running var" };
-			for (int q = 0; q < 4; q++) {
-				char buf[96];
-				snprintf(buf, sizeof buf, "bn stats %zux%zux%zu "
-				    "%s %s", N, C, HW, name[i], what[q]);
-				double *g = calloc(C, sizeof *g);
-				for (size_t c = 0; c < C; c++)
-					g[c] = got[q][c];
-				check_close_f64(buf, g, want + q * C, C, 1e-7,
-				    1e-6);
-				if (i)
-					check_close_f32(buf, got[q], (float *[]){
-					    m[0], sd[0], rm[0], rv[0] }[q], C,
-					    1e-7, 1e-6);
-				free(g);
-			}
-		}
-		free(x), free(r), free(dy), free(w), free(b), free(y);
-		free(st), free(scratch), free(want);
-		for (int i = 0; i < 3; i++)
-			free(m[i]), free(sd[i]), free(rm[i]), free(rv[i]);
-	}
-}
-
-/*
  * BatchNorm1d (HW 1) runs row by row over blocks of channels; the sync
  * path (one process) keeps the per-channel loops: the same bytes,
  * forward (with residual and ReLU, running statistics) and backward
@@ -709,7 +619,6 @@ main(void)
 	test_bn(DIR "bn1d.npy");
 	test_bn_offset();
 	test_bn1d_cols();
-	test_bn_image_stats();
 	test_bn_relu_mask();
 	test_bn_small_maps();
 	test_linear();
