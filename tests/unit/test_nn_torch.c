@@ -314,6 +314,53 @@ bn_data(float *x, float *r, float *dy, float *w, float *b, size_t n,
 }
 
 /*
+ * batchnorm_train_sync with no output computes the same statistics
+ * (mean, rstd, running mean and variance: the same bytes) as with one:
+ * per channel (HW 225), on small maps (HW 16), by rows (HW 1), alone
+ * and synced (one process).
+ */
+static void
+test_bn_stats_only(void)
+{
+	static const size_t shapes[][3] = { { 6, 5, 225 }, { 20, 70, 16 },
+	    { 37, 300, 1 } };
+	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+		for (int synced = 0; synced < 2; synced++) {
+			size_t N = shapes[k][0], C = shapes[k][1];
+			size_t HW = shapes[k][2], n = N * C * HW;
+			float *x = zeros(n), *r = zeros(n), *dy = zeros(n);
+			float *w = zeros(C), *b = zeros(C), *y = zeros(n);
+			float *st[2][4];
+			double *scratch = calloc(2 * C, sizeof *scratch);
+			struct bn_sync sync = { sum_one, NULL, N, scratch };
+			bn_data(x, r, dy, w, b, n, C, 31 + k);
+			for (int i = 0; i < 2; i++) {
+				for (int q = 0; q < 4; q++)
+					st[i][q] = zeros(C);
+				for (size_t c = 0; c < C; c++)
+					st[i][3][c] = 1;
+				batchnorm_train_sync(i ? NULL : y, st[i][0],
+				    st[i][1], st[i][2], st[i][3], x, NULL, 1, w,
+				    b, N, C, HW, BN_MOMENTUM, BN_EPS,
+				    synced ? &sync : NULL);
+			}
+			int same = 1;
+			for (int q = 0; q < 4; q++)
+				same = same && memcmp(st[0][q], st[1][q],
+				    C * sizeof *st[0][q]) == 0;
+			printf("bn statistics alone %zux%zux%zu%s: %s\n", N, C,
+			    HW, synced ? " synced" : "", same ? "same bytes" :
+			    "DIFFERENT");
+			CHECK(same);
+			free(x), free(r), free(dy), free(w), free(b), free(y);
+			free(scratch);
+			for (int i = 0; i < 2; i++)
+				for (int q = 0; q < 4; q++)
+					free(st[i][q]);
+		}
+}
+
+/*
  * BatchNorm1d (HW 1) runs row by row over blocks of channels; the sync
  * path (one process) keeps the per-channel loops: the same bytes,
  * forward (with residual and ReLU, running statistics) and backward
@@ -619,6 +666,7 @@ main(void)
 	test_bn(DIR "bn1d.npy");
 	test_bn_offset();
 	test_bn1d_cols();
+	test_bn_stats_only();
 	test_bn_relu_mask();
 	test_bn_small_maps();
 	test_linear();
