@@ -816,10 +816,10 @@ dweight_from_du(float *dweight, float *a, const float *dU, size_t pl,
 
 /*
  * dweight [OC,C,3,3] += G^T dU G, dU [36, C, OC] = the sum over all
- * tiles of V^T Dg, V from inp through pre (or NULL).  Chunks of images go in order; in a chunk the
- * transforms run over the images in parallel and the 36 products over
- * xi, each dU[xi] adding the chunks in order: the same bytes on any
- * number of threads.
+ * tiles of V^T Dg, V from inp through pre (or NULL).  Chunks of images
+ * go in order; in a chunk the transforms run over the images in
+ * parallel and the 36 products over xi, each dU[xi] adding the chunks
+ * in order: the same bytes on any number of threads.
  */
 void
 conv_wcb_backward_dweight(float *dweight, float *scratch,

@@ -805,6 +805,21 @@ row_sumsq(const float *x, float m, size_t n)
 }
 
 /*
+ * A batch norm of channel mean and rstd as y = x a + b: the one
+ * expression that the forward pass applies (bn_stats), that its
+ * backward pass recomputes the ReLU's mask with (relu_of) and that a
+ * convolution reads its input through (batchnorm_train_affine), so all
+ * three agree to the bit.
+ */
+static void
+bn_affine(float *a, float *b, float weight, float bias, float mean,
+    float rstd)
+{
+	*a = weight * rstd;
+	*b = bias - mean * *a;
+}
+
+/*
  * The ReLU after a batch norm, as its backward pass sees it: none, its
  * output y, or (from_x) recomputed from the norm's input x as x ra +
  * rb > 0, the forward pass's expression (affine_row) with its scale
@@ -825,10 +840,8 @@ relu_of(const float *relu_out, const float *bias, const float *weight,
 {
 	struct relu_of r = { relu_out, 0, 0.0f, 0.0f, NULL };
 	if (bias) {
-		/* bn_stats' a and b */
 		r.from_x = 1;
-		r.ra = weight[c] * rstd[c];
-		r.rb = bias[c] - mean[c] * r.ra;
+		bn_affine(&r.ra, &r.rb, weight[c], bias[c], mean[c], rstd[c]);
 	}
 	return r;
 }
@@ -970,8 +983,7 @@ bn_stats(float *mean, float *rstd, float *running_mean, float *running_var,
 		running_var[c] = (1.0f - momentum) * running_var[c] +
 		    momentum * (float)uvar;
 	}
-	*a = weight[c] * rsd;
-	*b = bias[c] - muf * *a;
+	bn_affine(a, b, weight[c], bias[c], muf, rsd);
 }
 
 /* bn_stats, then channel c's output */
@@ -1241,11 +1253,9 @@ void
 batchnorm_train_affine(float *scale, float *shift, const float *mean,
     const float *rstd, const float *weight, const float *bias, size_t C)
 {
-	/* bn_stats' a and b */
-	for (size_t c = 0; c < C; c++) {
-		scale[c] = weight[c] * rstd[c];
-		shift[c] = bias[c] - mean[c] * scale[c];
-	}
+	for (size_t c = 0; c < C; c++)
+		bn_affine(scale + c, shift + c, weight[c], bias[c], mean[c],
+		    rstd[c]);
 }
 
 void
@@ -1253,11 +1263,9 @@ batchnorm_eval_affine(float *scale, float *shift,
     const float *running_mean, const float *running_var,
     const float *weight, const float *bias, size_t C, float eps)
 {
-	for (size_t c = 0; c < C; c++) {
-		float rs = 1.0f / sqrtf(running_var[c] + eps);
-		scale[c] = weight[c] * rs;
-		shift[c] = bias[c] - running_mean[c] * scale[c];
-	}
+	for (size_t c = 0; c < C; c++)
+		bn_affine(scale + c, shift + c, weight[c], bias[c],
+		    running_mean[c], 1.0f / sqrtf(running_var[c] + eps));
 }
 
 void
