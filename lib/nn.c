@@ -774,34 +774,58 @@ conv2d_backward_ref(float *dinp, float *dweight, float *dbias,
 /* ----------------------------------------------------------- batchnorm */
 
 /*
- * Row sums are float reductions vectorised by `omp simd` (each vector
- * lane sums a strided part of one feature-map row, the lanes are then
- * combined: a fixed order for a given build); rows are summed in
- * double.
+ * Row sums are float sums in 4 lanes, then rows are summed in double.
+ * Lane k adds the values j = k mod 4 of a row's first n - n mod 4, lane
+ * 0 then adds the rest, and the row's sum is ((((0 + l0) + l1) + l2) +
+ * l3): the order of GCC's `omp simd` reductions with SSE, which the
+ * release build always had, written out as GCC vectors, whose
+ * arithmetic is element by element whatever the instructions.  Left to
+ * `omp simd`, the lanes were whatever the build vectorised (none in
+ * the sanitizer build, whose checks kept the loops scalar, so that
+ * make test-asan checked other bytes than the release build's): now
+ * every build on every CPU adds in this order (test_nn_torch:
+ * test_bn_sum_order).
  */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v4i __attribute__((vector_size(16)));
+#define LOAD4(v, x) memcpy(&(v), (x), sizeof(v4f))
+
+/* a row's sum from its lanes */
+#define LANES4(l) ((((0.0f + (l)[0]) + (l)[1]) + (l)[2]) + (l)[3])
 
 /* sum x */
 static double
 row_sum(const float *x, size_t n)
 {
-	float a = 0.0f;
-#pragma omp simd reduction(+:a)
-	for (size_t j = 0; j < n; j++)
-		a += x[j];
-	return a;
+	v4f l = { 0 };
+	size_t j = 0;
+	for (; j + 4 <= n; j += 4) {
+		v4f v;
+		LOAD4(v, x + j);
+		l += v;
+	}
+	for (; j < n; j++)
+		l[0] += x[j];
+	return LANES4(l);
 }
 
 /* sum (x - m)^2 */
 static double
 row_sumsq(const float *x, float m, size_t n)
 {
-	float a = 0.0f;
-#pragma omp simd reduction(+:a)
-	for (size_t j = 0; j < n; j++) {
-		float d = x[j] - m;
-		a += d * d;
+	v4f l = { 0 };
+	size_t j = 0;
+	for (; j + 4 <= n; j += 4) {
+		v4f d;
+		LOAD4(d, x + j);
+		d -= m;
+		l += d * d;
 	}
-	return a;
+	for (; j < n; j++) {
+		float d = x[j] - m;
+		l[0] += d * d;
+	}
+	return LANES4(l);
 }
 
 /*
@@ -847,42 +871,55 @@ relu_of(const float *relu_out, const float *bias, const float *weight,
 }
 
 /*
- * *sg += sum g, *sgx += sum g (x - m) over the n values at offset o of
- * dout and inp, g = d masked by the ReLU r (its output at o too)
+ * *sg += sum g, *sgx += sum g (x - m) over d [n] and x [n], g = d
+ * masked by a ReLU: mask 0 none, 1 y's (its output), 2 x ra + rb's
+ * (relu_of)
  */
+static inline __attribute__((always_inline)) void
+grad_sums(double *sg, double *sgx, const float *d, const float *x,
+    const float *y, int mask, float ra, float rb, float m, size_t n)
+{
+	v4f a = { 0 }, b = { 0 };
+	size_t j = 0;
+	for (; j + 4 <= n; j += 4) {
+		v4f g, xv, yv;
+		LOAD4(g, d + j);
+		LOAD4(xv, x + j);
+		/* the bits of d, or of 0 where the ReLU's output is not > 0 */
+		if (mask == 1) {
+			LOAD4(yv, y + j);
+			g = (v4f)((v4i)g & (yv > 0.0f));
+		} else if (mask == 2) {
+			g = (v4f)((v4i)g & (xv * ra + rb > 0.0f));
+		}
+		a += g;
+		b += g * (xv - m);
+	}
+	for (; j < n; j++) {
+		float g = d[j];
+		if ((mask == 1 && !(y[j] > 0.0f)) ||
+		    (mask == 2 && !(x[j] * ra + rb > 0.0f)))
+			g = 0.0f;
+		a[0] += g;
+		b[0] += g * (x[j] - m);
+	}
+	*sg += LANES4(a);
+	*sgx += LANES4(b);
+}
+
+/* grad_sums over the n values at offset o of dout and inp, masked by r
+ * (its output at o too) */
 static void
 row_grad_sums(double *sg, double *sgx, const float *dout, const float *inp,
     size_t o, float m, const struct relu_of *r, size_t n)
 {
 	const float *d = dout + o, *x = inp + o;
-	const float *y = r->y ? r->y + o : NULL;
-	float a = 0.0f, b = 0.0f;
-	if (y) {
-#pragma omp simd reduction(+:a, b)
-		for (size_t j = 0; j < n; j++) {
-			float dv = d[j];
-			float g = y[j] > 0.0f ? dv : 0.0f;
-			a += g;
-			b += g * (x[j] - m);
-		}
-	} else if (r->from_x) {
-		float ra = r->ra, rb = r->rb;
-#pragma omp simd reduction(+:a, b)
-		for (size_t j = 0; j < n; j++) {
-			float dv = d[j];
-			float g = x[j] * ra + rb > 0.0f ? dv : 0.0f;
-			a += g;
-			b += g * (x[j] - m);
-		}
-	} else {
-#pragma omp simd reduction(+:a, b)
-		for (size_t j = 0; j < n; j++) {
-			a += d[j];
-			b += d[j] * (x[j] - m);
-		}
-	}
-	*sg += a;
-	*sgx += b;
+	if (r->y)
+		grad_sums(sg, sgx, d, x, r->y + o, 1, 0, 0, m, n);
+	else if (r->from_x)
+		grad_sums(sg, sgx, d, x, NULL, 2, r->ra, r->rb, m, n);
+	else
+		grad_sums(sg, sgx, d, x, NULL, 0, 0, 0, m, n);
 }
 
 /* r->gout + o [n] = dout + o masked by r */

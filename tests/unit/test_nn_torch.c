@@ -361,6 +361,116 @@ test_bn_stats_only(void)
 }
 
 /*
+ * A row's float sum in the order nn.c documents: 4 lanes (lane k the
+ * values j = k mod 4 of the first n - n mod 4), the rest into lane 0,
+ * then ((((0 + l0) + l1) + l2) + l3).  f: x (0), (x - m)^2 (1), g
+ * (2) or g (x - m) (3), g = d where mask is NULL or mask > 0, else 0.
+ */
+static float
+row_ref(const float *x, const float *d, const float *mask, float m,
+    int f, size_t n)
+{
+	float l[4] = { 0, 0, 0, 0 };
+	for (size_t j = 0; j < n; j++) {
+		float g = f < 2 || (mask && !(mask[j] > 0.0f)) ? 0.0f : d[j];
+		float v = f == 0 ? x[j] : f == 1 ? (x[j] - m) * (x[j] - m) :
+		    f == 2 ? g : g * (x[j] - m);
+		l[j < n - n % 4 ? j % 4 : 0] += v;
+	}
+	return (((0.0f + l[0]) + l[1]) + l[2]) + l[3];
+}
+
+/* sum over the N rows of channel c, in double */
+static double
+rows_ref(const float *x, const float *d, const float *mask, float m,
+    int f, size_t N, size_t C, size_t HW, size_t c)
+{
+	double s = 0;
+	for (size_t i = 0; i < N; i++) {
+		size_t o = (i * C + c) * HW;
+		s += row_ref(x + o, d ? d + o : NULL, mask ? mask + o : NULL,
+		    m, f, HW);
+	}
+	return s;
+}
+
+/*
+ * The batch norm's sums add in one documented order, whatever the
+ * build (-O1 under the sanitizers, -O2, -march=native): its mean and
+ * rstd, and the backward pass's weight and bias gradients (unmasked
+ * and masked by the ReLU's output), byte for byte against that order
+ * written out here, on rows of 2 to 1024 values (tails of 1, 2 and 3
+ * past the lanes), with values over 2^-8..2^8 so that another order
+ * rounds differently.
+ */
+static void
+test_bn_sum_order(void)
+{
+	static const size_t hws[] = { 2, 3, 5, 7, 15, 16, 17, 64, 225, 1024 };
+	size_t N = 3, C = 9;
+	uint32_t h = 12345;
+	int same = 1;
+	for (size_t t = 0; t < sizeof hws / sizeof hws[0]; t++) {
+		size_t HW = hws[t], n = N * C * HW;
+		float *x = zeros(n), *d = zeros(n), *y = zeros(n);
+		float *dx = zeros(n), *w = zeros(C), *b = zeros(C);
+		float *mean = zeros(C), *rstd = zeros(C);
+		float *dw = zeros(C), *db = zeros(C);
+		for (size_t i = 0; i < n; i++) {
+			h = h * 1664525u + 1013904223u;
+			float e = ldexpf(1.0f, (int)(h >> 27) - 8);
+			x[i] = e * ((float)(h >> 8 & 0xffff) / 32768.0f - 1.0f);
+			d[i] = (float)(h & 0xff) / 64.0f - 2.0f;
+		}
+		for (size_t c = 0; c < C; c++)
+			w[c] = 1.0f + 0.1f * (float)c, b[c] = 0.05f * (float)c;
+		batchnorm_train_sync(y, mean, rstd, NULL, NULL, x, NULL, 1, w,
+		    b, N, C, HW, BN_MOMENTUM, BN_EPS, NULL);
+		for (int masked = 0; masked < 2; masked++) {
+			memset(dw, 0, C * sizeof *dw);
+			memset(db, 0, C * sizeof *db);
+			batchnorm_backward_sync(dx, dw, db, d, masked ? y : NULL,
+			    x, mean, rstd, w, N, C, HW, NULL, 0);
+			for (size_t c = 0; c < C; c++) {
+				size_t cnt = N * HW;
+				double s = rows_ref(x, NULL, NULL, 0, 0, N, C, HW,
+				    c);
+				double mu = s / (double)cnt;
+				float muf = (float)mu;
+				double ss = rows_ref(x, NULL, NULL, muf, 1, N, C,
+				    HW, c);
+				double dm = (double)muf - mu;
+				ss -= (double)cnt * dm * dm;
+				ss = ss < 0 ? 0 : ss;
+				float rs = (float)(1.0 / sqrt(ss / (double)cnt +
+				    (double)BN_EPS));
+				const float *mk = masked ? y : NULL;
+				double sg = rows_ref(x, d, mk, muf, 2, N, C, HW,
+				    c);
+				double sgx = rows_ref(x, d, mk, muf, 3, N, C,
+				    HW, c) * rs;
+				float want[4] = { muf, rs, (float)sg,
+				    (float)sgx };
+				float got[4] = { mean[c], rstd[c], db[c], dw[c] };
+				if (memcmp(want, got, sizeof want) != 0) {
+					printf("  HW %zu channel %zu%s: mean %a/%a "
+					    "rstd %a/%a dbias %a/%a dweight "
+					    "%a/%a\n", HW, c, masked ? " masked" :
+					    "", got[0], want[0], got[1], want[1],
+					    got[2], want[2], got[3], want[3]);
+					same = 0;
+				}
+			}
+		}
+		free(x), free(d), free(y), free(dx), free(w), free(b);
+		free(mean), free(rstd), free(dw), free(db);
+	}
+	printf("bn sums in the documented order: %s\n", same ? "same bytes" :
+	    "DIFFERENT");
+	CHECK(same);
+}
+
+/*
  * BatchNorm1d (HW 1) runs row by row over blocks of channels; the sync
  * path (one process) keeps the per-channel loops: the same bytes,
  * forward (with residual and ReLU, running statistics) and backward
@@ -667,6 +777,7 @@ main(void)
 	test_bn_offset();
 	test_bn1d_cols();
 	test_bn_stats_only();
+	test_bn_sum_order();
 	test_bn_relu_mask();
 	test_bn_small_maps();
 	test_linear();
