@@ -919,7 +919,9 @@ conv_wino_backward_dweight(float *dweight, float *scratch,
     if (OC * C >= 4096)
 	for (size_t oc = 0; oc < OC; oc++)
 		for (size_t c = 0; c < C; c++) {
-			float u[6][6], a[3][6];
+			/* a zeroed: GCC -O3 does not see that gtmul reads
+			 * only the al (4 or 6) columns set */
+			float u[6][6], a[3][6] = { { 0 } };
 			for (size_t xi = 0; xi < nx; xi++)
 				u[xi / al][xi % al] = dU[(xi * OC + oc) * C +
 				    c];
