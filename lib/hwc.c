@@ -39,20 +39,29 @@ transpose8(__m256 r[8])
 }
 
 /*
- * off [8]: where the 8 flat pixels of [H, W] from p start in an
- * [h][w][c] array of row pitch ld pixels and Cn floats a pixel
+ * The flat pixels of [H, W], 8 at a time, as offsets into an [h][w][c]
+ * array of row pitch ld pixels and Cn floats a pixel: w the column of
+ * the next pixel, o its offset (no division per block)
  */
+struct walk {
+	size_t w, o;
+};
+
 AVX_INLINE void
-pixels8(size_t off[8], size_t ld, size_t Cn, size_t p, size_t W)
+pixels8(size_t off[8], struct walk *k, size_t ld, size_t Cn, size_t W)
 {
-	size_t h = p / W, w = p % W;
+	size_t w = k->w, o = k->o;
+#pragma GCC unroll 8
 	for (int j = 0; j < 8; j++) {
-		off[j] = (h * ld + w) * Cn;
+		off[j] = o;
+		o += Cn;
 		if (++w == W) {
 			w = 0;
-			h++;
+			o += (ld - W) * Cn;
 		}
 	}
+	k->w = w;
+	k->o = o;
 }
 
 /*
@@ -67,9 +76,10 @@ from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
     size_t W, const float *scale, const float *shift)
 {
 	size_t HW = H * W, p = 0;
+	struct walk at = { 0, 0 };
 	for (; p + 8 <= HW; p += 8) {
 		size_t d[8];
-		pixels8(d, ld, Cn, p, W);
+		pixels8(d, &at, ld, Cn, W);
 		for (size_t c0 = 0; c0 < Cn; c0 += 8) {
 			const float *xc = x + c0 * HW + p;
 			__m256 r[8];
@@ -135,9 +145,10 @@ to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 	    n * Cn * HW : NULL;
 	for (size_t c0 = 0; c0 < Cn; c0 += 8) {
 		size_t p = 0;
+		struct walk at = { 0, 0 };
 		for (; p + 8 <= HW; p += 8) {
 			size_t s[8];
-			pixels8(s, ld, Cn, p, W);
+			pixels8(s, &at, ld, Cn, W);
 			float *o = out + c0 * HW + p;
 			__m256 r[8];
 #pragma GCC unroll 8
