@@ -39,29 +39,36 @@ transpose8(__m256 r[8])
 }
 
 /*
- * The flat pixels of [H, W], 8 at a time, as offsets into an [h][w][c]
+ * The flat pixels of [H, W] in order, as offsets into an [h][w][c]
  * array of row pitch ld pixels and Cn floats a pixel: w the column of
- * the next pixel, o its offset (no division per block)
+ * the next pixel, o its offset (no division per pixel)
  */
 struct walk {
 	size_t w, o;
 };
 
+/* the next pixel's offset; k moves past it */
+AVX_INLINE size_t
+walk_next(struct walk *k, size_t ld, size_t Cn, size_t W)
+{
+	size_t o = k->o;
+	k->o += Cn;
+	if (++k->w == W) {
+		k->w = 0;
+		k->o += (ld - W) * Cn;
+	}
+	return o;
+}
+
+/* off [8]: the next 8 pixels' offsets */
 AVX_INLINE void
 pixels8(size_t off[8], struct walk *k, size_t ld, size_t Cn, size_t W)
 {
-	size_t w = k->w, o = k->o;
+	struct walk at = *k;
 #pragma GCC unroll 8
-	for (int j = 0; j < 8; j++) {
-		off[j] = o;
-		o += Cn;
-		if (++w == W) {
-			w = 0;
-			o += (ld - W) * Cn;
-		}
-	}
-	k->w = w;
-	k->o = o;
+	for (int j = 0; j < 8; j++)
+		off[j] = walk_next(&at, ld, Cn, W);
+	*k = at;
 }
 
 /*
@@ -100,7 +107,7 @@ from_chw(float *dst, size_t ld, const float *x, size_t Cn, size_t H,
 		}
 	}
 	for (; p < HW; p++) {
-		float *d = dst + (p / W * ld + p % W) * Cn;
+		float *d = dst + walk_next(&at, ld, Cn, W);
 		for (size_t c = 0; c < Cn; c++) {
 			float v = x[c * HW + p];
 			if (scale) {
@@ -181,7 +188,7 @@ to_chw(float *out, const float *src, size_t ld, size_t Cn, size_t H,
 			}
 		}
 		for (; p < HW; p++) {
-			const float *s = src + (p / W * ld + p % W) * Cn;
+			const float *s = src + walk_next(&at, ld, Cn, W);
 			for (size_t c = c0; c < c0 + 8; c++) {
 				float *o = out + c * HW + p;
 				float v = acc ? *o + s[c] : bias ? s[c] +
